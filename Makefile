@@ -1,0 +1,50 @@
+# mbcrisk: `make run` (the main job on the embedded default cohort) and `make test`.
+# Both build .venv from the pinned, hashed lock when it is missing or stale.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEPS_STAMP := $(VENV)/.deps-installed
+PKG_STAMP := $(VENV)/.package-installed
+DEFAULT_COHORT ?= gbsg2
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help run test test-fast lint lock bench clean
+
+help: ## show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+# The environment is rebuilt from scratch whenever the lock changes, so it always equals the lock.
+$(DEPS_STAMP): requirements.lock
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+		-r requirements.lock
+	touch $@
+
+$(PKG_STAMP): $(DEPS_STAMP) pyproject.toml
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+venv: $(PKG_STAMP)
+
+run: $(PKG_STAMP) ## the main job on the default cohort
+	$(BIN)/mbcrisk validate $(DEFAULT_COHORT)
+
+test: $(PKG_STAMP) ## lint, then the whole test suite
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: $(PKG_STAMP) ## the test suite without tests marked slow
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: $(PKG_STAMP) ## ruff
+	$(BIN)/ruff check .
+
+lock: ## re-resolve requirements.lock from pyproject.toml (needs uv)
+	uv pip compile pyproject.toml requirements-build.in --extra dev --python-version 3.11 \
+		--python-platform x86_64-manylinux_2_28 --generate-hashes -o requirements.lock
+
+clean: ## remove the virtual environment and local run state
+	rm -rf $(VENV) mlruns mlflow.db .pytest_cache

@@ -1,0 +1,96 @@
+"""Finding the data files of a cBioPortal study folder, through its ``meta_*.txt`` files first
+and cBioPortal's conventional file names second."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from features.errors import CohortError
+from features.report import LoadReport
+from features.tabular import read_key_value_file
+
+#: (genetic_alteration_type, datatype) of a meta file -> the role of its data file.
+_META_ROLES = {
+    ("CLINICAL", "PATIENT_ATTRIBUTES"): "patient",
+    ("CLINICAL", "SAMPLE_ATTRIBUTES"): "sample",
+    ("MUTATION_EXTENDED", "MAF"): "mutations",
+    ("COPY_NUMBER_ALTERATION", "DISCRETE"): "cna",
+    ("GENE_PANEL_MATRIX", "GENE_PANEL_MATRIX"): "gene_matrix",
+}
+
+#: Conventional file names of each role, tried when no meta file names one.
+_CONVENTIONAL = {
+    "patient": ("data_clinical_patient.txt",),
+    "sample": ("data_clinical_sample.txt",),
+    "mutations": ("data_mutations_extended.txt", "data_mutations.txt"),
+    "cna": ("data_cna.txt", "data_CNA.txt", "data_cna_discrete.txt"),
+    "gene_matrix": ("data_gene_matrix.txt", "data_gene_panel_matrix.txt"),
+    "treatments": ("data_timeline_treatment.txt",),
+}
+
+REQUIRED_ROLES = ("patient", "sample")
+
+
+@dataclass
+class StudyFiles:
+    """Paths of one study's data files by role; ``panels`` are gene-panel definition files."""
+
+    folder: Path
+    paths: dict[str, Path] = field(default_factory=dict)
+    panels: list[Path] = field(default_factory=list)
+    meta_study: dict[str, str] = field(default_factory=dict)
+
+    def get(self, role: str) -> Path | None:
+        """The file of ``role``, or None when the study has none."""
+        return self.paths.get(role)
+
+
+def locate_study_files(folder: Path, report: LoadReport) -> StudyFiles:
+    """The data files of the study in ``folder``; CohortError if a required one is missing."""
+    if not folder.exists():
+        raise CohortError("study folder not found", file=str(folder))
+    if not folder.is_dir():
+        raise CohortError("not a folder", file=str(folder), expected="a cBioPortal study folder")
+    files = StudyFiles(folder)
+    study_meta = folder / "meta_study.txt"
+    if study_meta.is_file():
+        files.meta_study = read_key_value_file(study_meta)
+    else:
+        report.warn("meta_study.txt not found: study name and description unknown")
+    for meta in sorted(folder.glob("meta_*.txt")):
+        if meta.name != "meta_study.txt":
+            _add_meta_file(files, meta, report)
+    for role, names in _CONVENTIONAL.items():
+        if role not in files.paths:
+            found = next((folder / n for n in names if (folder / n).exists()), None)
+            if found is not None:
+                files.paths[role] = found
+    for role in REQUIRED_ROLES:
+        if role not in files.paths:
+            raise CohortError(
+                f"required {role} clinical file is missing", file=str(folder),
+                expected=f"{_CONVENTIONAL[role][0]} or a meta file naming it",
+            )
+    files.panels = sorted(
+        {*folder.glob("data_gene_panel*.txt"), *folder.glob("gene_panels/*.txt")}
+        - {files.paths.get("gene_matrix")}
+    )
+    return files
+
+
+def _add_meta_file(files: StudyFiles, meta: Path, report: LoadReport) -> None:
+    """Record the data file a ``meta_*.txt`` names, under the role its data type gives."""
+    values = read_key_value_file(meta)
+    key = (values.get("genetic_alteration_type", "").upper(), values.get("datatype", "").upper())
+    role = _META_ROLES.get(key)
+    if key == ("CLINICAL", "TIMELINE") and "treatment" in values.get("data_filename", ""):
+        role = "treatments"
+    if role is None or "data_filename" not in values:
+        report.warn(f"{meta.name}: data type {key[0]}/{key[1]} is not read by mbcrisk")
+        return
+    target = files.folder / values["data_filename"]
+    if not target.exists():
+        raise CohortError(f"names data file {values['data_filename']!r}, which is missing",
+                          file=meta.name, column="data_filename")
+    files.paths[role] = target

@@ -1,0 +1,30 @@
+"""Columns derived from other cohort columns, by published conventions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def derive_receptor_subtype(patients: pd.DataFrame) -> pd.Series:
+    """Receptor subtype from ER, PR and HER2 status at diagnosis.
+
+    ``her2_pos`` if HER2 is positive; otherwise ``hr_pos_her2_neg`` if ER or PR is positive and
+    HER2 negative; ``triple_negative`` if all three are negative; ``unknown`` when the statuses
+    that decide are missing or equivocal.
+    """
+    def column(name: str) -> pd.Series:
+        if name in patients.columns:
+            return patients[name].astype("object")
+        return pd.Series(None, index=patients.index, dtype="object")
+
+    er, pr, her2 = column("er_status"), column("pr_status"), column("her2_status")
+    hr_positive = (er == "positive") | (pr == "positive")
+    hr_negative = (er == "negative") & (pr == "negative")
+    subtype = np.select(
+        [her2 == "positive", hr_positive & (her2 == "negative"),
+         hr_negative & (her2 == "negative")],
+        ["her2_pos", "hr_pos_her2_neg", "triple_negative"],
+        default="unknown",
+    )
+    return pd.Series(subtype, index=patients.index, dtype="object")

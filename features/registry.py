@@ -1,0 +1,45 @@
+"""One registry of cohort sources: built-in cohorts by name, study folders by path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from features.cbioportal import load_cbioportal_study
+from features.cohort import Cohort
+from features.errors import CohortError
+from features.gbsg2 import load_gbsg2
+from features.report import LoadReport
+
+
+@dataclass(frozen=True)
+class BuiltinCohort:
+    """A cohort mbcrisk can produce without any file: a loader and a one-line description."""
+
+    load: Callable[[], tuple[Cohort, LoadReport]]
+    description: str
+
+
+BUILTIN_COHORTS: dict[str, BuiltinCohort] = {
+    "gbsg2": BuiltinCohort(
+        load_gbsg2, "GBSG2 trial, 686 patients, recurrence-free survival (real; lifelines)"
+    ),
+}
+
+
+def load_cohort(source: str | Path) -> tuple[Cohort, LoadReport]:
+    """Load ``source``: a built-in cohort name (see :data:`BUILTIN_COHORTS`) or a folder.
+
+    Raises CohortError when the source is neither.
+    """
+    text = str(source)
+    if text in BUILTIN_COHORTS:
+        return BUILTIN_COHORTS[text].load()
+    path = Path(text)
+    if path.exists() or "/" in text or "\\" in text:
+        return load_cbioportal_study(path)
+    raise CohortError(
+        f"{text!r} is neither a built-in cohort nor a folder",
+        expected=f"one of {sorted(BUILTIN_COHORTS)} or the path of a cBioPortal study folder",
+    )

@@ -1,0 +1,29 @@
+"""Fixtures shared by every test package."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_data_dir() -> Path:
+    """The shared real-data folder: ``MBCRISK_DATA_DIR``, else ``shared/data`` beside the repo."""
+    configured = os.environ.get("MBCRISK_DATA_DIR")
+    return Path(configured) if configured else REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def metabric_dir() -> Path:
+    """The real METABRIC study folder. In CI its absence fails the test; elsewhere it skips,
+    saying how to provide it."""
+    folder = shared_data_dir() / "brca_metabric"
+    if not (folder / "data_clinical_patient.txt").is_file():
+        message = f"METABRIC study not found at {folder}; set MBCRISK_DATA_DIR"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return folder
