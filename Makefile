@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEPS_STAMP := $(VENV)/.deps-installed
 PKG_STAMP := $(VENV)/.package-installed
-DEFAULT_COHORT ?= gbsg2
+DEFAULT_COHORT ?= synthetic
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help

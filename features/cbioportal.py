@@ -58,6 +58,8 @@ PATIENT_FIELDS = (
     FieldRule("er_status", ("ER_IHC", "ER_STATUS"), "category", "receptor_status"),
     FieldRule("pr_status", ("PR_STATUS", "PR_IHC"), "category", "receptor_status"),
     FieldRule("her2_status", ("HER2_STATUS", "HER2_IHC"), "category", "receptor_status"),
+    FieldRule("er_fmol_mg", ("ER_FMOL_MG",), "number", minimum=0, maximum=10_000),
+    FieldRule("pr_fmol_mg", ("PR_FMOL_MG",), "number", minimum=0, maximum=10_000),
     FieldRule("pam50_subtype", ("CLAUDIN_SUBTYPE", "PAM50_SUBTYPE", "SUBTYPE"), "category",
               "pam50_subtype"),
     FieldRule("histology", ("HISTOLOGICAL_SUBTYPE", "HISTOLOGY"), "category", "histology"),

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.coding import missing_mask
+from features.coding import missing_mask, parse_number
 from features.cohort import is_hgnc_symbol
 from features.report import LoadReport
 from features.tabular import TextTable, read_key_value_file, read_text_table
@@ -156,6 +156,9 @@ def _allele_fraction(table: TextTable, report: LoadReport) -> pd.Series:
             raise table.error("negative read count", row=int(np.flatnonzero(bad)[0]),
                               column="t_alt_count", expected="read counts >= 0")
         return vaf.astype("Float64")
+    if "VAF" in frame.columns:
+        return parse_number(table, "VAF", report, field="variant allele fraction", minimum=0,
+                            maximum=1)
     return pd.Series(pd.NA, index=frame.index, dtype="Float64")
 
 
@@ -190,17 +193,18 @@ def read_copy_number(path: Path | None, samples: pd.Index,
     genes = normalise_genes(frame["Hugo_Symbol"], "Hugo_Symbol", report)
     valid = (is_hgnc_symbol(genes) & ~genes.duplicated()).to_numpy()
     _drop_rows(table, valid, report, "gene not an HGNC symbol, or repeated", "copy_number")
-    values = frame[profiled]
-    missing = values.apply(lambda col: col.str.lower().isin({"", "na", "nan"}))
-    numbers = values.apply(pd.to_numeric, errors="coerce")
-    bad = (numbers.isna() & ~missing) | (numbers.abs() > 2)
-    if bad.to_numpy().any():
-        row, col = (int(a[0]) for a in np.nonzero(bad.to_numpy()))
-        raise table.error(f"{values.iat[row, col]!r} is not a copy-number level", row=row,
+    cells = frame[profiled].to_numpy(dtype=str)
+    missing = np.isin(np.char.lower(cells), ["", "na", "nan"])
+    numbers = pd.to_numeric(pd.Series(cells.ravel()), errors="coerce").to_numpy(
+        dtype=float).reshape(cells.shape)
+    bad = (np.isnan(numbers) & ~missing) | (np.abs(numbers) > 2)
+    if bad.any():
+        row, col = (int(a[0]) for a in np.nonzero(bad))
+        raise table.error(f"{str(cells[row, col])!r} is not a copy-number level", row=row,
                           column=profiled[col], expected="a number from -2 to 2 or NA")
-    report.counts["cna_values_read"] = int((~missing).to_numpy()[valid].sum())
-    report.counts["cna_values_missing"] = int(missing.to_numpy()[valid].sum())
-    numbers = numbers[valid].set_axis(genes[valid], axis=0)
+    report.counts["cna_values_read"] = int((~missing)[valid].sum())
+    report.counts["cna_values_missing"] = int(missing[valid].sum())
+    numbers = pd.DataFrame(numbers[valid], index=genes[valid], columns=profiled)
     long = numbers.stack().rename("level").reset_index()
     long.columns = ["gene", "sample_id", "level"]
     non_neutral = long["level"].notna() & (long["level"] != 0)

@@ -11,6 +11,12 @@ from features.cohort import Cohort
 from features.errors import CohortError
 from features.gbsg2 import load_gbsg2
 from features.report import LoadReport
+from features.synthetic import build_synthetic_cohort
+from features.synthetic.generator import SYNTHETIC_NOTICE
+
+#: Size and seed of the built-in ``synthetic`` cohort (the embedded default of ``make run``).
+SYNTHETIC_DEFAULT_N = 2000
+SYNTHETIC_DEFAULT_SEED = 0
 
 
 @dataclass(frozen=True)
@@ -21,7 +27,24 @@ class BuiltinCohort:
     description: str
 
 
+def load_synthetic(n_patients: int = SYNTHETIC_DEFAULT_N,
+                   random_state: int = SYNTHETIC_DEFAULT_SEED) -> tuple[Cohort, LoadReport]:
+    """The synthetic cohort with a load report that says, first, that it is synthetic."""
+    cohort = build_synthetic_cohort(n_patients, random_state)
+    report = LoadReport(source=f"features.synthetic (n={n_patients}, seed={random_state})")
+    report.warn(SYNTHETIC_NOTICE)
+    report.counts = {"patients": len(cohort.patients), "samples": len(cohort.samples),
+                     "mutations": len(cohort.mutations), "cna_calls": len(cohort.copy_number),
+                     "treatment_lines": len(cohort.treatments)}
+    return cohort, report
+
+
 BUILTIN_COHORTS: dict[str, BuiltinCohort] = {
+    "synthetic": BuiltinCohort(
+        load_synthetic,
+        f"SYNTHETIC metastatic breast cancer cohort, n={SYNTHETIC_DEFAULT_N}, "
+        f"seed={SYNTHETIC_DEFAULT_SEED}, paired samples, treatment lines, known effects",
+    ),
     "gbsg2": BuiltinCohort(
         load_gbsg2, "GBSG2 trial, 686 patients, recurrence-free survival (real; lifelines)"
     ),

@@ -132,7 +132,11 @@ def read_text_table(path: Path, report: LoadReport | None = None) -> TextTable:
         line = lines[number]
         if not line.strip():
             continue
+        if len(line) > _MAX_CELL_CHARS:
+            _check_cell_sizes(line.split("\t"), header, name, number + 1)
         fields = line.split("\t")
+        if " " in line:
+            fields = [field.strip() for field in fields]
         if len(fields) != width:
             truncated = number == last and not ends_with_newline and len(fields) < width
             problem = "truncated last line: " if truncated else ""
@@ -144,9 +148,6 @@ def read_text_table(path: Path, report: LoadReport | None = None) -> TextTable:
         rows.append(fields)
         row_lines.append(number + 1)
     frame = pd.DataFrame(rows, columns=header, dtype=object)
-    if len(frame):
-        _check_cell_sizes(frame, name, row_lines)
-        frame = frame.apply(lambda col: col.str.strip())
     return TextTable(path, frame, row_lines, comments, header_line)
 
 
@@ -165,15 +166,12 @@ def _check_header(header: list[str], name: str, line: int) -> None:
         seen.add(column)
 
 
-def _check_cell_sizes(frame: pd.DataFrame, name: str, row_lines: list[int]) -> None:
-    lengths = frame.apply(lambda col: col.str.len())
-    too_long = lengths > _MAX_CELL_CHARS
-    if too_long.to_numpy().any():
-        row, col = next(zip(*too_long.to_numpy().nonzero(), strict=True))
-        raise CohortError(
-            f"cell of {lengths.iat[row, col]} characters", file=name, line=row_lines[row],
-            column=str(frame.columns[col]), expected=f"at most {_MAX_CELL_CHARS} characters",
-        )
+def _check_cell_sizes(fields: list[str], header: list[str], name: str, line: int) -> None:
+    for position, field in enumerate(fields):
+        if len(field) > _MAX_CELL_CHARS:
+            column = header[position] if position < len(header) else f"#{position + 1}"
+            raise CohortError(f"cell of {len(field)} characters", file=name, line=line,
+                              column=column, expected=f"at most {_MAX_CELL_CHARS} characters")
 
 
 def read_key_value_file(path: Path) -> dict[str, str]:

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from features.errors import CohortError
-from training import validate_command
+from training import synth_command, validate_command
 
 #: Exit code for input that cannot be used (a CohortError); argparse uses 2 for usage errors too.
 EXIT_BAD_INPUT = 2
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     validate_command.add_parser(commands)
+    synth_command.add_parser(commands)
     return parser
 
 
