@@ -29,8 +29,8 @@ $(PKG_STAMP): $(DEPS_STAMP) pyproject.toml
 
 venv: $(PKG_STAMP)
 
-run: $(PKG_STAMP) ## the main job on the default cohort
-	$(BIN)/mbcrisk validate $(DEFAULT_COHORT)
+run: $(PKG_STAMP) ## the main job (MLproject main) on the default cohort
+	$(BIN)/mbcrisk main --cohort $(DEFAULT_COHORT)
 
 test: $(PKG_STAMP) ## lint, then the whole test suite
 	$(BIN)/ruff check .

@@ -273,7 +273,12 @@ def _read_samples(table: TextTable, report: LoadReport) -> tuple[pd.DataFrame, p
 
 def _fill_from_primary_sample(patients: pd.DataFrame, samples: pd.DataFrame,
                               diagnosis: pd.DataFrame, report: LoadReport) -> None:
-    """Fill diagnosis attributes missing at patient level from the patient's primary sample."""
+    """Take diagnosis attributes the patient file lacks from the patient's primary sample.
+
+    A column the patient file has is authoritative (its missing cells stay missing, so that,
+    e.g., "ER+ by IHC" keeps its meaning); a column it lacks comes from the first primary sample.
+    """
+    diagnosis = diagnosis[[c for c in diagnosis.columns if c not in patients.columns]]
     if diagnosis.empty:
         return
     is_primary = samples.get("sample_type", pd.Series("primary", index=samples.index))
@@ -282,14 +287,8 @@ def _fill_from_primary_sample(patients: pd.DataFrame, samples: pd.DataFrame,
     first = first.groupby("patient_id", sort=False).first()
     for column in diagnosis.columns:
         from_sample = first[column].reindex(patients.index)
-        if column not in patients.columns:
-            patients[column] = from_sample
-            filled = int(from_sample.notna().sum())
-        else:
-            gap = patients[column].isna() & from_sample.notna()
-            filled = int(gap.sum())
-            if filled:
-                patients.loc[gap, column] = from_sample[gap]
+        patients[column] = from_sample
+        filled = int(from_sample.notna().sum())
         if filled:
             report.warn(f"patients.{column}: {filled} values taken from the primary sample")
 

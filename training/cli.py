@@ -7,7 +7,14 @@ import sys
 from collections.abc import Callable, Sequence
 
 from features.errors import CohortError
-from training import synth_command, validate_command
+from training import (
+    main_command,
+    promote_command,
+    synth_command,
+    train_command,
+    validate_command,
+)
+from training.tracking import TrackingError
 
 #: Exit code for input that cannot be used (a CohortError); argparse uses 2 for usage errors too.
 EXIT_BAD_INPUT = 2
@@ -24,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     validate_command.add_parser(commands)
     synth_command.add_parser(commands)
+    train_command.add_parsers(commands)
+    promote_command.add_parser(commands)
+    main_command.add_parser(commands)
     return parser
 
 
@@ -33,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Command = args.handler
     try:
         return handler(args)
-    except CohortError as error:
+    except (CohortError, TrackingError, ValueError) as error:
         print(f"mbcrisk {args.command}: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
 

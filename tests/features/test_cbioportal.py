@@ -50,12 +50,13 @@ def test_codings_are_normalised_and_reported(study: Path) -> None:
     assert pd.isna(cohort.patients.loc["P4", "age_years"])
 
 
-def test_missing_er_at_patient_level_filled_from_primary_sample(study: Path) -> None:
+def test_attributes_the_patient_file_lacks_come_from_the_primary_sample(study: Path) -> None:
     cohort, report = load_cbioportal_study(study)
-    assert cohort.patients.loc["P4", "er_status"] == "positive"
+    assert pd.isna(cohort.patients.loc["P4", "er_status"])  # ER_IHC is the patient's column
+    assert cohort.patients.loc["P1", "pr_status"] == "positive"  # from S1, not metastasis S1M
     assert cohort.patients.loc["P2", "stage"] == 2  # "IIB" folded to stage 2
     assert cohort.patients.loc["P4", "stage"] == 3
-    assert any("er_status: 1 values taken from the primary sample" in w for w in report.warnings)
+    assert any("pr_status: 4 values taken from the primary sample" in w for w in report.warnings)
 
 
 def test_endpoints_discovered_with_incomplete_rows_reported(study: Path) -> None:

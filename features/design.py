@@ -1,0 +1,288 @@
+"""The design matrix: one row per patient of a task, raw (unfitted) features with stable names.
+
+Every value is computed from the patient's own records and only from what is known at the
+task's time origin, so building it leaks nothing between patients or folds; anything fitted
+(gene selection, imputation, scaling) lives in the pipeline (:mod:`features.pipeline`).
+
+Names: ``clin__*`` clinical, ``mut__GENE`` (non-silent mutation: 1, wild type on a panel that
+covers the gene: 0, not profiled: NaN), ``hot__GENE_CHANGE`` hotspots, ``cna__GENE_amp|del``,
+``tmb`` (mutations/Mb), ``path__*`` pathways, ``rclass__*`` Razavi resistance classes, and
+``evo__*`` primary-to-metastasis changes when both samples exist.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from features.cohort import Cohort
+from features.genes import (
+    AMPLIFICATION_LEVEL,
+    DELETION_LEVEL,
+    HOTSPOTS,
+    PATHWAYS,
+    RESISTANCE_CLASSES,
+)
+from features.labels import THERAPY_GROUPS, Labels, eligible_samples
+from features.vocab import METASTATIC_SITE, WHOLE_EXOME_PANEL
+
+_BINARY = {"positive": 1.0, "negative": 0.0}
+_SUBTYPES = ("hr_pos_her2_neg", "her2_pos", "triple_negative")
+
+
+def build_design(cohort: Cohort, labels: Labels) -> pd.DataFrame:
+    """Raw features (float64, NaN = unknown) for the patients of ``labels``, in its order."""
+    index = labels.y.index
+    patients = cohort.patients.loc[index]
+    parts = [_clinical(patients), _treatment(cohort, labels)]
+    if labels.origin != "diagnosis":
+        parts.append(_metastatic_setting(patients))
+    samples = eligible_samples(cohort, labels.eligible_sample_types, labels.origin_months)
+    if not cohort.samples.empty:
+        genomic = GenomicProfile(cohort, samples, index)
+        parts.extend([genomic.mutations(), genomic.hotspots(), genomic.copy_number(),
+                      genomic.tmb(), genomic.pathways(), genomic.resistance_classes(),
+                      genomic.evolution()])
+    design = pd.concat(parts, axis=1).astype(float)
+    design.index.name = "patient_id"
+    return design
+
+
+def _clinical(patients: pd.DataFrame) -> pd.DataFrame:
+    def binary(column: str) -> pd.Series:
+        return patients[column].astype("object").map(_BINARY).astype(float)
+
+    subtype = patients["receptor_subtype"].astype("object")
+    known_subtype = subtype.isin(_SUBTYPES)
+    frame = pd.DataFrame({
+        "clin__age_years": patients["age_years"].astype(float),
+        "clin__tumor_size_mm": patients["tumor_size_mm"].astype(float),
+        "clin__positive_nodes": patients["positive_nodes"].astype(float),
+        "clin__grade": patients["grade"].astype(float),
+        "clin__stage": patients["stage"].astype(float),
+        "clin__er_positive": binary("er_status"),
+        "clin__pr_positive": binary("pr_status"),
+        "clin__her2_positive": binary("her2_status"),
+        "clin__er_fmol_mg": patients["er_fmol_mg"].astype(float),
+        "clin__pr_fmol_mg": patients["pr_fmol_mg"].astype(float),
+        "clin__lobular": _indicator(patients["histology"], "lobular"),
+        "clin__postmenopausal": _indicator(patients["menopausal_status"], "post"),
+        "clin__performance_status": patients["performance_status"].astype(float),
+    }, index=patients.index)
+    for name in _SUBTYPES:
+        frame[f"clin__subtype_{name}"] = (subtype == name).astype(float).where(known_subtype)
+    pam50 = patients["pam50_subtype"].astype("object")
+    for name in pam50.dropna().unique():
+        frame[f"clin__pam50_{name}"] = (pam50 == name).astype(float).where(pam50.notna())
+    return frame
+
+
+def _indicator(values: pd.Series, level: str) -> pd.Series:
+    values = values.astype("object")
+    return (values == level).astype(float).where(values.notna())
+
+
+def _treatment(cohort: Cohort, labels: Labels) -> pd.DataFrame:
+    """Treatment known at the origin: adjuvant therapy at diagnosis; prior lines at a line."""
+    index = labels.y.index
+    lines = cohort.treatments[cohort.treatments["patient_id"].isin(index)]
+    if labels.origin == "diagnosis":
+        if lines.empty:
+            flags = cohort.patients.loc[index]
+            return pd.DataFrame({
+                "clin__adjuvant_chemotherapy": flags["received_chemotherapy"].astype(float),
+                "clin__adjuvant_endocrine": flags["received_endocrine"].astype(float),
+                "clin__adjuvant_anti_her2": flags["received_anti_her2"].astype(float),
+                "clin__radiotherapy": flags["received_radiotherapy"].astype(float),
+            }, index=index)
+        adjuvant = lines[lines["setting"].isin(["adjuvant", "neoadjuvant"])]
+        return pd.DataFrame({
+            f"clin__adjuvant_{group}": _any_line(adjuvant, index, classes)
+            for group, classes in THERAPY_GROUPS.items()
+        } | {"clin__radiotherapy": cohort.patients.loc[index, "received_radiotherapy"]
+             .astype(float)}, index=index)
+    origin = labels.origin_months.reindex(lines["patient_id"]).to_numpy()
+    before = lines[lines["start_months"].to_numpy(dtype=float) < origin - 1e-9]
+    at_origin = lines[np.isclose(lines["start_months"].to_numpy(dtype=float), origin)]
+    frame = pd.DataFrame({
+        f"clin__prior_{group}": _any_line(before, index, classes)
+        for group, classes in THERAPY_GROUPS.items()
+    }, index=index)
+    frame["clin__prior_lines"] = before.groupby("patient_id").size().reindex(
+        index, fill_value=0).astype(float)
+    frame["clin__with_cdk46_inhibitor"] = _any_line(at_origin, index, ("endocrine_cdk46",))
+    frame["clin__months_from_diagnosis"] = labels.origin_months.astype(float)
+    return frame
+
+
+def _any_line(lines: pd.DataFrame, index: pd.Index, classes: tuple[str, ...]) -> pd.Series:
+    hit = lines.loc[lines["therapy_class"].isin(classes), "patient_id"]
+    return pd.Series(index.isin(hit), index=index, dtype=float)
+
+
+def _metastatic_setting(patients: pd.DataFrame) -> pd.DataFrame:
+    sites = patients["metastatic_sites"].astype("object")
+    frame = pd.DataFrame({"clin__de_novo_metastatic":
+                          patients["de_novo_metastatic"].astype(float)}, index=patients.index)
+    split = sites.fillna("").str.split(";")
+    for site in METASTATIC_SITE:
+        frame[f"clin__site_{site}"] = split.map(lambda s, v=site: float(v in s)).where(
+            sites.notna())
+    frame["clin__n_sites"] = split.map(lambda s: float(len([x for x in s if x]))).where(
+        sites.notna())
+    frame["clin__visceral"] = split.map(lambda s: float(bool({"liver", "lung"} & set(s)))).where(
+        sites.notna())
+    return frame
+
+
+class GenomicProfile:
+    """Panel-aware alteration calls of each patient's eligible samples."""
+
+    def __init__(self, cohort: Cohort, samples: pd.DataFrame, index: pd.Index) -> None:
+        self.index = index
+        self.samples = samples
+        panels = cohort.panels.groupby("panel_id")["gene"].agg(frozenset).to_dict()
+        muts = cohort.mutations[cohort.mutations["sample_id"].isin(samples.index)
+                                & cohort.mutations["non_silent"].fillna(True)]
+        self.mutations_by_sample = muts.assign(
+            patient_id=samples.loc[muts["sample_id"], "patient_id"].to_numpy())
+        cna = cohort.copy_number[cohort.copy_number["sample_id"].isin(samples.index)]
+        self.cna = cna.assign(patient_id=samples.loc[cna["sample_id"], "patient_id"].to_numpy())
+        self.genes = sorted(set(cohort.panels["gene"]) | set(cohort.mutations["gene"]))
+        self.cna_genes = sorted(set(cohort.copy_number["gene"]))
+        self.mutation_profiled = self._profiled(samples["mutation_panel"], panels, self.genes)
+        self.cna_profiled = self._profiled(samples["cna_panel"], panels, self.cna_genes)
+
+    def _profiled(self, sample_panels: pd.Series, panels: dict[str, frozenset[str]],
+                  genes: list[str]) -> pd.DataFrame:
+        """Patient x gene: True when an eligible sample's panel covers the gene."""
+        covered = pd.DataFrame(False, index=self.index, columns=genes)
+        patient_of = self.samples["patient_id"]
+        for panel, members in sample_panels.dropna().groupby(sample_panels.dropna()).groups.items():
+            patients = patient_of.loc[list(members)].unique()
+            if panel == WHOLE_EXOME_PANEL:
+                covered.loc[patients, :] = True
+            else:
+                on_panel = [g for g in genes if g in panels.get(panel, frozenset())]
+                covered.loc[patients, on_panel] = True
+        return covered
+
+    def _calls(self, altered: pd.DataFrame, profiled: pd.DataFrame) -> pd.DataFrame:
+        """1 where altered, 0 where profiled and not altered, NaN where not profiled."""
+        altered = altered.reindex(index=self.index, columns=profiled.columns, fill_value=False)
+        values = np.where(altered.to_numpy(), 1.0,
+                          np.where(profiled.to_numpy(), 0.0, np.nan))
+        return pd.DataFrame(values, index=self.index, columns=profiled.columns)
+
+    @staticmethod
+    def _altered(rows: pd.DataFrame) -> pd.DataFrame:
+        """Patient x gene: True where ``rows`` has a call."""
+        return pd.crosstab(rows["patient_id"], rows["gene"]) > 0
+
+    @cached_property
+    def _mutation_calls(self) -> pd.DataFrame:
+        return self._calls(self._altered(self.mutations_by_sample), self.mutation_profiled)
+
+    def mutations(self) -> pd.DataFrame:
+        """``mut__GENE`` for every gene profiled in the cohort."""
+        return self._mutation_calls.add_prefix("mut__")
+
+    def hotspots(self) -> pd.DataFrame:
+        """``hot__<name>`` for the known hotspots of :data:`features.genes.HOTSPOTS`."""
+        columns = {}
+        muts = self.mutations_by_sample
+        for name, (gene, changes) in HOTSPOTS.items():
+            if gene not in self.mutation_profiled.columns:
+                continue
+            hit = muts.loc[(muts["gene"] == gene) & muts["protein_change"].isin(changes),
+                           "patient_id"]
+            profiled = self.mutation_profiled[gene].to_numpy()
+            altered = self.index.isin(hit)
+            columns[f"hot__{name}"] = np.where(altered, 1.0, np.where(profiled, 0.0, np.nan))
+        return pd.DataFrame(columns, index=self.index)
+
+    @cached_property
+    def _cna_flags(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        amp = self.cna[self.cna["level"] >= AMPLIFICATION_LEVEL]
+        deleted = self.cna[self.cna["level"] <= DELETION_LEVEL]
+        return (self._calls(self._altered(amp), self.cna_profiled),
+                self._calls(self._altered(deleted), self.cna_profiled))
+
+    def copy_number(self) -> pd.DataFrame:
+        """``cna__GENE_amp`` and ``cna__GENE_del`` for genes with any CNA call in the cohort."""
+        amp, deleted = self._cna_flags
+        return pd.concat([amp.add_prefix("cna__").add_suffix("_amp"),
+                          deleted.add_prefix("cna__").add_suffix("_del")], axis=1)
+
+    def tmb(self) -> pd.DataFrame:
+        """``tmb``: the highest TMB (mutations/Mb) among eligible samples."""
+        tmb = self.samples.groupby("patient_id")["tmb"].max().astype(float)
+        return pd.DataFrame({"tmb": tmb.reindex(self.index)})
+
+    def _any_altered(self, mutated: frozenset[str], amplified: frozenset[str],
+                     deleted: frozenset[str]) -> np.ndarray:
+        mut = self._mutation_calls
+        amp, dele = self._cna_flags
+        parts = [mut[[g for g in sorted(mutated) if g in mut]],
+                 amp[[g for g in sorted(amplified) if g in amp]],
+                 dele[[g for g in sorted(deleted) if g in dele]]]
+        values = np.concatenate([p.to_numpy() for p in parts], axis=1)
+        if values.shape[1] == 0:
+            return np.full(len(self.index), np.nan)
+        any_hit = np.nanmax(np.where(np.isnan(values), -1.0, values), axis=1)
+        return np.where(any_hit < 0, np.nan, any_hit)
+
+    def pathways(self) -> pd.DataFrame:
+        """``path__<pathway>``: any alteration of the pathway (NaN if none of it profiled)."""
+        return pd.DataFrame({f"path__{name}": self._any_altered(*genes)
+                             for name, genes in PATHWAYS.items()}, index=self.index)
+
+    def resistance_classes(self) -> pd.DataFrame:
+        """``rclass__esr1|mapk|er_tf``: Razavi's endocrine-resistance classes."""
+        return pd.DataFrame({f"rclass__{name}": self._any_altered(mut, amp, frozenset())
+                             for name, (mut, amp) in RESISTANCE_CLASSES.items()},
+                            index=self.index)
+
+    def evolution(self) -> pd.DataFrame:
+        """Primary-to-metastasis changes for patients with both eligible samples (else NaN)."""
+        samples = self.samples
+        primary = samples[samples["sample_type"] == "primary"].groupby("patient_id").first()
+        later = samples[samples["sample_type"].isin(["metastasis", "recurrence"])]
+        later = later.groupby("patient_id").last()
+        paired = primary.index.intersection(later.index)
+        frame = pd.DataFrame(np.nan, index=self.index, columns=[
+            "evo__paired", "evo__n_acquired", "evo__er_loss", "evo__her2_gain",
+            "evo__receptor_switch"])
+        frame["evo__paired"] = self.index.isin(paired).astype(float)
+        if len(paired) == 0:
+            return frame
+        muts = self.mutations_by_sample
+        primary_ids = samples.index[samples["sample_type"] == "primary"]
+        later_ids = samples.index[samples["sample_type"].isin(["metastasis", "recurrence"])]
+        early = muts[muts["sample_id"].isin(primary_ids)][["patient_id", "gene"]]
+        late = muts[muts["sample_id"].isin(later_ids)][["patient_id", "gene"]]
+        acquired = late.merge(early.drop_duplicates(), how="left", indicator=True)
+        acquired = acquired[acquired["_merge"] == "left_only"].drop_duplicates()
+        counts = acquired.groupby("patient_id").size()
+        frame.loc[paired, "evo__n_acquired"] = counts.reindex(paired, fill_value=0).astype(float)
+        for column, before, after, name in (
+            ("er_status", "positive", "negative", "evo__er_loss"),
+            ("her2_status", "negative", "positive", "evo__her2_gain"),
+        ):
+            p_status = primary.loc[paired, column].astype("object")
+            l_status = later.loc[paired, column].astype("object")
+            known = p_status.notna() & l_status.notna()
+            frame.loc[paired, name] = ((p_status == before) & (l_status == after)).astype(
+                float).where(known)
+        switched = pd.Series(False, index=paired)
+        known_any = pd.Series(False, index=paired)
+        for column in ("er_status", "pr_status", "her2_status"):
+            p_status = primary.loc[paired, column].astype("object")
+            l_status = later.loc[paired, column].astype("object")
+            known = p_status.notna() & l_status.notna()
+            switched |= known & (p_status != l_status)
+            known_any |= known
+        frame.loc[paired, "evo__receptor_switch"] = switched.astype(float).where(known_any)
+        return frame

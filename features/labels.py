@@ -1,0 +1,236 @@
+"""Endpoint labels: relapse (time to event) and resistance to a therapy class.
+
+Every task has a time origin; only samples taken at or before it are eligible for features (see
+``CLINICAL.md``, "Time origin and leakage"). Every patient left out of a task is counted with
+the reason, like the loaders do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from features.cohort import Cohort
+from features.report import Exclusion
+
+#: Endpoints that mean "relapse", in order of preference when none is named.
+RELAPSE_ENDPOINTS = ("rfs", "dfs", "drfs", "dmfs", "ifs", "efs")
+#: Therapy classes that count as each therapy group.
+THERAPY_GROUPS = {
+    "endocrine": ("endocrine", "endocrine_cdk46"),
+    "anti_her2": ("anti_her2",),
+    "chemotherapy": ("chemotherapy",),
+}
+#: ESO-ESMO ABC: progression within the first 6 months of first-line endocrine therapy for
+#: advanced disease is primary endocrine resistance.
+ABC_PRIMARY_RESISTANCE_MONTHS = 6.0
+#: METABRIC proxy horizon: relapse within 24 months of diagnosis.
+PROXY_HORIZON_MONTHS = 24.0
+#: Samples of unknown collection time taken to be from diagnosis (primary tumours only).
+DIAGNOSIS_SAMPLE_TYPES = ("primary",)
+
+
+@dataclass
+class Labels:
+    """The outcome of one task for the patients it keeps.
+
+    ``y`` (index ``patient_id``) has ``time_months`` and ``event`` (True = event) for every task,
+    and ``label`` (1 = resistant, 0 = not) for resistance tasks. ``origin_months`` is each
+    patient's time origin in months from diagnosis; ``eligible_sample_types`` and the origin
+    decide which samples may feed features. Higher risk means worse throughout.
+    """
+
+    task: str
+    kind: str  # "survival" or "binary"
+    definition: str
+    origin: str
+    y: pd.DataFrame
+    origin_months: pd.Series
+    eligible_sample_types: tuple[str, ...]
+    exclusions: list[Exclusion] = field(default_factory=list)
+    proxy: bool = False
+    horizon_months: float | None = None
+
+    @property
+    def n_events(self) -> int:
+        """Events (survival) or positives (binary)."""
+        column = "label" if self.kind == "binary" else "event"
+        return int(self.y[column].sum())
+
+    def exclude(self, reason: str, patients: pd.Index) -> pd.Index:
+        """Record ``patients`` as excluded for ``reason``; return them."""
+        if len(patients):
+            self.exclusions.append(Exclusion(f"labels.{self.task}", reason, len(patients)))
+        return patients
+
+
+def survival_target(time: np.ndarray, event: np.ndarray) -> np.ndarray:
+    """A structured array with ``event`` (bool) and ``time`` (float, months) fields."""
+    target = np.empty(len(time), dtype=[("event", bool), ("time", float)])
+    target["event"] = np.asarray(event, dtype=bool)
+    target["time"] = np.asarray(time, dtype=float)
+    return target
+
+
+def relapse_labels(cohort: Cohort, endpoint: str | None = None) -> Labels:
+    """Relapse from diagnosis on ``endpoint`` (default: the cohort's relapse-type endpoint).
+
+    Excludes, with counts: patients without the endpoint's time or status, patients metastatic
+    at diagnosis (no relapse-free interval), and, when the cohort has genomic samples, patients
+    with no primary-tumour sample (the only samples known at diagnosis).
+    """
+    name = endpoint or next((e for e in RELAPSE_ENDPOINTS if e in cohort.endpoints), None)
+    if name is None:
+        raise ValueError(f"no relapse endpoint in this cohort (endpoints: {cohort.endpoints}); "
+                         f"name one of them")
+    frame = cohort.endpoint(name)
+    labels = Labels(
+        task="relapse", kind="survival",
+        definition=f"time from diagnosis to {name.upper()} event (months); censored otherwise",
+        origin="diagnosis", y=pd.DataFrame(), origin_months=pd.Series(dtype=float),
+        eligible_sample_types=DIAGNOSIS_SAMPLE_TYPES,
+    )
+    keep = cohort.patients.index
+    de_novo = cohort.patients["de_novo_metastatic"].fillna(False).astype(bool)
+    labels.exclude("metastatic at diagnosis: no relapse-free interval", keep[de_novo.to_numpy()])
+    keep = keep[~de_novo.to_numpy()]
+    known = frame.reindex(keep)
+    missing = known["time_months"].isna() | known["event"].isna()
+    labels.exclude(f"{name} time or status missing", keep[missing.to_numpy()])
+    keep = keep[~missing.to_numpy()]
+    keep = _require_eligible_sample(cohort, labels, keep, pd.Series(0.0, index=keep))
+    labels.y = pd.DataFrame({"time_months": frame.loc[keep, "time_months"].astype(float),
+                             "event": frame.loc[keep, "event"].astype(bool)})
+    labels.origin_months = pd.Series(0.0, index=keep)
+    return labels
+
+
+def resistance_labels(cohort: Cohort, therapy: str = "endocrine") -> Labels:
+    """Resistance to ``therapy``: the ABC definition on dated treatment lines when the cohort
+    has them; otherwise, for endocrine therapy, the documented METABRIC proxy."""
+    if therapy not in THERAPY_GROUPS:
+        raise ValueError(f"unknown therapy {therapy!r}; choose from {sorted(THERAPY_GROUPS)}")
+    lines = cohort.treatments
+    dated = lines[lines["therapy_class"].isin(THERAPY_GROUPS[therapy])
+                  & (lines["setting"] == "metastatic") & lines["start_months"].notna()]
+    if len(dated):
+        return _resistance_on_lines(cohort, therapy, dated)
+    if therapy == "endocrine":
+        return _endocrine_resistance_proxy(cohort)
+    raise ValueError(f"no dated metastatic {therapy} lines in this cohort: resistance to "
+                     f"{therapy} cannot be labelled")
+
+
+def _resistance_on_lines(cohort: Cohort, therapy: str, lines: pd.DataFrame) -> Labels:
+    horizon = ABC_PRIMARY_RESISTANCE_MONTHS
+    labels = Labels(
+        task=f"resistance_{therapy}", kind="binary",
+        definition=(f"primary resistance (ESO-ESMO ABC): progression within {horizon:g} months "
+                    f"of starting the first metastatic {therapy} line = 1; no progression by "
+                    f"{horizon:g} months = 0"),
+        origin=f"start of the first metastatic {therapy} line", y=pd.DataFrame(),
+        origin_months=pd.Series(dtype=float), eligible_sample_types=(
+            "primary", "metastasis", "recurrence", "ctdna"),
+        horizon_months=horizon,
+    )
+    first = lines.sort_values(["patient_id", "line", "start_months"]).groupby(
+        "patient_id", sort=False).first()
+    untreated = cohort.patients.index.difference(first.index)
+    labels.exclude(f"no metastatic {therapy} line", untreated)
+    start = first["start_months"].astype(float)
+    follow_up = _follow_up_end(cohort, first.index)
+    end = first["stop_months"].astype(float).fillna(follow_up)
+    progressed = (first["reason_stopped"] == "progression").fillna(False).to_numpy()
+    duration = (end - start).to_numpy()
+    resistant = progressed & (duration <= horizon)
+    sensitive = duration > horizon
+    died = (first["reason_stopped"] == "death").fillna(False).to_numpy()
+    unknown = ~resistant & ~sensitive
+    labels.exclude(f"died within {horizon:g} months without progression",
+                   first.index[unknown & died])
+    labels.exclude(f"follow-up or therapy ended within {horizon:g} months without progression",
+                   first.index[unknown & ~died])
+    keep = first.index[~unknown]
+    keep = _require_eligible_sample(cohort, labels, keep, start.loc[keep])
+    labels.y = pd.DataFrame({
+        "label": resistant[first.index.get_indexer(keep)].astype(int),
+        "time_months": pd.Series(duration, index=first.index).loc[keep].clip(lower=0.0),
+        "event": pd.Series(progressed, index=first.index).loc[keep],
+    }, index=keep)
+    labels.origin_months = start.loc[keep]
+    return labels
+
+
+def _follow_up_end(cohort: Cohort, patients: pd.Index) -> pd.Series:
+    """Months from diagnosis to the end of follow-up: the overall-survival time when known."""
+    if "os" in cohort.endpoints:
+        return cohort.endpoint("os")["time_months"].reindex(patients).astype(float)
+    return pd.Series(np.nan, index=patients)
+
+
+def _endocrine_resistance_proxy(cohort: Cohort) -> Labels:
+    horizon = PROXY_HORIZON_MONTHS
+    name = next((e for e in RELAPSE_ENDPOINTS if e in cohort.endpoints), None)
+    if name is None:
+        raise ValueError("no dated endocrine lines and no relapse endpoint: endocrine "
+                         "resistance cannot be labelled")
+    labels = Labels(
+        task="resistance_endocrine", kind="binary",
+        definition=(f"PROXY of primary endocrine resistance, not the ESO-ESMO ABC definition "
+                    f"(no therapy dates): {name.upper()} event within {horizon:g} months of "
+                    f"diagnosis = 1, no event by {horizon:g} months = 0, among ER-positive "
+                    f"patients who received endocrine therapy"),
+        origin="diagnosis", y=pd.DataFrame(), origin_months=pd.Series(dtype=float),
+        eligible_sample_types=DIAGNOSIS_SAMPLE_TYPES, proxy=True, horizon_months=horizon,
+    )
+    patients = cohort.patients
+    population = ((patients["er_status"] == "positive").fillna(False)
+                  & patients["received_endocrine"].fillna(False)).to_numpy(dtype=bool)
+    labels.exclude("not ER-positive with endocrine therapy", patients.index[~population])
+    keep = patients.index[population]
+    frame = cohort.endpoint(name).reindex(keep)
+    missing = (frame["time_months"].isna() | frame["event"].isna()).to_numpy()
+    labels.exclude(f"{name} time or status missing", keep[missing])
+    keep, frame = keep[~missing], frame[~missing]
+    time, event = frame["time_months"].astype(float), frame["event"].astype(bool)
+    positive = (event & (time <= horizon)).to_numpy()
+    negative = (time > horizon).to_numpy()
+    labels.exclude(f"censored before {horizon:g} months", keep[~positive & ~negative])
+    keep = keep[positive | negative]
+    keep = _require_eligible_sample(cohort, labels, keep, pd.Series(0.0, index=keep))
+    labels.y = pd.DataFrame({"label": (event & (time <= horizon)).loc[keep].astype(int),
+                             "time_months": time.loc[keep], "event": event.loc[keep]})
+    labels.origin_months = pd.Series(0.0, index=keep)
+    return labels
+
+
+def eligible_samples(cohort: Cohort, sample_types: tuple[str, ...],
+                     origin_months: pd.Series) -> pd.DataFrame:
+    """Samples usable at each patient's origin: of an allowed type, collected at or before it.
+
+    A sample with no collection time counts as taken at diagnosis if it is a primary tumour,
+    and as not known at the origin otherwise.
+    """
+    samples = cohort.samples[cohort.samples["patient_id"].isin(origin_months.index)]
+    samples = samples[samples["sample_type"].isin(sample_types).to_numpy()]
+    collected = samples["collection_months"].astype(float)
+    collected = collected.where(collected.notna() | ~samples["sample_type"].isin(
+        DIAGNOSIS_SAMPLE_TYPES).to_numpy(), 0.0)
+    origin = origin_months.reindex(samples["patient_id"]).to_numpy()
+    return samples[(collected.to_numpy() <= origin + 1e-9)]
+
+
+def _require_eligible_sample(cohort: Cohort, labels: Labels, keep: pd.Index,
+                             origin: pd.Series) -> pd.Index:
+    """Drop (and count) patients without an eligible profiled sample, when the cohort has
+    genomic samples at all; a clinical-only cohort keeps everyone."""
+    if cohort.samples.empty:
+        return keep
+    usable = eligible_samples(cohort, labels.eligible_sample_types, origin)
+    profiled = usable[usable["mutation_panel"].notna() | usable["cna_panel"].notna()]
+    has_sample = keep.isin(profiled["patient_id"])
+    labels.exclude(f"no profiled sample known at the origin ({labels.origin})",
+                   keep[~has_sample])
+    return keep[has_sample]

@@ -1,0 +1,152 @@
+"""Fitted feature steps (scikit-learn transformers, pandas in and out) and feature groups.
+
+Everything here is fitted on training rows only, inside a model pipeline, so no information
+from a test fold reaches it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_array, check_is_fitted
+
+#: Prefixes of alteration indicators filtered by frequency.
+ALTERATION_PREFIXES = ("mut__", "hot__", "cna__", "path__", "rclass__")
+
+
+def _check_frame(X: object, estimator: BaseEstimator) -> pd.DataFrame:
+    """``X`` as a DataFrame; a bare array gets the names ``x0, x1, ...``."""
+    if isinstance(X, pd.DataFrame):
+        return X
+    array = check_array(X, ensure_all_finite="allow-nan", dtype=np.float64)
+    return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
+
+
+class GeneFrequencyFilter(TransformerMixin, BaseEstimator):
+    """Keep alteration indicators frequent enough in the training rows, and drop columns that
+    carry nothing there (all missing, or constant).
+
+    An indicator (``mut__``, ``hot__``, ``cna__``, ``path__``, ``rclass__``) is kept when at
+    least ``min_frequency`` of the training patients profiled for it, and at least ``min_count``
+    patients, are altered. Other columns are kept unless all-missing or constant. With
+    ``prefixes``, only columns starting with one of them are considered (``("clin__",)`` for a
+    clinical-only model).
+    """
+
+    def __init__(self, min_frequency: float = 0.02, min_count: int = 5,
+                 prefixes: tuple[str, ...] | None = None) -> None:
+        self.min_frequency = min_frequency
+        self.min_count = min_count
+        self.prefixes = prefixes
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> GeneFrequencyFilter:
+        """Learn which columns to keep from the training rows ``X``."""
+        X = _check_frame(X, self)
+        values = X.to_numpy(dtype=float)
+        observed = ~np.isnan(values)
+        n_observed = observed.sum(axis=0)
+        with np.errstate(invalid="ignore"):
+            spread = np.nanmax(np.where(observed, values, -np.inf), axis=0) - np.nanmin(
+                np.where(observed, values, np.inf), axis=0)
+        informative = (n_observed > 0) & (spread > 0)
+        altered = np.nansum(values == 1.0, axis=0)
+        frequency = np.divide(altered, n_observed, out=np.zeros(len(X.columns)),
+                              where=n_observed > 0)
+        is_alteration = np.array([c.startswith(ALTERATION_PREFIXES) for c in X.columns])
+        frequent = (frequency >= self.min_frequency) & (altered >= self.min_count)
+        keep = informative & (~is_alteration | frequent)
+        if self.prefixes is not None:
+            keep &= np.array([c.startswith(tuple(self.prefixes)) for c in X.columns])
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        self.n_features_in_ = len(X.columns)
+        self.frequency_ = pd.Series(frequency, index=X.columns)
+        self.kept_ = self.feature_names_in_[keep]
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame | np.ndarray:
+        """The kept columns of ``X``, in training order (a DataFrame in, a DataFrame out)."""
+        check_is_fitted(self, "kept_")
+        is_frame = isinstance(X, pd.DataFrame)
+        X = _check_frame(X, self)
+        if not is_frame and X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} features, but GeneFrequencyFilter is "
+                             f"expecting {self.n_features_in_} features as input")
+        missing = [c for c in self.feature_names_in_ if c not in X.columns]
+        if missing:
+            raise ValueError(f"columns seen in fit are missing: {missing[:5]}")
+        kept = X.loc[:, list(self.kept_)]
+        return kept if is_frame else kept.to_numpy()
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        """Names of the kept columns."""
+        check_is_fitted(self, "kept_")
+        return np.asarray(self.kept_, dtype=object)
+
+
+def linear_preprocessing(min_frequency: float, min_count: int,
+                         clinical_only: bool) -> list[tuple[str, object]]:
+    """Steps before a linear model: select, impute the median with missing indicators, scale."""
+    select = GeneFrequencyFilter(min_frequency, min_count,
+                                 ("clin__",) if clinical_only else None)
+    return [
+        ("select", select),
+        ("impute", SimpleImputer(strategy="median", add_indicator=True,
+                                 keep_empty_features=False)),
+        ("scale", StandardScaler()),
+    ]
+
+
+def tree_preprocessing(min_frequency: float, min_count: int) -> list[tuple[str, object]]:
+    """Steps before a tree model: frequency selection only (trees take NaN as missing)."""
+    return [("select", GeneFrequencyFilter(min_frequency, min_count))]
+
+
+def pandas_pipeline(steps: list[tuple[str, object]]) -> Pipeline:
+    """A Pipeline whose transformers output DataFrames with feature names."""
+    return Pipeline(steps).set_output(transform="pandas")
+
+
+_CLINICAL_GROUPS = (
+    (r"clin__age", "age"),
+    (r"clin__tumor_size", "tumour size"),
+    (r"clin__positive_nodes", "lymph nodes"),
+    (r"clin__grade", "grade"),
+    (r"clin__stage", "stage"),
+    (r"clin__(er|pr|her2)_|clin__subtype_", "receptor status"),
+    (r"clin__pam50_", "PAM50 subtype"),
+    (r"clin__lobular", "histology"),
+    (r"clin__postmenopausal", "menopausal status"),
+    (r"clin__performance", "performance status"),
+    (r"clin__(adjuvant|prior|radiotherapy|with_cdk46)", "treatment"),
+    (r"clin__(site_|n_sites|visceral|de_novo)", "metastatic disease"),
+    (r"clin__months_from_diagnosis", "time since diagnosis"),
+)
+_RESISTANCE_CLASS_GROUPS = {"rclass__esr1": "ESR1", "rclass__mapk": "MAPK class (Razavi)",
+                            "rclass__er_tf": "ER transcriptional machinery"}
+
+
+def feature_group(name: str) -> str:
+    """The group a feature belongs to, so one finding reads as one: ``mut__ESR1``,
+    ``hot__ESR1_LBD`` and ``rclass__esr1`` are all ``ESR1``."""
+    name = re.sub(r"^missingindicator_", "", name)
+    for prefix in ("mut__", "hot__", "cna__"):
+        if name.startswith(prefix):
+            return name[len(prefix):].split("_")[0]
+    if name.startswith("path__"):
+        return "pathway: " + name[len("path__"):].replace("_", " ")
+    if name in _RESISTANCE_CLASS_GROUPS:
+        return _RESISTANCE_CLASS_GROUPS[name]
+    if name == "tmb":
+        return "TMB"
+    if name.startswith("evo__"):
+        return "tumour evolution"
+    for pattern, group in _CLINICAL_GROUPS:
+        if re.match(pattern, name):
+            return group
+    return "other"

@@ -1,0 +1,107 @@
+"""ModelBundle: the one deployable unit of a trained task.
+
+It holds the fitted pipeline (feature selection and model), what the numbers mean, the
+feature names and groups, the horizons, the training-data digest and the evaluation summary,
+so that prediction, explanation, the model card and serving all read the same object.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from features.pipeline import feature_group
+from models.factory import predict_probability, predict_risk, predict_survival
+
+BUNDLE_FILE = "bundle.pkl"
+RISK_GROUPS = ("low", "intermediate", "high")
+
+
+@dataclass
+class ModelBundle:
+    """A fitted task model with everything needed to use and explain it."""
+
+    task: str
+    kind: str  # "survival" or "binary"
+    pipeline: Pipeline
+    input_features: list[str]
+    label_definition: str
+    origin: str
+    horizons_months: tuple[float, ...]
+    training_digest: str
+    cohort: dict[str, Any]
+    metrics: dict[str, Any] = field(default_factory=dict)
+    risk_group_cutpoints: tuple[float, float] = (np.nan, np.nan)
+    explainer: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def model_features(self) -> list[str]:
+        """Names of the features the model itself sees (after the fitted selection)."""
+        return list(self.pipeline[:-1].get_feature_names_out())
+
+    @property
+    def feature_groups(self) -> dict[str, str]:
+        """Feature -> group, for the model's features."""
+        return {name: feature_group(name) for name in self.model_features}
+
+    @property
+    def score_meaning(self) -> str:
+        """What ``risk_score`` means, for people."""
+        if self.kind == "survival":
+            return ("log relative hazard of relapse versus the training cohort's baseline; "
+                    "higher means worse")
+        return "probability of resistance (calibrated); higher means worse"
+
+    def _frame(self, X: pd.DataFrame) -> pd.DataFrame:
+        missing = [c for c in self.input_features if c not in X.columns]
+        if missing:
+            raise ValueError(f"input lacks features {missing[:5]} (of {len(missing)})")
+        return X.loc[:, self.input_features].astype(float)
+
+    def predict(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Per patient: ``risk_score``, ``risk_group`` and, for relapse, ``relapse_free_<h>m``
+        (probability of no relapse by h months); for resistance, ``probability``."""
+        X = self._frame(X)
+        if self.kind == "survival":
+            score = predict_risk(self.pipeline, X)
+            surv = predict_survival(self.pipeline, X, np.asarray(self.horizons_months))
+            out = pd.DataFrame({"risk_score": score}, index=X.index)
+            for k, h in enumerate(self.horizons_months):
+                out[f"relapse_free_{h:g}m"] = surv[:, k]
+        else:
+            score = predict_probability(self.pipeline, X)
+            out = pd.DataFrame({"risk_score": score, "probability": score}, index=X.index)
+        low, high = self.risk_group_cutpoints
+        out["risk_group"] = np.where(score >= high, RISK_GROUPS[2],
+                                     np.where(score >= low, RISK_GROUPS[1], RISK_GROUPS[0]))
+        return out
+
+    def save(self, folder: str | Path) -> Path:
+        """Pickle the bundle to ``folder/bundle.pkl``; returns the path."""
+        path = Path(folder) / BUNDLE_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(pickle.dumps(self, protocol=5))
+        return path
+
+    @staticmethod
+    def load(path: str | Path, expected_sha256: str | None = None) -> ModelBundle:
+        """Unpickle a bundle, refusing a file whose SHA-256 differs from ``expected_sha256``."""
+        data = Path(path).read_bytes()
+        if expected_sha256 is not None and hashlib.sha256(data).hexdigest() != expected_sha256:
+            raise ValueError(f"{path}: SHA-256 differs from the one recorded at registration")
+        bundle = pickle.loads(data)  # noqa: S301 - only files whose hash was recorded by us
+        if not isinstance(bundle, ModelBundle):
+            raise ValueError(f"{path}: not an mbcrisk ModelBundle")
+        return bundle
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -1,0 +1,27 @@
+"""The MLflow pyfunc face of a ModelBundle."""
+
+from __future__ import annotations
+
+import mlflow.pyfunc
+import pandas as pd
+
+from models.bundle import ModelBundle
+
+
+class BundleModel(mlflow.pyfunc.PythonModel):
+    """Loads ``artifacts["bundle"]`` and predicts with it (see :meth:`ModelBundle.predict`).
+
+    Inputs are checked against the logged signature (the design's float columns), so MLflow's
+    type-hint validation is switched off rather than run on ``pd.DataFrame`` hints.
+    """
+
+    _skip_type_hint_validation = True
+
+    def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
+        """Read the bundle file logged with the model."""
+        self.bundle = ModelBundle.load(context.artifacts["bundle"])
+
+    def predict(self, context: mlflow.pyfunc.PythonModelContext, model_input: pd.DataFrame,
+                params: dict[str, str] | None = None) -> pd.DataFrame:
+        """Risk score, risk group and probabilities for each row of design features."""
+        return self.bundle.predict(model_input)

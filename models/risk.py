@@ -1,0 +1,94 @@
+"""RiskModel: relapse risk with gradient-boosted trees on the Cox partial likelihood."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from models.breslow import BreslowBaseline
+from models.survival_target import check_survival_target
+
+#: Event times of 0 months are moved to this (xgboost's Cox labels code censoring by sign).
+MIN_TIME_MONTHS = 1e-3
+
+
+class RiskModel(BaseEstimator):
+    """XGBoost ``survival:cox``; ``predict`` gives the log relative hazard (higher = worse).
+
+    ``predict_survival(X, times_months)`` gives S(t | x) from a Breslow baseline hazard fitted on
+    the training data. Missing values (NaN) follow xgboost's learned default directions.
+    Defaults come from the nested tuning in ``docs/tuning.md``.
+    """
+
+    def __init__(self, n_estimators: int = 400, max_depth: int = 2,
+                 learning_rate: float = 0.02, subsample: float = 0.8,
+                 colsample_bytree: float = 0.5, min_child_weight: float = 10.0,
+                 reg_lambda: float = 5.0, reg_alpha: float = 0.0, random_state: int = 0,
+                 n_jobs: int = 1) -> None:
+        self.n_estimators = n_estimators
+        self.max_depth = max_depth
+        self.learning_rate = learning_rate
+        self.subsample = subsample
+        self.colsample_bytree = colsample_bytree
+        self.min_child_weight = min_child_weight
+        self.reg_lambda = reg_lambda
+        self.reg_alpha = reg_alpha
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def _params(self) -> dict[str, object]:
+        return {
+            "objective": "survival:cox",
+            "eval_metric": "cox-nloglik",
+            "max_depth": self.max_depth,
+            "eta": self.learning_rate,
+            "subsample": self.subsample,
+            "colsample_bytree": self.colsample_bytree,
+            "min_child_weight": self.min_child_weight,
+            "lambda": self.reg_lambda,
+            "alpha": self.reg_alpha,
+            "seed": self.random_state,
+            "nthread": self.n_jobs,
+            "tree_method": "hist",
+        }
+
+    def _matrix(self, X: np.ndarray, label: np.ndarray | None = None) -> xgb.DMatrix:
+        names = [str(n) for n in self.feature_names_in_] if hasattr(
+            self, "feature_names_in_") else None
+        return xgb.DMatrix(X, label=label, missing=np.nan, feature_names=names,
+                           nthread=self.n_jobs)
+
+    def fit(self, X: object, y: object) -> RiskModel:
+        """Fit on features ``X`` (NaN allowed) and a structured survival target ``y``."""
+        X = validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64)
+        time, event = check_survival_target(y, X.shape[0])
+        time = np.maximum(time, MIN_TIME_MONTHS)
+        label = np.where(event, time, -time)
+        self.booster_ = xgb.train(self._params(), self._matrix(X, label),
+                                  num_boost_round=self.n_estimators)
+        self.baseline_ = BreslowBaseline.fit(time, event, self._margin(X))
+        return self
+
+    def _margin(self, X: np.ndarray) -> np.ndarray:
+        return self.booster_.predict(self._matrix(X), output_margin=True).astype(float)
+
+    def predict(self, X: object) -> np.ndarray:
+        """Log relative hazard (higher means worse)."""
+        check_is_fitted(self, "booster_")
+        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
+        return self._margin(X)
+
+    def predict_survival(self, X: object, times_months: object) -> np.ndarray:
+        """Probability of no event by each of ``times_months``, shape (n, n_times)."""
+        times = check_array(np.atleast_1d(times_months), ensure_2d=False)
+        return self.baseline_.survival(self.predict(X), times)
+
+    def contributions(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        """Exact TreeSHAP contributions to the margin, shape (n, n_features + 1); the last
+        column is the bias, so each row sums to ``predict``."""
+        check_is_fitted(self, "booster_")
+        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
+        return self.booster_.predict(self._matrix(X), pred_contribs=True).astype(float)

@@ -1,0 +1,85 @@
+"""Grouped splitting (no patient on both sides) and no test-fold information in fitted steps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from features import load_cohort
+from features.design import build_design
+from features.labels import relapse_labels
+from features.pipeline import GeneFrequencyFilter, pandas_pipeline
+from models.factory import build_pipelines
+from training.config import CVConfig, TrainConfig
+from training.evaluation import evaluate, subgroup_factors
+from training.splits import patient_folds
+
+
+def test_folds_group_patients_and_cover_each_once_per_repeat() -> None:
+    patients = np.repeat(np.arange(60), 2)  # two rows per patient
+    strata = np.tile([0, 1], 60)
+    seen = {}
+    for fold in patient_folds(patients, strata, n_splits=5, n_repeats=3, random_state=1):
+        assert not set(patients[fold.train]) & set(patients[fold.test])
+        seen.setdefault(fold.repeat, []).extend(fold.test)
+    for tests in seen.values():
+        assert sorted(tests) == list(range(120))
+
+
+def test_folds_are_stratified_and_deterministic() -> None:
+    patients = np.arange(200)
+    strata = (np.arange(200) < 50).astype(int)
+    first = list(patient_folds(patients, strata, 5, 2, random_state=3))
+    again = list(patient_folds(patients, strata, 5, 2, random_state=3))
+    assert all(np.array_equal(a.test, b.test) for a, b in zip(first, again, strict=True))
+    for fold in first:
+        assert strata[fold.test].sum() == 10
+    assert not np.array_equal(first[0].test, first[5].test)  # repeats reshuffle
+
+
+class RowSpy(TransformerMixin, BaseEstimator):
+    """Records which patients each fit saw (class-level, as clones do not share state)."""
+
+    fitted_on: list[set] = []
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> RowSpy:
+        RowSpy.fitted_on.append(set(X.index))
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        return X
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        return self.feature_names_in_
+
+
+def test_fitted_steps_see_only_training_rows() -> None:
+    cohort, _ = load_cohort("gbsg2")
+    labels = relapse_labels(cohort)
+    X = build_design(cohort, labels)
+    config = TrainConfig(cv=CVConfig(n_splits=3, n_repeats=1))
+    pipelines = build_pipelines("survival", model_params={"n_estimators": 20},
+                                min_gene_frequency=0.02, min_gene_count=5,
+                                cox_alphas=(1.0,), logistic_cs=(1.0,), random_state=0)
+    spied = {"model": pandas_pipeline([("spy", RowSpy()), *pipelines["model"].steps])}
+    RowSpy.fitted_on = []
+    evaluation = evaluate(X, labels, spied, config, subgroup_factors(
+        cohort.patients, cohort.samples, X.index))
+    folds = list(patient_folds(X.index.to_numpy(), labels.y["event"].to_numpy(dtype=int), 3, 1,
+                               0))
+    assert len(RowSpy.fitted_on) == len(folds)
+    for seen, fold in zip(RowSpy.fitted_on, folds, strict=True):
+        assert seen == set(X.index[fold.train])
+        assert not seen & set(X.index[fold.test])
+    assert evaluation.summary["model"]["harrell_c"].n == 3
+
+
+def test_gene_selection_counts_training_rows_only() -> None:
+    X = pd.DataFrame({"mut__RARE": [0.0] * 95 + [1.0] * 5, "clin__age": np.arange(100.0)})
+    train = X.iloc[:95]  # the 5 mutated patients are all in the test rows
+    selected = GeneFrequencyFilter(min_frequency=0.02, min_count=3).fit(train)
+    assert list(selected.get_feature_names_out()) == ["clin__age"]
+    assert list(GeneFrequencyFilter(0.02, 3).fit(X).get_feature_names_out()) == [
+        "mut__RARE", "clin__age"]

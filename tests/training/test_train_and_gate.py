@@ -1,0 +1,127 @@
+"""Training against a real MLflow SQLite store: logging, registration, the gate, reproducibility."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mlflow
+import pytest
+from mlflow import MlflowClient
+
+from training.cli import main
+from training.config import load_config
+from training.registry import CHALLENGER, CHAMPION, alias_version, promote
+from training.train import train
+
+pytestmark = pytest.mark.slow
+
+
+def _train_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict:
+    assert main(["train", *args, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_train_logs_runs_metrics_artifacts_and_registers(
+        mlflow_store: str, quick_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = _train_json(capsys, "--cohort", "gbsg2", "--task", "relapse", "--config",
+                         str(quick_config))
+    assert result["model_name"] == "mbcrisk-relapse"
+    assert result["model_version"] == "1"
+    assert (result["n_patients"], result["n_events"]) == (686, 299)
+    assert {"model", "cox_clinical", "cox_all", "kaplan_meier"} <= set(result["metrics"])
+    c = result["metrics"]["model"]["harrell_c"]
+    assert c["ci_low"] < c["mean"] < c["ci_high"]
+    client = MlflowClient()
+    run = client.get_run(result["run_id"])
+    assert run.data.params["cv.n_splits"] == "3"
+    assert run.data.tags["mbcrisk.synthetic"] == "false"
+    assert run.data.metrics["model.harrell_c.mean"] == pytest.approx(c["mean"])
+    children = client.search_runs([run.info.experiment_id],
+                                  f"tags.mlflow.parentRunId = '{result['run_id']}'")
+    assert len(children) == 6
+    artifacts = {a.path for a in client.list_artifacts(result["run_id"])}
+    assert {"cohort_summary.json", "load_report.json", "labels.json", "cv_fold_metrics.csv",
+            "subgroup_metrics.csv", "plots"} <= artifacts
+    plots = {a.path for a in client.list_artifacts(result["run_id"], "plots")}
+    assert {"plots/km_by_risk_group.png", "plots/calibration_at_horizons.png",
+            "plots/td_auc.png"} <= plots
+    assert run.inputs.dataset_inputs[0].dataset.name == "gbsg2"
+    assert alias_version("mbcrisk-relapse", CHALLENGER) == "1"
+    model = mlflow.pyfunc.load_model("models:/mbcrisk-relapse@challenger")
+    example = model.input_example
+    predictions = model.predict(example)
+    assert list(predictions.columns[:2]) == ["risk_score", "relapse_free_12m"]
+
+
+def test_resistance_proxy_on_gbsg2_registers_under_its_name(
+        mlflow_store: str, quick_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = _train_json(capsys, "--cohort", "gbsg2", "--task", "resistance", "--config",
+                         str(quick_config))
+    assert result["model_name"] == "mbcrisk-resistance-endocrine"
+    assert {"model", "logistic_clinical", "logistic_all"} <= set(result["metrics"])
+    labels = json.loads(Path(mlflow.artifacts.download_artifacts(
+        run_id=result["run_id"], artifact_path="labels.json")).read_text())
+    assert labels["proxy"] is True
+    assert "PROXY" in labels["definition"]
+
+
+def test_same_config_same_metrics_and_model_file(mlflow_store: str, quick_config: Path) -> None:
+    config = load_config(quick_config, task="relapse")
+    first = train("gbsg2", config)
+    second = train("gbsg2", config)
+    assert first.bundle_sha256 == second.bundle_sha256
+    a, b = first.evaluation.fold_metrics, second.evaluation.fold_metrics
+    assert a.equals(b)
+
+
+def test_gate_promotes_first_refuses_worse_and_other_evaluations(
+        mlflow_store: str, quick_config: Path, tmp_path: Path) -> None:
+    name = "mbcrisk-relapse"
+    config = load_config(quick_config, task="relapse")
+    train("gbsg2", config)
+    first = promote(name, margin=0.01, min_subgroup_size=50)
+    assert first.promote
+    assert alias_version(name, CHAMPION) == "1"
+    weak = tmp_path / "weak.toml"
+    weak.write_text(quick_config.read_text() + "\n[model.relapse]\nn_estimators = 1\n"
+                    "max_depth = 1\ncolsample_bytree = 0.1\n")
+    train("gbsg2", load_config(weak, task="relapse"))
+    refused = promote(name, margin=0.0, min_subgroup_size=50)
+    assert not refused.promote
+    assert any("harrell_c" in reason for reason in refused.reasons)
+    assert alias_version(name, CHAMPION) == "1"
+    assert alias_version(name, CHALLENGER) == "2"
+    other = tmp_path / "other.toml"
+    other.write_text("[cv]\nn_splits = 3\nn_repeats = 1\n")
+    train("gbsg2", load_config(other, task="relapse"))
+    different = promote(name, margin=0.5, min_subgroup_size=50)
+    assert not different.promote
+    assert any("not the same evaluation" in reason for reason in different.reasons)
+    train("gbsg2", config)
+    equal = promote(name, margin=0.01, min_subgroup_size=50)
+    assert equal.promote
+    assert alias_version(name, CHAMPION) == "4"
+    assert any(c["scope"] != "overall" for c in equal.comparisons)
+
+
+def test_promote_cli_prints_why(mlflow_store: str, quick_config: Path,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    train("gbsg2", load_config(quick_config, task="relapse"))
+    assert main(["promote", "mbcrisk-relapse"]) == 0
+    out = capsys.readouterr().out
+    assert "PROMOTED" in out
+    assert "no champion yet" in out
+    assert main(["promote", "mbcrisk-relapse"]) == 0
+    assert "already the champion" in capsys.readouterr().out
+
+
+def test_unreachable_tracking_store_is_a_clear_error(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, quick_config: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a_file").write_text("not a folder")
+    uri = f"sqlite:///{tmp_path}/a_file/mlflow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    assert main(["train", "--cohort", "gbsg2", "--config", str(quick_config)]) == 2
+    assert f"tracking store {uri} cannot be used" in capsys.readouterr().err

@@ -1,0 +1,121 @@
+"""The typed configuration of a training run, read from TOML and flattened for MLflow."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CVConfig:
+    """Repeated, stratified K-fold cross-validation."""
+
+    n_splits: int = 5
+    n_repeats: int = 5
+    random_state: int = 0
+
+
+@dataclass(frozen=True)
+class EvaluationConfig:
+    """Horizons (months) for time-dependent metrics, Uno's truncation tau (months, capped at
+    the 95th percentile of follow-up), subgroup minimum size for reporting."""
+
+    horizons_months: tuple[float, ...] = (12.0, 24.0, 36.0, 60.0)
+    tau_months: float = 120.0
+    min_subgroup_size: int = 30
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """Gene indicators kept when altered in this share and count of profiled training rows."""
+
+    min_gene_frequency: float = 0.02
+    min_gene_count: int = 5
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Hyperparameters of the boosted model; empty means the tuned defaults of the class."""
+
+    relapse: dict[str, Any] = field(default_factory=dict)
+    resistance: dict[str, Any] = field(default_factory=dict)
+    cox_alphas: tuple[float, ...] = (0.1, 1.0, 10.0, 100.0, 1000.0)
+    logistic_cs: tuple[float, ...] = (0.001, 0.01, 0.1, 1.0, 10.0)
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    """Promotion gate: the challenger may be at most ``margin`` below the champion on
+    ``metric`` overall and in every subgroup of at least ``min_subgroup_size`` patients."""
+
+    margin: float = 0.01
+    min_subgroup_size: int = 50
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything a ``train`` run depends on besides the cohort."""
+
+    task: str = "relapse"
+    endpoint: str | None = None
+    therapy: str = "endocrine"
+    cv: CVConfig = field(default_factory=CVConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    gate: GateConfig = field(default_factory=GateConfig)
+
+    @property
+    def task_name(self) -> str:
+        """``relapse`` or ``resistance_<therapy>``."""
+        return "relapse" if self.task == "relapse" else f"resistance_{self.therapy}"
+
+    def flatten(self) -> dict[str, str]:
+        """``section.key -> value`` strings, for MLflow params."""
+        flat: dict[str, str] = {}
+
+        def walk(prefix: str, value: Any) -> None:
+            if isinstance(value, dict):
+                if not value:
+                    flat[prefix] = "{}"
+                for key, item in sorted(value.items()):
+                    walk(f"{prefix}.{key}", item)
+            else:
+                flat[prefix] = str(list(value) if isinstance(value, tuple) else value)
+
+        for key, value in asdict(self).items():
+            walk(key, value)
+        return flat
+
+
+def _build(cls: type, values: dict[str, Any], where: str) -> Any:
+    known = {f.name: f for f in fields(cls)}
+    kwargs = {}
+    for key, value in values.items():
+        if key not in known:
+            raise ValueError(f"{where}: unknown setting {key!r}; known: {sorted(known)}")
+        default = getattr(cls(), key)
+        if is_dataclass(default):
+            if not isinstance(value, dict):
+                raise ValueError(f"{where}.{key}: expected a table")
+            kwargs[key] = _build(type(default), value, f"{where}.{key}")
+        elif isinstance(default, tuple):
+            kwargs[key] = tuple(value)
+        else:
+            kwargs[key] = value
+    return cls(**kwargs)
+
+
+def load_config(path: Path | None, **overrides: Any) -> TrainConfig:
+    """The config in TOML file ``path`` (defaults where silent), then ``overrides`` (the CLI's
+    ``task``, ``therapy``...). Unknown settings raise ValueError naming them."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        try:
+            values = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            raise ValueError(f"{path}: cannot read the config ({error})") from error
+    config = _build(TrainConfig, values, str(path) if path else "config")
+    return replace(config, **{k: v for k, v in overrides.items() if v is not None})
