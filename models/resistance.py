@@ -18,10 +18,11 @@ class ResistanceModel(ClassifierMixin, BaseEstimator):
 
     ``predict_proba[:, 1]`` is the calibrated probability of resistance (higher = worse);
     ``predict_margin`` is the booster's log odds, the scale explanations are additive on.
+    Defaults come from the nested tuning in ``docs/tuning.md``.
     """
 
-    def __init__(self, n_estimators: int = 300, max_depth: int = 2,
-                 learning_rate: float = 0.03, subsample: float = 0.8,
+    def __init__(self, n_estimators: int = 100, max_depth: int = 2,
+                 learning_rate: float = 0.05, subsample: float = 0.8,
                  colsample_bytree: float = 0.5, min_child_weight: float = 5.0,
                  reg_lambda: float = 5.0, calibration: str = "sigmoid",
                  calibration_folds: int = 5, random_state: int = 0, n_jobs: int = 1) -> None:

@@ -23,7 +23,7 @@ class RiskModel(BaseEstimator):
     Defaults come from the nested tuning in ``docs/tuning.md``.
     """
 
-    def __init__(self, n_estimators: int = 400, max_depth: int = 2,
+    def __init__(self, n_estimators: int = 200, max_depth: int = 2,
                  learning_rate: float = 0.02, subsample: float = 0.8,
                  colsample_bytree: float = 0.5, min_child_weight: float = 10.0,
                  reg_lambda: float = 5.0, reg_alpha: float = 0.0, random_state: int = 0,

@@ -12,6 +12,7 @@ from training import (
     promote_command,
     synth_command,
     train_command,
+    tune_command,
     validate_command,
 )
 from training.tracking import TrackingError
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     train_command.add_parsers(commands)
     promote_command.add_parser(commands)
     main_command.add_parser(commands)
+    tune_command.add_parser(commands)
     return parser
 
 

@@ -33,6 +33,7 @@ from models.factory import build_pipelines
 from training import plots
 from training.config import TrainConfig
 from training.evaluation import Evaluation, evaluate, subgroup_factors
+from training.missingness import informative_missingness
 from training.registry import model_name, register_version
 from training.splits import Fold
 from training.tracking import (
@@ -187,6 +188,10 @@ def _log_context(cohort: Cohort, report: LoadReport, labels: Labels, X: pd.DataF
             "exclusions": [{"reason": e.reason, "count": e.count} for e in labels.exclusions],
         })
         write_json(folder / "config.json", config.flatten())
+        missingness = informative_missingness(X, labels)
+        write_csv(folder / "missingness_check.csv", missingness)
+    flagged = missingness.loc[missingness["flagged"], "feature"].tolist()
+    mlflow.set_tag("mbcrisk.missingness_flagged", ", ".join(flagged) or "none")
 
 
 def _log_evaluation(evaluation: Evaluation, labels: Labels, synthetic: bool) -> None:

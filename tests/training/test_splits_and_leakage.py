@@ -83,3 +83,21 @@ def test_gene_selection_counts_training_rows_only() -> None:
     assert list(selected.get_feature_names_out()) == ["clin__age"]
     assert list(GeneFrequencyFilter(0.02, 3).fit(X).get_feature_names_out()) == [
         "mut__RARE", "clin__age"]
+
+
+def test_informative_missingness_is_flagged() -> None:
+    from features.labels import Labels
+    from training.missingness import informative_missingness
+
+    rng = np.random.default_rng(0)
+    label = rng.integers(0, 2, 400)
+    y = pd.DataFrame({"label": label, "time_months": 1.0, "event": label.astype(bool)})
+    X = pd.DataFrame({
+        "tracks_outcome": np.where(label == 1, np.nan, 1.0),  # missing exactly when positive
+        "random_gaps": np.where(rng.random(400) < 0.3, np.nan, 1.0),
+    })
+    labels = Labels("t", "binary", "", "diagnosis", y, pd.Series(0.0, index=y.index), ())
+    table = informative_missingness(X, labels).set_index("feature")
+    assert table.loc["tracks_outcome", "flagged"]
+    assert table.loc["tracks_outcome", "concordance"] == 1.0
+    assert not table.loc["random_gaps", "flagged"]

@@ -42,7 +42,7 @@ def test_train_logs_runs_metrics_artifacts_and_registers(
     assert len(children) == 6
     artifacts = {a.path for a in client.list_artifacts(result["run_id"])}
     assert {"cohort_summary.json", "load_report.json", "labels.json", "cv_fold_metrics.csv",
-            "subgroup_metrics.csv", "plots"} <= artifacts
+            "subgroup_metrics.csv", "missingness_check.csv", "plots"} <= artifacts
     plots = {a.path for a in client.list_artifacts(result["run_id"], "plots")}
     assert {"plots/km_by_risk_group.png", "plots/calibration_at_horizons.png",
             "plots/td_auc.png"} <= plots

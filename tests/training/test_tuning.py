@@ -1,0 +1,36 @@
+"""The nested tuning never lets an outer test fold into candidate selection."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from features import load_cohort
+from features.design import build_design
+from features.labels import relapse_labels
+from training import tuning
+
+
+def test_inner_selection_never_sees_outer_test_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    cohort, _ = load_cohort("gbsg2")
+    labels = relapse_labels(cohort)
+    X = build_design(cohort, labels)
+    calls: list[tuple[frozenset, frozenset]] = []
+    real = tuning._fit_score
+
+    def recording(kind, params, X_, labels_, train, test, random_state):  # noqa: ANN001, ANN202
+        calls.append((frozenset(train.tolist()), frozenset(test.tolist())))
+        return real(kind, {**params, "n_estimators": 5}, X_, labels_, train, test, random_state)
+
+    monkeypatch.setattr(tuning, "_fit_score", recording)
+    monkeypatch.setitem(tuning.GRIDS, "survival", {"max_depth": (1, 2)})
+    result = tuning.nested_tuning(X, labels, outer_splits=2, inner_splits=2)
+    assert len(result.folds) == 2
+    per_outer = 2 * 2 + 1  # inner folds x candidates, then the outer refit
+    outer_calls = [calls[per_outer * k + per_outer - 1] for k in range(2)]
+    for k, (outer_train, outer_test) in enumerate(outer_calls):
+        assert not outer_train & outer_test
+        for train, test in calls[per_outer * k: per_outer * k + per_outer - 1]:
+            assert train | test <= outer_train  # inner CV lives inside the outer training set
+    assert set(result.folds["max_depth"]) <= {1, 2}
+    assert np.isfinite(result.folds["outer_score"]).all()
