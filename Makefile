@@ -46,5 +46,8 @@ lock: ## re-resolve requirements.lock from pyproject.toml (needs uv)
 	uv pip compile pyproject.toml requirements-build.in --extra dev --python-version 3.11 \
 		--python-platform x86_64-manylinux_2_28 --generate-hashes -o requirements.lock
 
+bench: $(PKG_STAMP) ## run every benchmark in benchmarks/ (prints tables, writes bench-results/)
+	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
 clean: ## remove the virtual environment and local run state
 	rm -rf $(VENV) mlruns mlflow.db .pytest_cache

@@ -25,21 +25,22 @@ from features.genes import (
     PATHWAYS,
     RESISTANCE_CLASSES,
 )
-from features.labels import THERAPY_GROUPS, Labels, eligible_samples
+from features.labels import THERAPY_GROUPS, TimeOrigin, eligible_samples
 from features.vocab import METASTATIC_SITE, WHOLE_EXOME_PANEL
 
 _BINARY = {"positive": 1.0, "negative": 0.0}
 _SUBTYPES = ("hr_pos_her2_neg", "her2_pos", "triple_negative")
 
 
-def build_design(cohort: Cohort, labels: Labels) -> pd.DataFrame:
-    """Raw features (float64, NaN = unknown) for the patients of ``labels``, in its order."""
-    index = labels.y.index
+def build_design(cohort: Cohort, origin: TimeOrigin) -> pd.DataFrame:
+    """Raw features (float64, NaN = unknown) of the patients of ``origin`` (in its order), from
+    what is known at each one's time origin (a task's ``Labels.time_origin``)."""
+    index = origin.months.index
     patients = cohort.patients.loc[index]
-    parts = [_clinical(patients), _treatment(cohort, labels)]
-    if labels.origin != "diagnosis":
+    parts = [_clinical(patients), _treatment(cohort, origin)]
+    if not origin.at_diagnosis:
         parts.append(_metastatic_setting(patients))
-    samples = eligible_samples(cohort, labels.eligible_sample_types, labels.origin_months)
+    samples = eligible_samples(cohort, origin.sample_types, origin.months)
     if not cohort.samples.empty:
         genomic = GenomicProfile(cohort, samples, index)
         parts.extend([genomic.mutations(), genomic.hotspots(), genomic.copy_number(),
@@ -84,11 +85,11 @@ def _indicator(values: pd.Series, level: str) -> pd.Series:
     return (values == level).astype(float).where(values.notna())
 
 
-def _treatment(cohort: Cohort, labels: Labels) -> pd.DataFrame:
+def _treatment(cohort: Cohort, origin: TimeOrigin) -> pd.DataFrame:
     """Treatment known at the origin: adjuvant therapy at diagnosis; prior lines at a line."""
-    index = labels.y.index
+    index = origin.months.index
     lines = cohort.treatments[cohort.treatments["patient_id"].isin(index)]
-    if labels.origin == "diagnosis":
+    if origin.at_diagnosis:
         if lines.empty:
             flags = cohort.patients.loc[index]
             return pd.DataFrame({
@@ -103,9 +104,9 @@ def _treatment(cohort: Cohort, labels: Labels) -> pd.DataFrame:
             for group, classes in THERAPY_GROUPS.items()
         } | {"clin__radiotherapy": cohort.patients.loc[index, "received_radiotherapy"]
              .astype(float)}, index=index)
-    origin = labels.origin_months.reindex(lines["patient_id"]).to_numpy()
-    before = lines[lines["start_months"].to_numpy(dtype=float) < origin - 1e-9]
-    at_origin = lines[np.isclose(lines["start_months"].to_numpy(dtype=float), origin)]
+    start = origin.months.reindex(lines["patient_id"]).to_numpy()
+    before = lines[lines["start_months"].to_numpy(dtype=float) < start - 1e-9]
+    at_origin = lines[np.isclose(lines["start_months"].to_numpy(dtype=float), start)]
     frame = pd.DataFrame({
         f"clin__prior_{group}": _any_line(before, index, classes)
         for group, classes in THERAPY_GROUPS.items()
@@ -113,7 +114,7 @@ def _treatment(cohort: Cohort, labels: Labels) -> pd.DataFrame:
     frame["clin__prior_lines"] = before.groupby("patient_id").size().reindex(
         index, fill_value=0).astype(float)
     frame["clin__with_cdk46_inhibitor"] = _any_line(at_origin, index, ("endocrine_cdk46",))
-    frame["clin__months_from_diagnosis"] = labels.origin_months.astype(float)
+    frame["clin__months_from_diagnosis"] = origin.months.astype(float)
     return frame
 
 
@@ -137,6 +138,22 @@ def _metastatic_setting(patients: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def protein_changes(cohort: Cohort, origin: TimeOrigin) -> dict[str, dict[str, str]]:
+    """Per patient, per mutated gene, the protein changes seen in eligible samples
+    (``{"P1": {"ESR1": "D538G"}}``), for wording explanations."""
+    samples = eligible_samples(cohort, origin.sample_types, origin.months)
+    muts = cohort.mutations[cohort.mutations["sample_id"].isin(samples.index)
+                            & cohort.mutations["non_silent"].fillna(True)
+                            & cohort.mutations["protein_change"].notna()]
+    muts = muts.assign(patient_id=samples.loc[muts["sample_id"], "patient_id"].to_numpy())
+    joined = muts.groupby(["patient_id", "gene"])["protein_change"].agg(
+        lambda s: ", ".join(sorted(set(map(str, s)))))
+    result: dict[str, dict[str, str]] = {}
+    for (patient, gene), text in joined.items():
+        result.setdefault(str(patient), {})[str(gene)] = text
+    return result
+
+
 class GenomicProfile:
     """Panel-aware alteration calls of each patient's eligible samples."""
 
@@ -150,6 +167,7 @@ class GenomicProfile:
             patient_id=samples.loc[muts["sample_id"], "patient_id"].to_numpy())
         cna = cohort.copy_number[cohort.copy_number["sample_id"].isin(samples.index)]
         self.cna = cna.assign(patient_id=samples.loc[cna["sample_id"], "patient_id"].to_numpy())
+        self.panel_genes = panels
         self.genes = sorted(set(cohort.panels["gene"]) | set(cohort.mutations["gene"]))
         self.cna_genes = sorted(set(cohort.copy_number["gene"]))
         self.mutation_profiled = self._profiled(samples["mutation_panel"], panels, self.genes)
@@ -245,6 +263,12 @@ class GenomicProfile:
                              for name, (mut, amp) in RESISTANCE_CLASSES.items()},
                             index=self.index)
 
+    def _primary_covers(self, primary: pd.DataFrame, patient: str, gene: str) -> bool:
+        panel = primary.loc[patient, "mutation_panel"] if patient in primary.index else None
+        if panel is None or pd.isna(panel):
+            return False
+        return panel == WHOLE_EXOME_PANEL or gene in self.panel_genes.get(panel, frozenset())
+
     def evolution(self) -> pd.DataFrame:
         """Primary-to-metastasis changes for patients with both eligible samples (else NaN)."""
         samples = self.samples
@@ -265,6 +289,10 @@ class GenomicProfile:
         late = muts[muts["sample_id"].isin(later_ids)][["patient_id", "gene"]]
         acquired = late.merge(early.drop_duplicates(), how="left", indicator=True)
         acquired = acquired[acquired["_merge"] == "left_only"].drop_duplicates()
+        # Only genes the primary's panel covered can be called acquired.
+        covered = acquired.apply(lambda r: self._primary_covers(primary, r["patient_id"],
+                                                                r["gene"]), axis=1)
+        acquired = acquired[covered.to_numpy(dtype=bool)] if len(acquired) else acquired
         counts = acquired.groupby("patient_id").size()
         frame.loc[paired, "evo__n_acquired"] = counts.reindex(paired, fill_value=0).astype(float)
         for column, before, after, name in (

@@ -34,6 +34,13 @@ PATHWAYS: dict[str, tuple[frozenset[str], frozenset[str], frozenset[str]]] = {
                              "EP300"}), frozenset(), frozenset({"ARID1A"})),
 }
 
+#: How each pathway is named for people.
+PATHWAY_NAMES = {
+    "pi3k_akt_mtor": "PI3K/AKT/mTOR", "mapk": "MAPK", "er_machinery": "ER transcriptional",
+    "cell_cycle": "cell cycle", "dna_repair": "DNA repair", "tp53": "TP53",
+    "chromatin": "chromatin remodelling",
+}
+
 #: Razavi's endocrine-resistance classes (mutually exclusive in the paper; indicators here).
 RESISTANCE_CLASSES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "esr1": (frozenset({"ESR1"}), frozenset()),

@@ -32,6 +32,21 @@ PROXY_HORIZON_MONTHS = 24.0
 DIAGNOSIS_SAMPLE_TYPES = ("primary",)
 
 
+@dataclass(frozen=True)
+class TimeOrigin:
+    """When a task's prediction is made: each patient's origin (months from diagnosis), whether
+    it is diagnosis or the start of a treatment line, and which sample types may inform it."""
+
+    description: str
+    months: pd.Series
+    sample_types: tuple[str, ...]
+
+    @property
+    def at_diagnosis(self) -> bool:
+        """True when the origin is diagnosis (no metastatic information known yet)."""
+        return self.description == "diagnosis"
+
+
 @dataclass
 class Labels:
     """The outcome of one task for the patients it keeps.
@@ -52,6 +67,11 @@ class Labels:
     exclusions: list[Exclusion] = field(default_factory=list)
     proxy: bool = False
     horizon_months: float | None = None
+
+    @property
+    def time_origin(self) -> TimeOrigin:
+        """The origin of this task's patients, for building their features."""
+        return TimeOrigin(self.origin, self.origin_months, self.eligible_sample_types)
 
     @property
     def n_events(self) -> int:

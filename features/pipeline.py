@@ -16,6 +16,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from features.genes import PATHWAY_NAMES
+
 #: Prefixes of alteration indicators filtered by frequency.
 ALTERATION_PREFIXES = ("mut__", "hot__", "cna__", "path__", "rclass__")
 
@@ -127,8 +129,10 @@ _CLINICAL_GROUPS = (
     (r"clin__(site_|n_sites|visceral|de_novo)", "metastatic disease"),
     (r"clin__months_from_diagnosis", "time since diagnosis"),
 )
-_RESISTANCE_CLASS_GROUPS = {"rclass__esr1": "ESR1", "rclass__mapk": "MAPK class (Razavi)",
-                            "rclass__er_tf": "ER transcriptional machinery"}
+#: Pathway and resistance-class indicators that read as one finding.
+_COMBINED_GROUPS = {"rclass__esr1": "ESR1", "rclass__mapk": "MAPK pathway",
+                    "path__mapk": "MAPK pathway", "rclass__er_tf": "ER transcriptional pathway",
+                    "path__er_machinery": "ER transcriptional pathway"}
 
 
 def feature_group(name: str) -> str:
@@ -138,10 +142,11 @@ def feature_group(name: str) -> str:
     for prefix in ("mut__", "hot__", "cna__"):
         if name.startswith(prefix):
             return name[len(prefix):].split("_")[0]
+    if name in _COMBINED_GROUPS:
+        return _COMBINED_GROUPS[name]
     if name.startswith("path__"):
-        return "pathway: " + name[len("path__"):].replace("_", " ")
-    if name in _RESISTANCE_CLASS_GROUPS:
-        return _RESISTANCE_CLASS_GROUPS[name]
+        key = name[len("path__"):]
+        return f"{PATHWAY_NAMES.get(key, key.replace('_', ' '))} pathway"
     if name == "tmb":
         return "TMB"
     if name.startswith("evo__"):

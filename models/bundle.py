@@ -34,6 +34,7 @@ class ModelBundle:
     input_features: list[str]
     label_definition: str
     origin: str
+    origin_sample_types: tuple[str, ...]
     horizons_months: tuple[float, ...]
     training_digest: str
     cohort: dict[str, Any]
@@ -59,16 +60,15 @@ class ModelBundle:
                     "higher means worse")
         return "probability of resistance (calibrated); higher means worse"
 
-    def _frame(self, X: pd.DataFrame) -> pd.DataFrame:
-        missing = [c for c in self.input_features if c not in X.columns]
-        if missing:
-            raise ValueError(f"input lacks features {missing[:5]} (of {len(missing)})")
-        return X.loc[:, self.input_features].astype(float)
+    def input_frame(self, X: pd.DataFrame) -> pd.DataFrame:
+        """``X``'s design columns in training order, as floats. A column ``X`` lacks (a gene
+        its cohort never profiled, say) is unknown: NaN, as the design writes "not profiled"."""
+        return X.reindex(columns=self.input_features).astype(float)
 
     def predict(self, X: pd.DataFrame) -> pd.DataFrame:
         """Per patient: ``risk_score``, ``risk_group`` and, for relapse, ``relapse_free_<h>m``
         (probability of no relapse by h months); for resistance, ``probability``."""
-        X = self._frame(X)
+        X = self.input_frame(X)
         if self.kind == "survival":
             score = predict_risk(self.pipeline, X)
             surv = predict_survival(self.pipeline, X, np.asarray(self.horizons_months))

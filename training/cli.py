@@ -7,7 +7,9 @@ import sys
 from collections.abc import Callable, Sequence
 
 from features.errors import CohortError
+from models.loading import ModelLoadError
 from training import (
+    explain_command,
     main_command,
     promote_command,
     synth_command,
@@ -36,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     promote_command.add_parser(commands)
     main_command.add_parser(commands)
     tune_command.add_parser(commands)
+    explain_command.add_parser(commands)
     return parser
 
 
@@ -45,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Command = args.handler
     try:
         return handler(args)
-    except (CohortError, TrackingError, ValueError) as error:
+    except (CohortError, TrackingError, ModelLoadError, ValueError) as error:
         print(f"mbcrisk {args.command}: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
 

@@ -29,10 +29,12 @@ from features.labels import (
 from features.registry import load_cohort
 from features.report import LoadReport
 from models.bundle import ModelBundle, file_sha256
+from models.explain import check_additivity, explain
 from models.factory import build_pipelines
 from training import plots
 from training.config import TrainConfig
 from training.evaluation import Evaluation, evaluate, subgroup_factors
+from training.explain_plots import highest_risk_row, write_cohort_views, write_waterfall
 from training.missingness import informative_missingness
 from training.registry import model_name, register_version
 from training.splits import Fold
@@ -93,7 +95,7 @@ def train(source: str, config: TrainConfig, *, register: bool = True,
     ``register``, register the refitted model as the new ``challenger``."""
     cohort, report = load_cohort(source)
     labels = task_labels(cohort, config)
-    X = build_design(cohort, labels)
+    X = build_design(cohort, labels.time_origin)
     samples = eligible_samples(cohort, labels.eligible_sample_types, labels.origin_months)
     factors = subgroup_factors(cohort.patients, samples, X.index)
     pipelines = _pipelines(labels, config)
@@ -122,6 +124,7 @@ def train(source: str, config: TrainConfig, *, register: bool = True,
         name = version_number = sha = None
         if register:
             bundle = _final_bundle(pipelines["model"], X, labels, cohort, evaluation, config)
+            _log_explanations(bundle, X, cohort.synthetic)
             name, version_number, sha = _log_and_register(bundle, X, labels, run.info.run_id)
     return TrainResult(run.info.run_id, name, version_number, len(labels.y), labels.n_events,
                        evaluation, sha)
@@ -233,6 +236,7 @@ def _final_bundle(pipeline: Any, X: pd.DataFrame, labels: Labels, cohort: Cohort
     return ModelBundle(
         task=labels.task, kind=labels.kind, pipeline=fitted, input_features=list(X.columns),
         label_definition=labels.definition, origin=labels.origin,
+        origin_sample_types=tuple(labels.eligible_sample_types),
         horizons_months=tuple(config.evaluation.horizons_months) if labels.kind == "survival"
         else (labels.horizon_months or 0.0,),
         training_digest=cohort.digest(),
@@ -245,6 +249,19 @@ def _final_bundle(pipeline: Any, X: pd.DataFrame, labels: Labels, cohort: Cohort
                    "scale": "log relative hazard" if labels.kind == "survival"
                    else "log odds (before calibration)"},
     )
+
+
+def _log_explanations(bundle: ModelBundle, X: pd.DataFrame, synthetic: bool) -> None:
+    """Global importance, beeswarm, dependence and one waterfall of the final model, under
+    ``explanations/`` (the waterfall's patient is not named)."""
+    explanation = explain(bundle, X)
+    check_additivity(explanation)
+    note = " (SYNTHETIC data)" if synthetic else ""
+    with artifact_dir() as folder:
+        views = folder / "explanations"
+        write_cohort_views(explanation, views, note)
+        write_waterfall(explanation, highest_risk_row(explanation),
+                        views / "waterfall_highest_risk.png", note)
 
 
 def _log_and_register(bundle: ModelBundle, X: pd.DataFrame, labels: Labels,

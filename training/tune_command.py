@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     """Tune, then print the outer-fold table and the most chosen candidate."""
     cohort, _ = load_cohort(args.cohort)
     labels = task_labels(cohort, load_config(None, task=args.task, therapy=args.therapy))
-    X = build_design(cohort, labels)
+    X = build_design(cohort, labels.time_origin)
     steps = args.outer * args.inner * len(candidates(labels.kind))
     progress = Progress(TextColumn("tuning fits"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=Console(stderr=True), transient=True)

@@ -30,7 +30,7 @@ def _tiny_cohort() -> object:
         "patient_id": ["A", "A", "B", "C", "D"],
         "sample_type": ["primary", "metastasis", "primary", "metastasis", "primary"],
         "collection_months": [0.0, 30.0, 0.0, 40.0, 0.0],
-        "mutation_panel": ["P1", "P2", "P1", "P2", "P1"],
+        "mutation_panel": ["P2", "P2", "P1", "P2", "P1"],
     }).set_index("sample_id")
     mutations = pd.DataFrame({
         "sample_id": ["A-M", "A-P", "C-M"], "gene": ["ESR1", "PIK3CA", "ESR1"],
@@ -69,11 +69,12 @@ def test_relapse_design_uses_only_samples_known_at_diagnosis() -> None:
     cohort = _tiny_cohort()
     labels = relapse_labels(cohort)
     assert _counts(labels) == {"no profiled sample known at the origin (diagnosis)": 1}
-    X = build_design(cohort, labels)
+    X = build_design(cohort, labels.time_origin)
     assert "C" not in X.index
     assert X.loc["A", "mut__PIK3CA"] == 1.0
-    # A's ESR1 mutation is in the metastasis, biopsied after relapse: not a relapse feature.
-    assert np.isnan(X.loc["A", "mut__ESR1"])
+    # A's ESR1 mutation is in the metastasis, biopsied after relapse: not a relapse feature;
+    # the primary (whose panel covers ESR1) says wild type.
+    assert X.loc["A", "mut__ESR1"] == 0.0
     assert X.loc["A", "hot__PIK3CA_H1047R"] == 1.0
     assert "clin__site_liver" not in X.columns  # metastatic sites are not known at diagnosis
 
@@ -81,13 +82,24 @@ def test_relapse_design_uses_only_samples_known_at_diagnosis() -> None:
 def test_resistance_design_uses_samples_up_to_the_line_and_is_panel_aware() -> None:
     cohort = _tiny_cohort()
     labels = resistance_labels(cohort, "endocrine")
-    X = build_design(cohort, labels)
+    X = build_design(cohort, labels.time_origin)
     assert X.loc["A", "mut__ESR1"] == 1.0  # metastasis at 30 months, line at 31
     assert np.isnan(X.loc["B", "mut__ESR1"])  # B's only panel lacks ESR1: unknown, not 0
     assert X.loc["B", "mut__PIK3CA"] == 0.0
     assert X.loc["A", "clin__prior_endocrine"] == 1.0
     assert X.loc["A", "clin__with_cdk46_inhibitor"] == 1.0
-    assert X.loc["A", "evo__n_acquired"] == 1.0
+    assert X.loc["A", "evo__n_acquired"] == 1.0  # ESR1: on A's primary panel, absent there
+
+
+def test_acquired_only_counts_genes_the_primary_panel_covered() -> None:
+    cohort = _tiny_cohort()
+    samples = cohort.samples.copy()
+    samples.loc["A-P", "mutation_panel"] = "P1"  # P1 lacks ESR1: ESR1 may have been there
+    cohort = build_cohort({"name": "tiny"}, patients=cohort.patients, samples=samples,
+                          mutations=cohort.mutations, panels=cohort.panels,
+                          treatments=cohort.treatments, outcomes=cohort.outcomes)
+    X = build_design(cohort, resistance_labels(cohort, "endocrine").time_origin)
+    assert X.loc["A", "evo__n_acquired"] == 0.0
     assert X.loc["A", "rclass__esr1"] == 1.0
 
 

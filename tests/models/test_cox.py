@@ -16,7 +16,7 @@ from models.cox import PenalizedCox
 def gbsg2_xy():
     cohort, _ = load_cohort("gbsg2")
     labels = relapse_labels(cohort)
-    X = build_design(cohort, labels)[["clin__age_years", "clin__tumor_size_mm",
+    X = build_design(cohort, labels.time_origin)[["clin__age_years", "clin__tumor_size_mm",
                                       "clin__positive_nodes", "clin__grade",
                                       "clin__er_fmol_mg", "clin__pr_fmol_mg"]]
     X = ((X - X.mean()) / X.std()).to_numpy()

@@ -58,7 +58,7 @@ class RowSpy(TransformerMixin, BaseEstimator):
 def test_fitted_steps_see_only_training_rows() -> None:
     cohort, _ = load_cohort("gbsg2")
     labels = relapse_labels(cohort)
-    X = build_design(cohort, labels)
+    X = build_design(cohort, labels.time_origin)
     config = TrainConfig(cv=CVConfig(n_splits=3, n_repeats=1))
     pipelines = build_pipelines("survival", model_params={"n_estimators": 20},
                                 min_gene_frequency=0.02, min_gene_count=5,

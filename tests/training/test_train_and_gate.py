@@ -125,3 +125,35 @@ def test_unreachable_tracking_store_is_a_clear_error(
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     assert main(["train", "--cohort", "gbsg2", "--config", str(quick_config)]) == 2
     assert f"tracking store {uri} cannot be used" in capsys.readouterr().err
+
+
+def test_explain_cli_cohort_and_patient(mlflow_store: str, quick_config: Path, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from features.design import build_design
+    from features.labels import resistance_labels
+    from features.registry import load_cohort
+
+    train("synthetic", load_config(quick_config, task="resistance"))
+    out = tmp_path / "expl"
+    assert main(["explain", "--model", "mbcrisk-resistance-endocrine@challenger", "--cohort",
+                 "synthetic", "--out", str(out), "--json"]) == 0
+    cohort_view = json.loads(capsys.readouterr().out)
+    assert cohort_view["additivity_gap"] <= 1e-5
+    assert {"ESR1", "TMB"} <= set(cohort_view["importance_groups"])
+    assert {"beeswarm.png", "importance_groups.csv", "importance_features.csv"} <= {
+        p.name for p in out.iterdir()}
+    cohort, _ = load_cohort("synthetic")
+    patient = build_design(cohort, resistance_labels(cohort).time_origin).index[0]
+    assert main(["explain", "--model", "mbcrisk-resistance-endocrine", "--cohort", "synthetic",
+                 "--patient", patient, "--out", str(out), "--json"]) == 2  # no champion yet
+    assert "no registered model mbcrisk-resistance-endocrine with alias 'champion'" in (
+        capsys.readouterr().err)
+    assert main(["explain", "--model", "mbcrisk-resistance-endocrine/1", "--cohort",
+                 "synthetic", "--patient", patient, "--out", str(out), "--json"]) == 0
+    single = json.loads(capsys.readouterr().out)
+    assert single["groups"][0]["sentence"].endswith("the predicted risk")
+    assert (out / f"waterfall_{patient}.png").is_file()
+    client = MlflowClient()
+    run_id = client.get_model_version("mbcrisk-resistance-endocrine", "1").run_id
+    logged = {a.path for a in client.list_artifacts(run_id, "explanations")}
+    assert "explanations/waterfall_highest_risk.png" in logged

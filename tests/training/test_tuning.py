@@ -14,7 +14,7 @@ from training import tuning
 def test_inner_selection_never_sees_outer_test_rows(monkeypatch: pytest.MonkeyPatch) -> None:
     cohort, _ = load_cohort("gbsg2")
     labels = relapse_labels(cohort)
-    X = build_design(cohort, labels)
+    X = build_design(cohort, labels.time_origin)
     calls: list[tuple[frozenset, frozenset]] = []
     real = tuning._fit_score
 

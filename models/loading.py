@@ -1,0 +1,80 @@
+"""Loading a registered ModelBundle by ``NAME``, ``NAME@alias`` or ``NAME/version``, verified:
+the file's SHA-256 must equal the one recorded at registration, and explanations must add up
+on the logged input example."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from models.bundle import BUNDLE_FILE, ModelBundle, file_sha256
+from models.explain import check_additivity, explain
+
+DEFAULT_ALIAS = "champion"
+
+
+class ModelLoadError(RuntimeError):
+    """A registered model that cannot be used (absent, or failing an integrity check)."""
+
+
+@dataclass(frozen=True)
+class RegisteredBundle:
+    """A verified bundle and where it came from."""
+
+    bundle: ModelBundle
+    name: str
+    version: str
+    alias: str | None
+    run_id: str
+    sha256: str
+
+
+def parse_reference(reference: str) -> tuple[str, str | None, str | None]:
+    """``(name, alias, version)`` of ``NAME``, ``NAME@alias`` or ``NAME/version``; a bare name
+    means the champion."""
+    if "@" in reference:
+        name, alias = reference.split("@", 1)
+        return name, alias, None
+    if "/" in reference:
+        name, version = reference.rsplit("/", 1)
+        return name, None, version
+    return reference, DEFAULT_ALIAS, None
+
+
+def load_registered_bundle(reference: str) -> RegisteredBundle:
+    """Download, verify and unpickle the bundle of a registered model version."""
+    name, alias, version = parse_reference(reference)
+    client = MlflowClient()
+    try:
+        found = (client.get_model_version_by_alias(name, alias) if alias
+                 else client.get_model_version(name, version))
+    except MlflowException as error:
+        wanted = f"alias '{alias}'" if alias else f"version {version}"
+        raise ModelLoadError(f"no registered model {name} with {wanted}") from error
+    expected = found.tags.get("mbcrisk.bundle_sha256")
+    if not expected:
+        raise ModelLoadError(f"{name} version {found.version} has no recorded bundle hash")
+    folder = Path(mlflow.artifacts.download_artifacts(f"models:/{name}/{found.version}"))
+    path = folder / "artifacts" / BUNDLE_FILE
+    if not path.is_file():
+        raise ModelLoadError(f"{name} version {found.version}: {BUNDLE_FILE} missing")
+    actual = file_sha256(path)
+    if actual != expected:
+        raise ModelLoadError(f"{name} version {found.version}: bundle SHA-256 {actual[:12]}... "
+                             f"differs from the {expected[:12]}... recorded at registration")
+    bundle = ModelBundle.load(path, expected)
+    example = folder / "input_example.json"
+    if example.is_file():
+        check_additivity(explain(bundle, _read_example(example)))
+    return RegisteredBundle(bundle, name, str(found.version), alias, found.run_id, actual)
+
+
+def _read_example(path: Path) -> pd.DataFrame:
+    data = json.loads(path.read_text())
+    return pd.DataFrame(data["data"], columns=data["columns"])

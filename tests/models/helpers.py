@@ -1,0 +1,39 @@
+"""Small trained bundles for model tests (fitted directly, no MLflow)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from features.cohort import Cohort
+from features.design import build_design
+from features.labels import Labels, relapse_labels, resistance_labels, survival_target
+from models.bundle import ModelBundle
+from models.factory import build_pipelines
+
+
+def task_labels(cohort: Cohort, task: str) -> Labels:
+    return relapse_labels(cohort) if task == "relapse" else resistance_labels(cohort)
+
+
+def fit_bundle(cohort: Cohort, task: str, rows: np.ndarray | None = None,
+               **params: object) -> tuple[ModelBundle, pd.DataFrame, Labels]:
+    """A bundle of the default boosted model fitted on ``rows`` (default all) of the task."""
+    labels = task_labels(cohort, task)
+    X = build_design(cohort, labels.time_origin)
+    rows = np.arange(len(X)) if rows is None else rows
+    pipeline = build_pipelines(labels.kind, model_params=dict(params), min_gene_frequency=0.02,
+                               min_gene_count=5, cox_alphas=(1.0,), logistic_cs=(1.0,),
+                               random_state=0)["model"]
+    y = labels.y.iloc[rows]
+    target = (y["label"].to_numpy() if labels.kind == "binary"
+              else survival_target(y["time_months"].to_numpy(), y["event"].to_numpy()))
+    pipeline.fit(X.iloc[rows], target)
+    bundle = ModelBundle(
+        task=labels.task, kind=labels.kind, pipeline=pipeline, input_features=list(X.columns),
+        label_definition=labels.definition, origin=labels.origin,
+        origin_sample_types=labels.eligible_sample_types,
+        horizons_months=(12.0, 24.0, 36.0, 60.0), training_digest=cohort.digest(),
+        cohort={}, risk_group_cutpoints=(0.0, 0.5),
+        explainer={"scale": "log relative hazard" if labels.kind == "survival" else "log odds"})
+    return bundle, X, labels
