@@ -10,7 +10,7 @@ DEFAULT_COHORT ?= synthetic
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-fast lint lock bench clean
+.PHONY: help run test test-fast test-browser lint lock bench clean
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,12 +32,15 @@ venv: $(PKG_STAMP)
 run: $(PKG_STAMP) ## the main job (MLproject main) on the default cohort
 	$(BIN)/mbcrisk main --cohort $(DEFAULT_COHORT)
 
-test: $(PKG_STAMP) ## lint, then the whole test suite
+test: $(PKG_STAMP) ## lint, then the whole test suite (all but the headless-browser test)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
 
-test-fast: $(PKG_STAMP) ## the test suite without tests marked slow
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+test-fast: $(PKG_STAMP) ## the test suite without tests marked slow or browser
+	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
+
+test-browser: $(PKG_STAMP) ## the model card in headless Chromium (needs the chromium package)
+	$(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
 
 lint: $(PKG_STAMP) ## ruff
 	$(BIN)/ruff check .

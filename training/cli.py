@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from features.errors import CohortError
 from models.loading import ModelLoadError
 from training import (
+    card_command,
     explain_command,
     main_command,
     promote_command,
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     main_command.add_parser(commands)
     tune_command.add_parser(commands)
     explain_command.add_parser(commands)
+    card_command.add_parser(commands)
     return parser
 
 

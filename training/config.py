@@ -20,11 +20,14 @@ class CVConfig:
 @dataclass(frozen=True)
 class EvaluationConfig:
     """Horizons (months) for time-dependent metrics, Uno's truncation tau (months, capped at
-    the 95th percentile of follow-up), subgroup minimum size for reporting."""
+    the 95th percentile of follow-up), subgroup minimum size for reporting, the level of the
+    intervals, and the drop below the overall metric at which a subgroup is flagged."""
 
     horizons_months: tuple[float, ...] = (12.0, 24.0, 36.0, 60.0)
     tau_months: float = 120.0
     min_subgroup_size: int = 30
+    interval_level_percent: int = 95
+    fairness_drop: float = 0.05
 
 
 @dataclass(frozen=True)

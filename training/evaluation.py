@@ -102,8 +102,8 @@ def evaluate(X: pd.DataFrame, labels: Labels, pipelines: dict[str, Pipeline],
     test_fraction = 1.0 / cv.n_splits
     summary: dict[str, dict[str, Stat]] = {}
     for (model, metric), values in fold_metrics.groupby(["model", "metric"], sort=False)["value"]:
-        summary.setdefault(model, {})[metric] = corrected_interval(values.to_numpy(),
-                                                                   test_fraction)
+        summary.setdefault(model, {})[metric] = corrected_interval(
+            values.to_numpy(), test_fraction, config.evaluation.interval_level_percent)
     subgroups = subgroup_metrics(labels, oof, subgroup_factors,
                                  config.evaluation.min_subgroup_size)
     return Evaluation(labels.kind, fold_metrics, summary, oof, oof_survival, subgroups, tau,

@@ -7,6 +7,7 @@ import argparse
 
 from rich.console import Console
 
+from training.card_command import publish_card
 from training.promote_command import report
 from training.registry import promote
 from training.tracking import tracking_uri
@@ -35,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
                                             f"patients, {result.n_events} events"))
         decision = promote(result.model_name, config.gate.margin, config.gate.min_subgroup_size)
         report(result.model_name, decision, console)
+        publish_card(f"{result.model_name}/{result.model_version}")  # aliases now final
         console.print(f"run: {result.run_id}\nmodel: models:/{result.model_name}/"
                       f"{result.model_version} (challenger"
                       f"{', champion' if decision.promote else ''})\n")

@@ -32,6 +32,7 @@ from models.bundle import ModelBundle, file_sha256
 from models.explain import check_additivity, explain
 from models.factory import build_pipelines
 from training import plots
+from training.card_command import publish_card
 from training.config import TrainConfig
 from training.evaluation import Evaluation, evaluate, subgroup_factors
 from training.explain_plots import highest_risk_row, write_cohort_views, write_waterfall
@@ -122,10 +123,13 @@ def train(source: str, config: TrainConfig, *, register: bool = True,
         evaluation = evaluate(X, labels, pipelines, config, factors, on_fold=log_fold)
         _log_evaluation(evaluation, labels, cohort.synthetic)
         name = version_number = sha = None
+        _log_effective_params(pipelines["model"])
         if register:
             bundle = _final_bundle(pipelines["model"], X, labels, cohort, evaluation, config)
             _log_explanations(bundle, X, cohort.synthetic)
             name, version_number, sha = _log_and_register(bundle, X, labels, run.info.run_id)
+    if register:
+        publish_card(f"{name}/{version_number}")
     return TrainResult(run.info.run_id, name, version_number, len(labels.y), labels.n_events,
                        evaluation, sha)
 
@@ -283,3 +287,9 @@ def _log_and_register(bundle: ModelBundle, X: pd.DataFrame, labels: Labels,
     mlflow.log_param("model.bundle_sha256", sha)
     version_number = register_version(name, info.model_uri, run_id, sha, labels.task)
     return name, version_number, sha
+
+
+def _log_effective_params(pipeline: Any) -> None:
+    """The boosted model's hyperparameters as used (defaults included), for the card."""
+    params = pipeline[-1].get_params()
+    mlflow.log_params({f"model.effective.{k}": v for k, v in sorted(params.items())})

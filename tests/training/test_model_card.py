@@ -1,0 +1,131 @@
+"""Model cards: rendered from the run alone, every number traceable, self-contained HTML."""
+
+from __future__ import annotations
+
+import http.server
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import mlflow
+import pytest
+from mlflow import MlflowClient
+
+from tests.training.card_checks import check_facts, external_resources, unaccounted_numbers
+from training.card import render_markdown, write_card
+from training.card_source import load_card_source
+from training.cli import main
+from training.config import load_config
+from training.train import train
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def gbsg2_version(mlflow_store: str, quick_config: Path) -> str:
+    result = train("gbsg2", load_config(quick_config, task="relapse"))
+    return f"{result.model_name}/{result.model_version}"
+
+
+def test_every_number_in_the_gbsg2_card_is_the_runs(gbsg2_version: str) -> None:
+    source = load_card_source(gbsg2_version)
+    markdown, facts = render_markdown(source)
+    assert check_facts(source, facts) > 60
+    assert unaccounted_numbers(markdown, facts) == []
+    for section in ("## Model details", "## Intended use", "## Training data (Table 1)",
+                    "## Outcome", "## Predictors and their handling", "## Model and validation",
+                    "## Performance", "## Calibration", "## Subgroups and fairness",
+                    "**Fairness statement.**", "## What drives the predictions",
+                    "## Limitations and caveats", "## TRIPOD+AI items", "to be filled by the"
+                    " study team", "never" if False else "sole basis of a treatment decision"):
+        assert section in markdown, section
+    assert "SYNTHETIC" not in markdown
+
+
+def test_train_logs_the_card_and_html_is_self_contained(gbsg2_version: str,
+                                                        tmp_path: Path) -> None:
+    run_id = MlflowClient().get_model_version(*gbsg2_version.split("/")).run_id
+    logged = {a.path for a in MlflowClient().list_artifacts(run_id, "model_card")}
+    assert logged == {"model_card/model_card.md", "model_card/model_card.html"}
+    page = Path(mlflow.artifacts.download_artifacts(
+        run_id=run_id, artifact_path="model_card/model_card.html")).read_text()
+    external, images = external_resources(page)
+    assert external == []
+    assert images >= 5
+
+
+def test_card_cli_writes_both_files(gbsg2_version: str, tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["card", "--model", "mbcrisk-relapse@challenger", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "model_card.md").read_text().startswith(
+        "# Model card: mbcrisk-relapse, version 1")
+    assert (tmp_path / "model_card.html").stat().st_size > 50_000
+
+
+def test_synthetic_card_says_synthetic_and_renders(mlflow_store: str, quick_config: Path,
+                                                   tmp_path: Path) -> None:
+    result = train("synthetic", load_config(quick_config, task="resistance"))
+    source = load_card_source(f"{result.model_name}/{result.model_version}")
+    md_path, html_path, facts = write_card(source, tmp_path)
+    markdown = md_path.read_text()
+    assert "**SYNTHETIC DATA.**" in markdown
+    check_facts(source, facts)
+    assert unaccounted_numbers(markdown, facts) == []
+    assert external_resources(html_path.read_text())[0] == []
+
+
+@pytest.mark.realdata
+def test_metabric_proxy_card_states_the_caveat(mlflow_store: str, quick_config: Path,
+                                               metabric_dir: Path, tmp_path: Path) -> None:
+    result = train(str(metabric_dir), load_config(quick_config, task="resistance"))
+    source = load_card_source(f"{result.model_name}/{result.model_version}")
+    markdown, facts = render_markdown(source)
+    assert "**Caveat: this is a PROXY label**" in markdown
+    check_facts(source, facts)
+    assert unaccounted_numbers(markdown, facts) == []
+
+
+class _CountingHandler(http.server.SimpleHTTPRequestHandler):
+    requests: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        _CountingHandler.requests.append(self.path)
+        super().do_GET()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.browser
+def test_html_card_opens_in_headless_chromium_with_no_other_request(
+        gbsg2_version: str, tmp_path: Path) -> None:
+    browser = _chromium()
+    assert browser, "chromium is needed for this test (.ci/run installs it)"
+    write_card(load_card_source(gbsg2_version), tmp_path)
+    _CountingHandler.requests = []
+    handler = lambda *a: _CountingHandler(*a, directory=str(tmp_path))  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        shot = tmp_path / "card.png"
+        subprocess.run(
+            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+             "--no-first-run", "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
+             "--window-size=1200,4000", f"--screenshot={shot}",
+             f"http://127.0.0.1:{server.server_port}/model_card.html"],
+            check=True, capture_output=True, timeout=120)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert _CountingHandler.requests == ["/model_card.html"]
+    assert shot.stat().st_size > 100_000
+    keep = Path(__file__).resolve().parents[2] / "bench-results"
+    keep.mkdir(exist_ok=True)
+    shutil.copy(shot, keep / "model_card_screenshot.png")
