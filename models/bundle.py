@@ -18,6 +18,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from features.pipeline import feature_group
+from models.applicability import ApplicabilityDomain
 from models.factory import predict_probability, predict_risk, predict_survival
 
 BUNDLE_FILE = "bundle.pkl"
@@ -41,6 +42,7 @@ class ModelBundle:
     metrics: dict[str, Any] = field(default_factory=dict)
     risk_group_cutpoints: tuple[float, float] = (np.nan, np.nan)
     explainer: dict[str, str] = field(default_factory=dict)
+    applicability: ApplicabilityDomain | None = None
 
     @property
     def model_features(self) -> list[str]:

@@ -64,6 +64,11 @@ class Explanation:
         table = self.contributions if by == "feature" else self.grouped
         return table.abs().mean().sort_values(ascending=False)
 
+    @cached_property
+    def default_survival_effect(self) -> pd.DataFrame:
+        """:meth:`survival_effect` at the bundle's horizons, computed once."""
+        return self.survival_effect()
+
     def survival_effect(self, horizons_months: tuple[float, ...] | None = None) -> pd.DataFrame:
         """Relapse only: for each patient, group and horizon, the change in S(t) (percentage
         points) that the group causes: S(t | margin) - S(t | margin - group contribution).
@@ -137,13 +142,16 @@ def top_groups(explanation: Explanation, row: int, k: int = 5,
     grouped = explanation.grouped.iloc[row]
     order = grouped.abs().sort_values(ascending=False).index[:k]
     contributions = explanation.contributions.iloc[row]
-    effects = (explanation.survival_effect().xs(explanation.contributions.index[row], level=0)
+    effects = (explanation.default_survival_effect.xs(explanation.contributions.index[row],
+                                                      level=0)
                if explanation.bundle.kind == "survival" else None)
     records = []
     for group in order:
         members = [f for f in contributions.index if explanation.groups[f] == group]
         lead = max(members, key=lambda f: abs(contributions[f]))
         shown = value_shown(lead, float(explanation.values.iloc[row][lead]), details)
+        if shown in ("not profiled", "unknown"):
+            shown = f"{group} {shown}"
         value = float(grouped[group])
         record = {"group": group, "value_shown": shown, "contribution": round(value, 6),
                   "direction": direction(value), "sentence": sentence(shown, value)}

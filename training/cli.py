@@ -13,6 +13,7 @@ from training import (
     explain_command,
     main_command,
     promote_command,
+    serve_command,
     synth_command,
     train_command,
     tune_command,
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     tune_command.add_parser(commands)
     explain_command.add_parser(commands)
     card_command.add_parser(commands)
+    serve_command.add_parsers(commands)
     return parser
 
 

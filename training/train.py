@@ -28,6 +28,7 @@ from features.labels import (
 )
 from features.registry import load_cohort
 from features.report import LoadReport
+from models.applicability import ApplicabilityDomain
 from models.bundle import ModelBundle, file_sha256
 from models.explain import check_additivity, explain
 from models.factory import build_pipelines
@@ -237,6 +238,7 @@ def _final_bundle(pipeline: Any, X: pd.DataFrame, labels: Labels, cohort: Cohort
         target = labels.y["label"].to_numpy(dtype=int)
     fitted = clone(pipeline).fit(X, target)
     oof = evaluation.oof["model"][0]
+    model_features = list(fitted[:-1].get_feature_names_out())
     return ModelBundle(
         task=labels.task, kind=labels.kind, pipeline=fitted, input_features=list(X.columns),
         label_definition=labels.definition, origin=labels.origin,
@@ -249,6 +251,7 @@ def _final_bundle(pipeline: Any, X: pd.DataFrame, labels: Labels, cohort: Cohort
         metrics={model: {m: round(s.mean, 6) for m, s in stats.items()}
                  for model, stats in evaluation.summary.items()},
         risk_group_cutpoints=tuple(float(q) for q in np.quantile(oof, [1 / 3, 2 / 3])),
+        applicability=ApplicabilityDomain.fit(X, model_features),
         explainer={"method": "TreeSHAP via xgboost pred_contribs",
                    "scale": "log relative hazard" if labels.kind == "survival"
                    else "log odds (before calibration)"},

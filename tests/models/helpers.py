@@ -8,6 +8,7 @@ import pandas as pd
 from features.cohort import Cohort
 from features.design import build_design
 from features.labels import Labels, relapse_labels, resistance_labels, survival_target
+from models.applicability import ApplicabilityDomain
 from models.bundle import ModelBundle
 from models.factory import build_pipelines
 
@@ -35,5 +36,7 @@ def fit_bundle(cohort: Cohort, task: str, rows: np.ndarray | None = None,
         origin_sample_types=labels.eligible_sample_types,
         horizons_months=(12.0, 24.0, 36.0, 60.0), training_digest=cohort.digest(),
         cohort={}, risk_group_cutpoints=(0.0, 0.5),
+        applicability=ApplicabilityDomain.fit(X.iloc[rows],
+                                              list(pipeline[:-1].get_feature_names_out())),
         explainer={"scale": "log relative hazard" if labels.kind == "survival" else "log odds"})
     return bundle, X, labels

@@ -1,0 +1,61 @@
+"""ApplicabilityDomain: is a patient like the training cohort?
+
+Fitted on the training design: the range (1st to 99th percentile) of every continuous feature,
+and how many of the model's genomic indicators training patients typically had profiled. A
+patient outside a range, or profiled for far fewer genes than training patients (a different
+panel), is flagged with the reasons.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+GENOMIC_PREFIXES = ("mut__", "hot__", "cna__")
+#: Quantiles bounding "seen in training" for continuous features.
+RANGE_QUANTILES = (0.01, 0.99)
+
+
+@dataclass
+class ApplicabilityDomain:
+    """Training ranges and genomic coverage; :meth:`check` says why a patient is out of domain."""
+
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
+    genomic_features: list[str] = field(default_factory=list)
+    min_profiled_share: float = 0.0
+
+    @classmethod
+    def fit(cls, X: pd.DataFrame, features: list[str]) -> ApplicabilityDomain:
+        """Learn from the training design ``X`` restricted to the model's ``features``."""
+        ranges = {}
+        for name in features:
+            values = X[name].dropna()
+            if name.startswith(GENOMIC_PREFIXES) or values.nunique() <= 2:
+                continue
+            low, high = np.quantile(values, RANGE_QUANTILES)
+            ranges[name] = (float(low), float(high))
+        genomic = [f for f in features if f.startswith(GENOMIC_PREFIXES)]
+        share = X[genomic].notna().mean(axis=1) if genomic else pd.Series(dtype=float)
+        floor = float(np.quantile(share, 0.05)) if len(share) else 0.0
+        return cls(ranges, genomic, floor)
+
+    def check(self, X: pd.DataFrame) -> list[list[str]]:
+        """Per row of ``X``: the reasons it is out of domain (empty list: in domain)."""
+        reasons: list[list[str]] = [[] for _ in range(len(X))]
+        for name, (low, high) in self.ranges.items():
+            if name not in X.columns:
+                continue
+            values = X[name].to_numpy(dtype=float)
+            for i in np.flatnonzero((values < low) | (values > high)):
+                reasons[i].append(f"{name} = {values[i]:g} is outside the training range "
+                                  f"{low:g} to {high:g}")
+        if self.genomic_features:
+            known = X.reindex(columns=self.genomic_features).notna().mean(axis=1).to_numpy()
+            for i in np.flatnonzero(known < self.min_profiled_share):
+                reasons[i].append(
+                    f"genomic profile covers {known[i]:.0%} of the model's genomic features; "
+                    f"training patients had at least {self.min_profiled_share:.0%} (a panel "
+                    "unlike training's)")
+        return reasons

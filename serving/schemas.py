@@ -1,0 +1,190 @@
+"""The API's request and response models: typed, with units, ranges, enums and examples.
+
+Invalid values are refused with a 4xx naming the field path; missing optional fields and genes
+the model does not use produce warnings in the response instead.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from features.vocab import HGNC_SYMBOL
+
+ReceptorStatus = Literal["positive", "negative", "equivocal"]
+TherapyClass = Literal["endocrine", "endocrine_cdk46", "anti_her2", "chemotherapy",
+                       "pi3k_akt_mtor", "parp", "immunotherapy", "radiotherapy", "other"]
+MetastaticSite = Literal["bone", "liver", "lung", "brain", "lymph_node", "pleura", "skin",
+                         "other"]
+#: Largest batch accepted by default (``MBCRISK_MAX_BATCH`` overrides it at serve time).
+MAX_PATIENTS = 1000
+
+
+class Alteration(BaseModel):
+    """One genomic alteration found in the patient's profiled sample."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    gene: str = Field(pattern=HGNC_SYMBOL.pattern, max_length=20,
+                      description="HGNC symbol", json_schema_extra={"example": "ESR1"})
+    kind: Literal["mutation", "amplification", "deletion", "fusion"]
+    protein_change: str | None = Field(
+        default=None, max_length=40, pattern=r"^(p\.)?[A-Za-z0-9*_>+\-]+$",
+        description="short HGVSp, e.g. D538G", json_schema_extra={"example": "D538G"})
+
+
+class PatientProfile(BaseModel):
+    """A patient's clinical-pathological and genomic profile. Units in field names."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"example": {
+            "patient_id": "study-0042", "age_years": 61, "menopausal_status": "post",
+            "er_status": "positive", "pr_status": "positive", "her2_status": "negative",
+            "histology": "ductal", "grade": 2, "tumor_size_mm": 28, "positive_lymph_nodes": 2,
+            "setting": "metastatic", "months_since_diagnosis": 40,
+            "metastatic_sites": ["bone", "liver"], "current_therapy": "endocrine_cdk46",
+            "prior_therapies": ["endocrine"], "sample_type": "metastasis", "tmb": 4.2,
+            "alterations": [{"gene": "ESR1", "kind": "mutation", "protein_change": "D538G"},
+                            {"gene": "PIK3CA", "kind": "mutation",
+                             "protein_change": "H1047R"}],
+            "profiled_genes": ["ESR1", "PIK3CA", "TP53", "NF1", "ERBB2", "CDH1", "GATA3"],
+        }},
+    )
+
+    patient_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9._\-]+$",
+                                   description="pseudonymous identifier, echoed back")
+    age_years: float = Field(ge=18, le=110, description="age at diagnosis, years")
+    sex: Literal["female", "male"] = "female"
+    menopausal_status: Literal["pre", "peri", "post"] | None = None
+    er_status: ReceptorStatus | None = None
+    pr_status: ReceptorStatus | None = None
+    her2_status: ReceptorStatus | None = None
+    histology: Literal["ductal", "lobular", "mixed_ductal_lobular", "mucinous", "medullary",
+                       "tubular", "metaplastic", "other"] | None = None
+    grade: int | None = Field(default=None, ge=1, le=3)
+    tumor_size_mm: float | None = Field(default=None, ge=0, le=300, description="mm")
+    positive_lymph_nodes: int | None = Field(default=None, ge=0, le=100)
+    stage: int | None = Field(default=None, ge=0, le=4, description="AJCC stage 0-4")
+    ecog: int | None = Field(default=None, ge=0, le=4, description="ECOG performance status")
+    setting: Literal["early", "metastatic"] = Field(
+        default="early", description="early: at diagnosis; metastatic: at the start of a "
+        "metastatic treatment line (the resistance model's time origin)")
+    de_novo_metastatic: bool | None = None
+    months_since_diagnosis: float | None = Field(default=None, ge=0, le=600,
+                                                 description="months, metastatic setting")
+    metastatic_sites: list[MetastaticSite] = Field(default_factory=list, max_length=8)
+    current_therapy: TherapyClass | None = Field(
+        default=None, description="therapy of the line about to start (metastatic setting)")
+    prior_therapies: list[TherapyClass] = Field(default_factory=list, max_length=20)
+    sample_type: Literal["primary", "metastasis", "recurrence", "ctdna"] = Field(
+        default="primary", description="the sample the alterations come from")
+    tmb: float | None = Field(default=None, ge=0, le=1000, description="mutations per Mb")
+    alterations: list[Alteration] = Field(default_factory=list, max_length=500)
+    profiled_genes: list[str] | None = Field(
+        default=None, max_length=2000,
+        description="genes the sample's panel covers; absent genes are unknown, not wild type")
+
+
+#: The ``patients`` of a request (the batch limit below the hard cap is ``MBCRISK_MAX_BATCH``).
+PatientList = Annotated[list[PatientProfile], Field(min_length=1, max_length=10_000)]
+
+
+class PredictRequest(BaseModel):
+    """One or many patients."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    patients: list[PatientProfile] = Field(min_length=1, max_length=MAX_PATIENTS)
+
+
+class ModelInfo(BaseModel):
+    """Which model version answered."""
+
+    name: str
+    version: str
+    alias: str | None
+    run_id: str
+
+
+class Applicability(BaseModel):
+    """Whether the patient resembles the training cohort, and why not."""
+
+    in_domain: bool
+    reasons: list[str]
+
+
+class Resistance(BaseModel):
+    """Probability of resistance to one therapy class."""
+
+    probability: float = Field(description="calibrated probability (0-1); higher is worse")
+    risk_group: str
+    label_definition: str
+    applicability: Applicability
+
+
+class Prediction(BaseModel):
+    """One patient's predictions and what they mean."""
+
+    patient_id: str | None
+    risk_score: float
+    risk_score_meaning: str
+    risk_group: Literal["low", "intermediate", "high"]
+    relapse_free_probability: dict[str, float] = Field(
+        description="probability of no relapse by each horizon (months -> 0-1)")
+    resistance: dict[str, Resistance]
+    applicability: Applicability
+    warnings: list[str]
+    model: dict[str, ModelInfo]
+
+
+class ContributionRecord(BaseModel):
+    """One feature's contribution, worded."""
+
+    feature: str
+    group: str
+    value_shown: str
+    contribution: float
+    direction: str
+    sentence: str
+
+
+class GroupRecord(BaseModel):
+    """One feature group's contribution, worded; relapse adds survival effects."""
+
+    group: str
+    value_shown: str
+    contribution: float
+    direction: str
+    sentence: str
+    relapse_free_change_points: dict[str, float] | None = None
+
+
+class ModelExplanation(BaseModel):
+    """Contributions to one model's margin for one patient."""
+
+    scale: str
+    base_value: float
+    groups: list[GroupRecord]
+    features: list[ContributionRecord]
+
+
+class ExplainedPrediction(Prediction):
+    """A prediction with its explanations, per model."""
+
+    explanations: dict[str, ModelExplanation]
+
+
+class PredictResponse(BaseModel):
+    """Predictions for every patient of the request, in order."""
+
+    predictions: list[Prediction]
+    model: dict[str, ModelInfo]
+
+
+class ExplainResponse(BaseModel):
+    """Explained predictions for every patient of the request, in order."""
+
+    predictions: list[ExplainedPrediction]
+    model: dict[str, ModelInfo]

@@ -1,0 +1,78 @@
+"""The BentoML service: explained predictions from the registered champions.
+
+Start it with ``mbcrisk serve`` (imports the champions, then runs ``bentoml serve``). Access
+logging is off (no request line can carry identifiers, and it costs latency); keys, size and
+content type are checked by :class:`serving.gateway.Gateway`, which writes the audit log.
+"""
+
+from __future__ import annotations
+
+import json
+
+import bentoml
+from bentoml.exceptions import InvalidArgument
+
+from serving.gateway import Gateway
+from serving.inference import Predictor
+from serving.schemas import ExplainResponse, PatientList, PatientProfile, PredictResponse
+from serving.settings import Settings
+from serving.store import load_served_models
+
+
+@bentoml.service(
+    name="mbcrisk",
+    workers=1,
+    threads=4,
+    traffic={"timeout": 60},
+    logging={"access": {"enabled": False}},
+    metrics={"enabled": False},
+)
+class MBCRiskService:
+    """predict, explain, model_card and metadata over the champions of relapse and resistance."""
+
+    def __init__(self) -> None:
+        self.settings = Settings.from_env()
+        self.models = load_served_models()
+        self.predictor = Predictor(self.models)
+        self.settings.state_dir.mkdir(parents=True, exist_ok=True)
+        self.settings.served_file.write_text(json.dumps(
+            {m.info.name: m.info.version for m in self.models.values()}))
+
+    def _check_batch(self, patients: list[PatientProfile]) -> None:
+        if len(patients) > self.settings.max_batch:
+            raise InvalidArgument(f"patients: {len(patients)} patients exceed the limit of "
+                                  f"{self.settings.max_batch} per request")
+
+    @bentoml.api(route="/predict")
+    def predict(self, patients: PatientList) -> PredictResponse:
+        """Relapse risk, relapse-free probabilities and resistance, per patient."""
+        self._check_batch(patients)
+        return self.predictor.predict(patients)
+
+    @bentoml.api(route="/explain")
+    def explain(self, patients: PatientList) -> ExplainResponse:
+        """Predictions plus grouped and per-feature explanations, worded."""
+        self._check_batch(patients)
+        return self.predictor.explain(patients)
+
+    @bentoml.api(route="/model_card")
+    def model_card(self, model: str = "relapse") -> dict:
+        """The champion's model card (Markdown) for ``relapse`` or ``resistance_endocrine``."""
+        if model not in self.models:
+            raise InvalidArgument(f"model: choose one of {sorted(self.models)}")
+        loaded = self.models[model]
+        return {"model": loaded.info.model_dump(), "markdown": loaded.card_markdown or ""}
+
+    @bentoml.api(route="/metadata")
+    def metadata(self) -> dict:
+        """Names, versions, aliases, training cohort, features and horizons of every model."""
+        return {task: {
+            "model": m.info.model_dump(), "task": m.bundle.task,
+            "label_definition": m.bundle.label_definition, "origin": m.bundle.origin,
+            "training_cohort": m.bundle.cohort, "horizons_months": list(
+                m.bundle.horizons_months), "features": m.bundle.model_features,
+            "score_meaning": m.bundle.score_meaning,
+        } for task, m in self.models.items()}
+
+
+MBCRiskService.add_asgi_middleware(Gateway)

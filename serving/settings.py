@@ -1,0 +1,49 @@
+"""Serving settings, read from the environment when the service starts (never at import)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Registered models the service serves, by task.
+SERVED_MODELS = {"relapse": "mbcrisk-relapse",
+                 "resistance_endocrine": "mbcrisk-resistance-endocrine"}
+SERVED_ALIAS = "champion"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where state lives and the request limits."""
+
+    state_dir: Path
+    max_batch: int
+    max_body_bytes: int
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """``MBCRISK_STATE_DIR`` (default ./serving-state), ``MBCRISK_MAX_BATCH`` (patients per
+        request, default 100), ``MBCRISK_MAX_BODY_BYTES`` (default 1 MiB)."""
+        return cls(Path(os.environ.get("MBCRISK_STATE_DIR", "serving-state")).resolve(),
+                   int(os.environ.get("MBCRISK_MAX_BATCH", "100")),
+                   int(os.environ.get("MBCRISK_MAX_BODY_BYTES", str(1024 * 1024))))
+
+    @property
+    def keys_db(self) -> Path:
+        """The API-key store."""
+        return self.state_dir / "keys.db"
+
+    @property
+    def audit_db(self) -> Path:
+        """The audit log."""
+        return self.state_dir / "audit.db"
+
+    @property
+    def served_file(self) -> Path:
+        """``{name: version}`` of the models the running service loaded."""
+        return self.state_dir / "served_models.json"
+
+    @property
+    def bentoml_home(self) -> Path:
+        """BentoML's model store for this service."""
+        return self.state_dir / "bentoml"

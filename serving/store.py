@@ -1,0 +1,78 @@
+"""The served models: champions imported from the MLflow registry into the BentoML model store
+(labelled with name, version and run id), verified against the hash recorded at registration."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import bentoml
+import mlflow
+import pandas as pd
+
+from models.bundle import BUNDLE_FILE, ModelBundle, file_sha256
+from models.explain import check_additivity, explain
+from models.loading import ModelLoadError, load_registered_bundle
+from serving.inference import LoadedModel
+from serving.schemas import ModelInfo
+from serving.settings import SERVED_ALIAS, SERVED_MODELS
+
+MLFLOW_FOLDER = "mlflow_model"
+
+
+def import_champions() -> dict[str, bentoml.Model]:
+    """Import every served model's champion into the BentoML store; ModelLoadError when one
+    has no champion or fails its integrity check."""
+    imported = {}
+    for task, name in SERVED_MODELS.items():
+        registered = load_registered_bundle(f"{name}@{SERVED_ALIAS}")  # verifies the hash
+        labels = {"mlflow_name": name, "mlflow_version": registered.version,
+                  "mlflow_alias": SERVED_ALIAS, "run_id": registered.run_id, "task": task}
+        imported[task] = bentoml.mlflow.import_model(
+            name, f"models:/{name}/{registered.version}", labels=labels,
+            metadata={"bundle_sha256": registered.sha256,
+                      "model_card_markdown": _card(registered.run_id)})
+    return imported
+
+
+def _card(run_id: str) -> str:
+    """The model card logged in the run (``model_card/model_card.md``)."""
+    try:
+        path = mlflow.artifacts.download_artifacts(run_id=run_id,
+                                                   artifact_path="model_card/model_card.md")
+    except mlflow.exceptions.MlflowException as error:
+        raise ModelLoadError(f"run {run_id} has no model card; run `mbcrisk card`") from error
+    return Path(path).read_text(encoding="utf-8")
+
+
+def latest_champion(name: str) -> bentoml.Model:
+    candidates = [m for m in bentoml.models.list(name)
+                  if m.info.labels.get("mlflow_alias") == SERVED_ALIAS]
+    if not candidates:
+        raise ModelLoadError(f"no imported champion of {name} in the BentoML model store; "
+                             "start the service with `mbcrisk serve`")
+    return max(candidates, key=lambda m: m.info.creation_time)
+
+
+def load_served_models() -> dict[str, LoadedModel]:
+    """The imported champions, each bundle verified (hash and additivity) before use."""
+    loaded = {}
+    for task, name in SERVED_MODELS.items():
+        model = latest_champion(name)
+        folder = Path(model.path_of(MLFLOW_FOLDER))
+        path = folder / "artifacts" / BUNDLE_FILE
+        expected = model.info.metadata.get("bundle_sha256")
+        if not path.is_file() or file_sha256(path) != expected:
+            raise ModelLoadError(f"{name} ({model.tag}): the bundle fails its integrity check "
+                                 "(SHA-256 differs from the one recorded at registration)")
+        bundle = ModelBundle.load(path, expected)
+        example = folder / "input_example.json"
+        if example.is_file():
+            data = json.loads(example.read_text())
+            check_additivity(explain(bundle, pd.DataFrame(data["data"],
+                                                          columns=data["columns"])))
+        labels = model.info.labels
+        loaded[task] = LoadedModel(bundle, ModelInfo(
+            name=name, version=labels["mlflow_version"], alias=labels["mlflow_alias"],
+            run_id=labels["run_id"]), model.info.metadata.get("model_card_markdown"))
+    return loaded

@@ -1,0 +1,182 @@
+"""The service at three levels: the class called directly, the ASGI app through a test client,
+and a real ``mbcrisk serve`` process over HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from serving.audit import AuditLog
+from serving.keys import KeyStore
+from serving.schemas import ExplainResponse, PatientProfile, PredictResponse
+from serving.settings import Settings
+from tests.serving.conftest import EXAMPLE
+
+pytestmark = pytest.mark.slow
+
+
+def test_service_class_called_directly(served: dict) -> None:
+    from serving.service import MBCRiskService
+
+    service = MBCRiskService()
+    response = service.predict(patients=[PatientProfile(**EXAMPLE), PatientProfile(
+        age_years=45, er_status="negative")])
+    assert isinstance(response, PredictResponse)
+    first = response.predictions[0]
+    assert first.patient_id == "study-0042"
+    assert set(first.relapse_free_probability) == {"12", "24", "36", "60"}
+    assert 0 < first.resistance["endocrine"].probability < 1
+    assert first.model["relapse"].alias == "champion"
+    assert any("TMB missing" in w for w in response.predictions[1].warnings)
+    explained = service.explain(patients=[PatientProfile(**EXAMPLE)])
+    assert isinstance(explained, ExplainResponse)
+    groups = explained.predictions[0].explanations["resistance_endocrine"].groups
+    assert any(g.value_shown == "ESR1 D538G" for g in groups)
+    relapse_groups = explained.predictions[0].explanations["relapse"].groups
+    assert all(g.relapse_free_change_points is not None for g in relapse_groups)
+    assert service.model_card(model="relapse")["markdown"].startswith("# Model card")
+    assert service.metadata()["relapse"]["horizons_months"] == [12.0, 24.0, 36.0, 60.0]
+
+
+@pytest.fixture(scope="module")
+def client(served: dict) -> TestClient:
+    from serving.service import MBCRiskService
+
+    with TestClient(MBCRiskService.to_asgi()) as test_client:
+        yield test_client
+
+
+def _auth(served: dict) -> dict:
+    return {"Authorization": f"Bearer {served['key']}"}
+
+
+def test_asgi_predict_explain_and_audit(client: TestClient, served: dict) -> None:
+    before = len(AuditLog(Settings.from_env().audit_db).records())
+    ok = client.post("/predict", json={"patients": [EXAMPLE]}, headers=_auth(served))
+    assert ok.status_code == 200
+    assert ok.json()["predictions"][0]["patient_id"] == "study-0042"
+    assert client.post("/explain", json={"patients": [EXAMPLE]},
+                       headers=_auth(served)).status_code == 200
+    records = AuditLog(Settings.from_env().audit_db).records()[before:]
+    assert [(r.endpoint, r.status, r.n_patients, r.key_name) for r in records] == [
+        ("predict", 200, 1, "test-app"), ("explain", 200, 1, "test-app")]
+    text = json.dumps([r.__dict__ for r in records])
+    assert "study-0042" not in text
+    assert served["key"] not in text
+    assert client.get("/readyz").status_code == 200
+
+
+@pytest.mark.parametrize(("body", "headers", "status", "says"), [
+    ({"patients": [EXAMPLE]}, {}, 401, "API key"),
+    ({"patients": [EXAMPLE]}, {"Authorization": "Bearer wrong"}, 401, "API key"),
+    ({"patients": [{**EXAMPLE, "age_years": 7}]}, None, 400, "age_years"),
+    ({"patients": [{**EXAMPLE, "er_status": "maybe"}]}, None, 400, "er_status"),
+    ({"patients": [{**EXAMPLE, "grade": "three"}]}, None, 400, "grade"),
+    ({"patients": []}, None, 400, "patients"),
+    ({"patients": [EXAMPLE] * 6}, None, 400, "limit of 5"),
+    ({"people": [EXAMPLE]}, None, 400, "patients"),
+])
+def test_asgi_bad_input_is_a_4xx_naming_the_field(client: TestClient, served: dict, body: dict,
+                                                   headers: dict | None, status: int,
+                                                   says: str) -> None:
+    response = client.post("/predict", json=body,
+                           headers=_auth(served) if headers is None else headers)
+    assert response.status_code == status
+    assert says in response.text
+    assert "Traceback" not in response.text
+
+
+def test_asgi_malformed_json_oversized_and_wrong_type(client: TestClient, served: dict) -> None:
+    headers = {**_auth(served), "Content-Type": "application/json"}
+    malformed = client.post("/predict", content=b'{"patients": [', headers=headers)
+    assert malformed.status_code == 400
+    big = client.post("/predict", content=b"{" + b" " * 300_000 + b"}", headers=headers)
+    assert big.status_code == 413
+    pickled = client.post("/predict", content=b"\x80\x04", headers={
+        **_auth(served), "Content-Type": "application/vnd.bentoml+pickle"})
+    assert pickled.status_code == 415
+
+
+def test_revoked_key_is_refused(client: TestClient, served: dict) -> None:
+    store = KeyStore(Settings.from_env().keys_db)
+    key = store.create("to-revoke")
+    headers = {"Authorization": f"Bearer {key}"}
+    assert client.post("/metadata", json={}, headers=headers).status_code == 200
+    store.revoke("to-revoke")
+    assert client.post("/metadata", json={}, headers=headers).status_code == 401
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_real_server_over_http(served: dict, tmp_path: Path) -> None:
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("mbcrisk")), "serve", "--host", "127.0.0.1",
+             "--port", str(port)], env=served["env"], cwd=served["root"], stdout=out,
+            stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        else:
+            pytest.fail(f"server did not become ready: {log.read_text()[-2000:]}")
+        response = httpx.post(f"{base}/explain", json={"patients": [EXAMPLE]},
+                              headers=_auth(served), timeout=30)
+        assert response.status_code == 200
+        assert response.json()["predictions"][0]["explanations"]
+        assert httpx.post(f"{base}/predict", json={"patients": [EXAMPLE]},
+                          timeout=30).status_code == 401
+        schema = httpx.get(f"{base}/docs.json", timeout=10).json()
+        assert {"/predict", "/explain", "/model_card", "/metadata"} <= set(schema["paths"])
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    output = log.read_text()
+    assert served["key"] not in output
+    assert "study-0042" not in output
+
+
+def test_serve_refuses_a_tampered_model(served: dict) -> None:
+    from serving.store import MLFLOW_FOLDER, latest_champion
+
+    model = latest_champion("mbcrisk-relapse")
+    bundle = Path(model.path_of(MLFLOW_FOLDER)) / "artifacts" / "bundle.pkl"
+    original = bundle.read_bytes()
+    try:
+        bundle.write_bytes(original + b"tampered")
+        from models.loading import ModelLoadError
+        from serving.store import load_served_models
+
+        with pytest.raises(ModelLoadError, match="integrity check"):
+            load_served_models()
+    finally:
+        bundle.write_bytes(original)
+
+
+def test_bentoml_build_makes_a_bento(served: dict) -> None:
+    repo = Path(__file__).resolve().parents[2]
+    result = subprocess.run([str(Path(sys.executable).with_name("bentoml")), "build", str(repo)],
+                            env=served["env"], cwd=repo, capture_output=True, text=True,
+                            timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Successfully built Bento" in result.stdout + result.stderr
