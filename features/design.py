@@ -197,7 +197,11 @@ class GenomicProfile:
     @staticmethod
     def _altered(rows: pd.DataFrame) -> pd.DataFrame:
         """Patient x gene: True where ``rows`` has a call."""
-        return pd.crosstab(rows["patient_id"], rows["gene"]) > 0
+        patients = pd.Index(rows["patient_id"].unique())
+        genes = pd.Index(rows["gene"].unique())
+        flags = np.zeros((len(patients), len(genes)), dtype=bool)
+        flags[patients.get_indexer(rows["patient_id"]), genes.get_indexer(rows["gene"])] = True
+        return pd.DataFrame(flags, index=patients, columns=genes)
 
     @cached_property
     def _mutation_calls(self) -> pd.DataFrame:
