@@ -166,9 +166,9 @@ def main() -> None:
     for r in rows:
         print(f"{r['server']:<9}{r['concurrency']:>5}{r['throughput_rps']:>9}{r['p50_ms']:>9}"
               f"{r['p95_ms']:>9}{r['p99_ms']:>9}{r['errors']:>8}")
+    by_key = {(r["server"], r["concurrency"]): r for r in rows}
     for concurrency in args.concurrency:
-        fast = next(r for r in rows if r["server"] == "fastapi" and r["concurrency"] == concurrency)
-        bento = next(r for r in rows if r["server"] == "bentoml" and r["concurrency"] == concurrency)
+        fast, bento = by_key[("fastapi", concurrency)], by_key[("bentoml", concurrency)]
         print(f"concurrency {concurrency}: BentoML/FastAPI throughput "
               f"{bento['throughput_rps'] / fast['throughput_rps']:.2f}, p99 "
               f"{bento['p99_ms'] / fast['p99_ms']:.2f}")
