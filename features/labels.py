@@ -143,6 +143,16 @@ def resistance_labels(cohort: Cohort, therapy: str = "endocrine") -> Labels:
                      f"{therapy} cannot be labelled")
 
 
+def labels_for_task(cohort: Cohort, task: str) -> Labels:
+    """Labels of a task by its name: ``relapse`` or ``resistance_<therapy>`` (a bundle's
+    ``task``), with default endpoint choices."""
+    if task == "relapse":
+        return relapse_labels(cohort)
+    if task.startswith("resistance_"):
+        return resistance_labels(cohort, task.removeprefix("resistance_"))
+    raise ValueError(f"unknown task {task!r}; expected relapse or resistance_<therapy>")
+
+
 def _resistance_on_lines(cohort: Cohort, therapy: str, lines: pd.DataFrame) -> Labels:
     horizon = ABC_PRIMARY_RESISTANCE_MONTHS
     labels = Labels(

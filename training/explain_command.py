@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from features.design import build_design, protein_changes
-from features.labels import relapse_labels, resistance_labels
+from features.labels import labels_for_task
 from features.registry import load_cohort
 from models.explain import check_additivity, explain, top_contributions, top_groups
 from models.loading import load_registered_bundle
@@ -34,19 +34,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def _labels(cohort: object, task: str) -> object:
-    if task == "relapse":
-        return relapse_labels(cohort)
-    return resistance_labels(cohort, task.removeprefix("resistance_"))
-
-
 def run(args: argparse.Namespace) -> int:
     """Explain; exit 2 with a message for an unknown patient or model."""
     connect()
     registered = load_registered_bundle(args.model)
     bundle = registered.bundle
     cohort, _ = load_cohort(args.cohort)
-    origin = _labels(cohort, bundle.task).time_origin
+    origin = labels_for_task(cohort, bundle.task).time_origin
     X = build_design(cohort, origin)
     absent = [c for c in bundle.input_features if c not in X.columns]
     explanation = explain(bundle, X)

@@ -7,14 +7,14 @@ import pandas as pd
 
 from features.cohort import Cohort
 from features.design import build_design
-from features.labels import Labels, relapse_labels, resistance_labels, survival_target
+from features.labels import Labels, labels_for_task, survival_target
 from models.applicability import ApplicabilityDomain
 from models.bundle import ModelBundle
 from models.factory import build_pipelines
 
 
 def task_labels(cohort: Cohort, task: str) -> Labels:
-    return relapse_labels(cohort) if task == "relapse" else resistance_labels(cohort)
+    return labels_for_task(cohort, "relapse" if task == "relapse" else "resistance_endocrine")
 
 
 def fit_bundle(cohort: Cohort, task: str, rows: np.ndarray | None = None,
