@@ -1,5 +1,8 @@
 """BentoML versus plain FastAPI doing the same light work: one explained prediction.
 
+Three servers: plain FastAPI (uvicorn), BentoML as mbcrisk configures it (one worker, 4 threads,
+access logging and metrics off), and BentoML with its defaults, to show what the settings buy.
+
 Both servers load the same model and answer POST /explain by scoring one prepared patient row
 and computing its TreeSHAP contributions (well under a millisecond of model time), so the
 difference is the serving stack's overhead. Each runs as its own process on 127.0.0.1; a
@@ -52,8 +55,7 @@ FASTAPI_APP = WORK + textwrap.dedent('''
 ''')
 BENTOML_APP = WORK + textwrap.dedent('''
     import bentoml
-    @bentoml.service(workers=1, threads=__THREADS__, logging={"access": {"enabled": False}},
-                     metrics={"enabled": False}, traffic={"timeout": 30})
+    @bentoml.service(__CONFIG__)
     class Explain:
         @bentoml.api
         def explain(self, patient_id: str = "x") -> dict:
@@ -88,9 +90,13 @@ def _start(kind: str, folder: Path, model: Path, port: int, threads: int) -> sub
         command = [sys.executable, "-m", "uvicorn", "fastapi_app:app", "--host", "127.0.0.1",
                    "--port", str(port), "--no-access-log", "--log-level", "warning"]
     else:
-        (folder / "bento_app.py").write_text(BENTOML_APP.replace("__MODEL__", repr(str(model)))
-                                             .replace("__THREADS__", str(threads)))
-        command = [sys.executable, "-m", "bentoml", "serve", "bento_app:Explain", "--host",
+        config = ("" if kind == "bentoml_default" else
+                  f'workers=1, threads={threads}, logging={{"access": {{"enabled": False}}}}, '
+                  'metrics={"enabled": False}')
+        module = f"{kind}_app"
+        (folder / f"{module}.py").write_text(BENTOML_APP.replace("__MODEL__", repr(str(model)))
+                                             .replace("__CONFIG__", config))
+        command = [sys.executable, "-m", "bentoml", "serve", f"{module}:Explain", "--host",
                    "127.0.0.1", "--port", str(port), "--working-dir", str(folder)]
     return subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
@@ -149,7 +155,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="mbcrisk-bench-") as tmp:
         folder = Path(tmp)
         model = _prepare(folder)
-        for kind in ("fastapi", "bentoml"):
+        for kind in ("fastapi", "bentoml", "bentoml_default"):
             port = _free_port()
             process = _start(kind, folder, model, port, args.threads)
             try:
@@ -161,10 +167,10 @@ def main() -> None:
             finally:
                 process.terminate()
                 process.wait(timeout=30)
-    print(f"{'server':<9}{'conc':>5}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+    print(f"{'server':<16}{'conc':>5}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
           f"{'errors':>8}")
     for r in rows:
-        print(f"{r['server']:<9}{r['concurrency']:>5}{r['throughput_rps']:>9}{r['p50_ms']:>9}"
+        print(f"{r['server']:<16}{r['concurrency']:>5}{r['throughput_rps']:>9}{r['p50_ms']:>9}"
               f"{r['p95_ms']:>9}{r['p99_ms']:>9}{r['errors']:>8}")
     by_key = {(r["server"], r["concurrency"]): r for r in rows}
     for concurrency in args.concurrency:

@@ -180,3 +180,51 @@ def test_bentoml_build_makes_a_bento(served: dict) -> None:
                             timeout=300, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Successfully built Bento" in result.stdout + result.stderr
+
+
+def test_responses_validate_against_the_published_openapi_schema(client: TestClient,
+                                                                 served: dict) -> None:
+    import jsonschema
+    from referencing import Registry, Resource
+
+    spec = client.get("/docs.json").json()
+    registry = Registry().with_resource("urn:spec", Resource.opaque(spec))
+    requests = {"/predict": {"patients": [EXAMPLE, {"age_years": 50}]},
+                "/explain": {"patients": [EXAMPLE]},
+                "/model_card": {"model": "resistance_endocrine"}, "/metadata": {}}
+    for path, body in requests.items():
+        response = client.post(path, json=body, headers=_auth(served))
+        assert response.status_code == 200, path
+        schema = spec["paths"][path]["post"]["responses"]["200"]["content"][
+            "application/json"]["schema"]
+        resolved = {"$ref": "urn:spec#" + schema["$ref"].removeprefix("#")} if (
+            "$ref" in schema) else _rebase(schema)
+        validator = jsonschema.Draft202012Validator(resolved, registry=registry)
+        validator.validate(response.json())
+        if path == "/predict":  # the schema is specific enough to catch a wrong response
+            with pytest.raises(jsonschema.ValidationError):
+                validator.validate({"predictions": [{"risk_score": "high"}], "model": {}})
+
+
+def _rebase(schema: object) -> object:
+    """Point local '#/components/...' references at the registered spec."""
+    if isinstance(schema, dict):
+        return {k: ("urn:spec" + v if k == "$ref" and v.startswith("#") else _rebase(v))
+                for k, v in schema.items()}
+    if isinstance(schema, list):
+        return [_rebase(v) for v in schema]
+    return schema
+
+
+def test_serve_refuses_to_start_without_a_champion(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from training.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'empty.db'}")
+    monkeypatch.setenv("MBCRISK_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("BENTOML_HOME", str(tmp_path / "bentoml"))
+    assert main(["serve", "--port", str(_free_port())]) == 2
+    assert ("refusing to start: no registered model mbcrisk-relapse with alias 'champion'"
+            in capsys.readouterr().err)
