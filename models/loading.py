@@ -14,13 +14,10 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from models.bundle import BUNDLE_FILE, ModelBundle, file_sha256
+from models.errors import ModelLoadError
 from models.explain import check_additivity, explain
 
 DEFAULT_ALIAS = "champion"
-
-
-class ModelLoadError(RuntimeError):
-    """A registered model that cannot be used (absent, or failing an integrity check)."""
 
 
 @dataclass(frozen=True)

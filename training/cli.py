@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable, Sequence
 
 from features.errors import CohortError
-from models.loading import ModelLoadError
-from training import (
-    card_command,
-    explain_command,
-    main_command,
-    promote_command,
-    serve_command,
-    synth_command,
-    train_command,
-    tune_command,
-    validate_command,
-)
-from training.tracking import TrackingError
+from models.errors import ModelLoadError
+from training.errors import TrackingError
+
+#: Subcommand -> the module that defines it. Only the module of the command being run is
+#: imported, so a light command (validate) does not pay for mlflow, bentoml or shap.
+COMMANDS = {
+    "validate": "training.validate_command",
+    "synth": "training.synth_command",
+    "train": "training.train_command",
+    "evaluate": "training.train_command",
+    "promote": "training.promote_command",
+    "main": "training.main_command",
+    "tune": "training.tune_command",
+    "explain": "training.explain_command",
+    "card": "training.card_command",
+    "serve": "training.serve_command",
+    "keys": "training.serve_command",
+}
 
 #: Exit code for input that cannot be used (a CohortError); argparse uses 2 for usage errors too.
 EXIT_BAD_INPUT = 2
@@ -27,28 +33,31 @@ EXIT_BAD_INPUT = 2
 Command = Callable[[argparse.Namespace], int]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every subcommand."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser: of the command named first in ``argv`` when there is one (only
+    its module is imported), else of every command (for ``--help``)."""
     parser = argparse.ArgumentParser(
         prog="mbcrisk",
         description="Explained relapse-risk and treatment-resistance models for breast cancer.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    validate_command.add_parser(commands)
-    synth_command.add_parser(commands)
-    train_command.add_parsers(commands)
-    promote_command.add_parser(commands)
-    main_command.add_parser(commands)
-    tune_command.add_parser(commands)
-    explain_command.add_parser(commands)
-    card_command.add_parser(commands)
-    serve_command.add_parsers(commands)
+    first = next((a for a in (argv or []) if not a.startswith("-")), None)
+    names = [first] if first in COMMANDS else list(COMMANDS)
+    registered: set[str] = set()
+    for name in names:
+        module_name = COMMANDS[name]
+        if module_name in registered:
+            continue
+        registered.add(module_name)
+        module = importlib.import_module(module_name)
+        (getattr(module, "add_parsers", None) or module.add_parser)(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand; return its exit code (2 with the error on stderr for bad input)."""
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(argv).parse_args(argv)
     handler: Command = args.handler
     try:
         return handler(args)

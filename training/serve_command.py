@@ -7,10 +7,9 @@ import argparse
 import os
 import sys
 
-from models.loading import ModelLoadError
+from models.errors import ModelLoadError
 from serving.keys import KeyStore
 from serving.settings import Settings
-from training.tracking import connect
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -37,8 +36,10 @@ def run_serve(args: argparse.Namespace) -> int:
     """Refuse to start without champions or with a tampered model; else exec bentoml serve."""
     settings = Settings.from_env()
     prepare_environment(settings)
+    from serving.store import import_champions, load_served_models  # heavy: only to serve
+    from training.tracking import connect
+
     connect()
-    from serving.store import import_champions, load_served_models
 
     try:
         imported = import_champions()

@@ -15,13 +15,11 @@ from typing import Any
 import mlflow
 import pandas as pd
 
+from training.errors import TrackingError
+
 #: The embedded default store, in the working directory.
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 _METRIC_KEY = re.compile(r"[^A-Za-z0-9_\-. /]")
-
-
-class TrackingError(RuntimeError):
-    """The tracking store cannot be used (unreachable, locked, misconfigured)."""
 
 
 def tracking_uri() -> str:
