@@ -96,6 +96,7 @@ def train(source: str, config: TrainConfig, *, register: bool = True,
     """Train and evaluate the configured task on cohort ``source``; log it to MLflow and, if
     ``register``, register the refitted model as the new ``challenger``."""
     cohort, report = load_cohort(source)
+    digest = cohort.digest()  # hashing every table: once per run
     labels = task_labels(cohort, config)
     X = build_design(cohort, labels.time_origin)
     samples = eligible_samples(cohort, labels.eligible_sample_types, labels.origin_months)
@@ -107,7 +108,7 @@ def train(source: str, config: TrainConfig, *, register: bool = True,
         on_start(config.cv.n_splits * config.cv.n_repeats)
     with mlflow.start_run(run_name=f"{labels.task} on {cohort.metadata.get('name', source)}",
                           nested=mlflow.active_run() is not None) as run:
-        _log_context(cohort, report, labels, X, config, source)
+        _log_context(cohort, digest, report, labels, X, config, source)
 
         def log_fold(fold: Fold, results: dict[str, dict[str, float]]) -> None:
             with mlflow.start_run(run_name=f"repeat {fold.repeat} fold {fold.fold}",
@@ -126,7 +127,8 @@ def train(source: str, config: TrainConfig, *, register: bool = True,
         name = version_number = sha = None
         _log_effective_params(pipelines["model"])
         if register:
-            bundle = _final_bundle(pipelines["model"], X, labels, cohort, evaluation, config)
+            bundle = _final_bundle(pipelines["model"], X, labels, cohort, digest, evaluation,
+                                   config)
             _log_explanations(bundle, X, cohort.synthetic)
             name, version_number, sha = _log_and_register(bundle, X, labels, run.info.run_id)
     if register:
@@ -144,13 +146,14 @@ def _pipelines(labels: Labels, config: TrainConfig) -> dict:
         logistic_cs=config.model.logistic_cs, random_state=config.cv.random_state)
 
 
-def _cohort_summary(cohort: Cohort, labels: Labels, X: pd.DataFrame) -> dict[str, Any]:
+def _cohort_summary(cohort: Cohort, digest: str, labels: Labels,
+                    X: pd.DataFrame) -> dict[str, Any]:
     patients = cohort.patients.loc[labels.y.index]
     return {
         "cohort": cohort.metadata.get("name"),
         "title": cohort.metadata.get("title"),
         "synthetic": cohort.synthetic,
-        "digest": cohort.digest(),
+        "digest": digest,
         "task": labels.task,
         "definition": labels.definition,
         "origin": labels.origin,
@@ -167,14 +170,14 @@ def _cohort_summary(cohort: Cohort, labels: Labels, X: pd.DataFrame) -> dict[str
     }
 
 
-def _log_context(cohort: Cohort, report: LoadReport, labels: Labels, X: pd.DataFrame,
-                 config: TrainConfig, source: str) -> None:
+def _log_context(cohort: Cohort, digest: str, report: LoadReport, labels: Labels,
+                 X: pd.DataFrame, config: TrainConfig, source: str) -> None:
     mlflow.log_params(config.flatten())
     mlflow.set_tags({
         "mbcrisk.task": labels.task,
         "mbcrisk.cohort": str(cohort.metadata.get("name", source)),
         "mbcrisk.synthetic": str(cohort.synthetic).lower(),
-        "mbcrisk.cohort_digest": cohort.digest(),
+        "mbcrisk.cohort_digest": digest,
         "mbcrisk.label_definition": labels.definition,
         "mbcrisk.code_version": version("mbcrisk"),
     })
@@ -184,10 +187,10 @@ def _log_context(cohort: Cohort, report: LoadReport, labels: Labels, X: pd.DataF
     dataset = mlflow.data.from_pandas(
         X.reset_index(drop=True).assign(**{target: labels.y[target].to_numpy(dtype=float)}),
         source=CodeDatasetSource({"mbcrisk.cohort_source": str(source)}), targets=target,
-        name=str(cohort.metadata.get("name", source)), digest=cohort.digest()[:32])
+        name=str(cohort.metadata.get("name", source)), digest=digest[:32])
     mlflow.log_input(dataset, context="training")
     with artifact_dir() as folder:
-        write_json(folder / "cohort_summary.json", _cohort_summary(cohort, labels, X))
+        write_json(folder / "cohort_summary.json", _cohort_summary(cohort, digest, labels, X))
         write_json(folder / "load_report.json", report.to_dict())
         write_json(folder / "labels.json", {
             "task": labels.task, "definition": labels.definition, "origin": labels.origin,
@@ -228,7 +231,7 @@ def _log_evaluation(evaluation: Evaluation, labels: Labels, synthetic: bool) -> 
             plots.binary_plots(evaluation, labels, plot_folder, synthetic)
 
 
-def _final_bundle(pipeline: Any, X: pd.DataFrame, labels: Labels, cohort: Cohort,
+def _final_bundle(pipeline: Any, X: pd.DataFrame, labels: Labels, cohort: Cohort, digest: str,
                   evaluation: Evaluation, config: TrainConfig) -> ModelBundle:
     """The model refitted on every patient, with its meaning and evaluation attached."""
     if labels.kind == "survival":
@@ -245,7 +248,7 @@ def _final_bundle(pipeline: Any, X: pd.DataFrame, labels: Labels, cohort: Cohort
         origin_sample_types=tuple(labels.eligible_sample_types),
         horizons_months=tuple(config.evaluation.horizons_months) if labels.kind == "survival"
         else (labels.horizon_months or 0.0,),
-        training_digest=cohort.digest(),
+        training_digest=digest,
         cohort={"name": cohort.metadata.get("name"), "synthetic": cohort.synthetic,
                 "n_patients": len(labels.y), "n_events": labels.n_events},
         metrics={model: {m: round(s.mean, 6) for m, s in stats.items()}
