@@ -50,7 +50,7 @@ lock: ## re-resolve requirements.lock from pyproject.toml (needs uv)
 		--python-platform x86_64-manylinux_2_28 --generate-hashes -o requirements.lock
 
 bench: $(PKG_STAMP) ## run every benchmark in benchmarks/ (prints tables, writes bench-results/)
-	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in benchmarks/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean: ## remove the virtual environment and local run state
 	rm -rf $(VENV) mlruns mlflow.db .pytest_cache

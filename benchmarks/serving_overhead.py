@@ -1,6 +1,6 @@
 """BentoML versus plain FastAPI doing the same light work: one explained prediction.
 
-Three servers: plain FastAPI (uvicorn), BentoML as mbcrisk configures it (one worker, 4 threads,
+Three servers: plain FastAPI (uvicorn), BentoML as mbcrisk configures it (one worker, 32 threads,
 access logging and metrics off), and BentoML with its defaults, to show what the settings buy.
 
 Both servers load the same model and answer POST /explain by scoring one prepared patient row
@@ -15,26 +15,29 @@ Prints a table and writes ``bench-results/serving_overhead.json``.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import os
 import pickle
-import socket
 import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 from pathlib import Path
 
-import httpx
-import numpy as np
+from _support import (
+    LOAD_COLUMNS,
+    free_port,
+    measure_server,
+    print_ratios,
+    print_table,
+    write_results,
+)
 
 from features.design import build_design
 from features.labels import resistance_labels
 from features.synthetic import build_synthetic_cohort
 from models.factory import build_pipelines
 
+BODY = {"patient_id": "x"}
 WORK = textwrap.dedent('''
     import pickle, numpy as np, xgboost as xgb
     with open(__MODEL__, "rb") as f:
@@ -61,12 +64,6 @@ BENTOML_APP = WORK + textwrap.dedent('''
         def explain(self, patient_id: str = "x") -> dict:
             return work()
 ''')
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _prepare(folder: Path) -> Path:
@@ -102,85 +99,25 @@ def _start(kind: str, folder: Path, model: Path, port: int, threads: int) -> sub
                             stderr=subprocess.DEVNULL)
 
 
-def _wait_ready(port: int, path: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.post(f"http://127.0.0.1:{port}{path}", json={"patient_id": "x"},
-                          timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"server on port {port} did not become ready")
-
-
-async def _load(port: int, requests: int, concurrency: int) -> dict:
-    latencies: list[float] = []
-    errors = 0
-    queue = iter(range(requests))
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-        async def worker() -> None:
-            nonlocal errors
-            for _ in queue:
-                started = time.perf_counter()
-                try:
-                    response = await client.post(f"http://127.0.0.1:{port}/explain",
-                                                 json={"patient_id": "x"})
-                    ok = response.status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                latencies.append(time.perf_counter() - started)
-                errors += not ok
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    ms = np.array(latencies) * 1000
-    return {"requests": requests, "concurrency": concurrency,
-            "throughput_rps": round(requests / elapsed, 1),
-            "p50_ms": round(float(np.percentile(ms, 50)), 2),
-            "p95_ms": round(float(np.percentile(ms, 95)), 2),
-            "p99_ms": round(float(np.percentile(ms, 99)), 2), "errors": errors}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16, 64])
-    parser.add_argument("--threads", type=int, default=4, help="BentoML service threads")
+    parser.add_argument("--threads", type=int, default=32,
+                        help="BentoML service threads (mbcrisk serves with 32)")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="mbcrisk-bench-") as tmp:
         folder = Path(tmp)
         model = _prepare(folder)
         for kind in ("fastapi", "bentoml", "bentoml_default"):
-            port = _free_port()
-            process = _start(kind, folder, model, port, args.threads)
-            try:
-                _wait_ready(port, "/explain")
-                asyncio.run(_load(port, 200, 8))  # warm up
-                for concurrency in args.concurrency:
-                    result = asyncio.run(_load(port, args.requests, concurrency))
-                    rows.append({"server": kind, **result})
-            finally:
-                process.terminate()
-                process.wait(timeout=30)
-    print(f"{'server':<16}{'conc':>5}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
-          f"{'errors':>8}")
-    for r in rows:
-        print(f"{r['server']:<16}{r['concurrency']:>5}{r['throughput_rps']:>9}{r['p50_ms']:>9}"
-              f"{r['p95_ms']:>9}{r['p99_ms']:>9}{r['errors']:>8}")
-    by_key = {(r["server"], r["concurrency"]): r for r in rows}
-    for concurrency in args.concurrency:
-        fast, bento = by_key[("fastapi", concurrency)], by_key[("bentoml", concurrency)]
-        print(f"concurrency {concurrency}: BentoML/FastAPI throughput "
-              f"{bento['throughput_rps'] / fast['throughput_rps']:.2f}, p99 "
-              f"{bento['p99_ms'] / fast['p99_ms']:.2f}")
-    out = Path("bench-results")
-    out.mkdir(exist_ok=True)
-    (out / "serving_overhead.json").write_text(json.dumps(rows, indent=2) + "\n")
+            port = free_port()
+            rows += measure_server(kind, _start(kind, folder, model, port, args.threads),
+                                   f"http://127.0.0.1:{port}/explain", BODY, args.requests,
+                                   args.concurrency)
+    print_table(rows, LOAD_COLUMNS)
+    print_ratios(rows, "bentoml", "fastapi")
+    write_results("serving_overhead", rows)
 
 
 if __name__ == "__main__":

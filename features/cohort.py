@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -48,7 +49,7 @@ class Column:
     def pandas_dtype(self) -> Any:
         """The pandas dtype this column is stored with."""
         if self.domain is not None:
-            return pd.CategoricalDtype(list(VOCABULARIES[self.domain]))
+            return _categories(self.domain)
         return self.dtype
 
 
@@ -186,21 +187,26 @@ def conform_table(name: str, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _cast(values: pd.Series, spec: Column, table: str, column: str) -> pd.Series:
-    dtype = spec.pandas_dtype()
     if spec.domain is not None:
-        allowed = set(VOCABULARIES[spec.domain])
-        present = values.dropna()
-        outside = present[~present.astype(str).isin(allowed)]
+        dtype = _categories(spec.domain)
+        coded = pd.Categorical(values.to_numpy(dtype=object), dtype=dtype)
+        outside = values[values.notna().to_numpy() & (coded.codes < 0)]
         if len(outside):
             raise CohortError(f"value {outside.iloc[0]!r} at {outside.index[0]!r} is not in "
                               f"the vocabulary", file=f"table {table}", column=column,
-                              expected=f"one of {sorted(allowed)}")
-        return values.astype("object").where(values.notna()).astype(dtype)
+                              expected=f"one of {sorted(dtype.categories)}")
+        return pd.Series(coded, index=values.index, name=values.name)
+    dtype = spec.pandas_dtype()
     try:
         return values.astype(dtype)
     except (TypeError, ValueError) as exc:
         raise CohortError(f"values cannot be stored as {dtype} ({exc})", file=f"table {table}",
                           column=column) from exc
+
+
+@cache
+def _categories(domain: str) -> pd.CategoricalDtype:
+    return pd.CategoricalDtype(list(VOCABULARIES[domain]))
 
 
 def _conform_outcomes(frame: pd.DataFrame) -> pd.DataFrame:

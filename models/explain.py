@@ -78,15 +78,18 @@ class Explanation:
         horizons = np.asarray(horizons_months or self.bundle.horizons_months, dtype=float)
         baseline = self.bundle.pipeline[-1].baseline_
         margin = self.margin
-        with_all = baseline.survival(margin, horizons)
-        frames = []
-        for group in self.grouped.columns:
-            without = baseline.survival(margin - self.grouped[group].to_numpy(), horizons)
-            effect = 100.0 * (with_all - without)
-            frame = pd.DataFrame(effect, index=self.contributions.index,
-                                 columns=[f"{h:g}" for h in horizons])
-            frames.append(frame.assign(group=group).set_index("group", append=True))
-        return pd.concat(frames).rename_axis(columns="horizon_months")
+        grouped = self.grouped.to_numpy()
+        n_patients, n_groups = grouped.shape
+        with_all = baseline.survival(margin, horizons)[:, None, :]
+        without = baseline.survival((margin[:, None] - grouped).ravel(), horizons).reshape(
+            n_patients, n_groups, len(horizons))
+        effect = 100.0 * (with_all - without)
+        index = pd.MultiIndex.from_product(
+            [self.contributions.index, self.grouped.columns],
+            names=[self.contributions.index.name, "group"])
+        return pd.DataFrame(effect.reshape(n_patients * n_groups, len(horizons)), index=index,
+                            columns=pd.Index([f"{h:g}" for h in horizons],
+                                             name="horizon_months"))
 
 
 def explain(bundle: ModelBundle, X: pd.DataFrame) -> Explanation:

@@ -12,6 +12,7 @@ import json
 import bentoml
 from bentoml.exceptions import InvalidArgument
 
+from serving.coalescer import Coalescer
 from serving.gateway import Gateway
 from serving.inference import Predictor
 from serving.schemas import ExplainResponse, PatientList, PatientProfile, PredictResponse
@@ -22,7 +23,7 @@ from serving.store import load_served_models
 @bentoml.service(
     name="mbcrisk",
     workers=1,
-    threads=4,
+    threads=32,
     traffic={"timeout": 60},
     logging={"access": {"enabled": False}},
     metrics={"enabled": False},
@@ -33,7 +34,7 @@ class MBCRiskService:
     def __init__(self) -> None:
         self.settings = Settings.from_env()
         self.models = load_served_models()
-        self.predictor = Predictor(self.models)
+        self.predictor = Coalescer(Predictor(self.models), self.settings.max_batch)
         self.settings.state_dir.mkdir(parents=True, exist_ok=True)
         self.settings.served_file.write_text(json.dumps(
             {m.info.name: m.info.version for m in self.models.values()}))

@@ -1,0 +1,152 @@
+"""Shared by the benchmarks (not one itself): HTTP load, result tables, a served state."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+RESULTS = Path(__file__).resolve().parents[1] / "bench-results"
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(url: str, body: dict, headers: dict | None = None, timeout: float = 120.0,
+               ) -> None:
+    """Poll ``url`` with ``body`` until it answers 200; RuntimeError after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.post(url, json=body, headers=headers, timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} did not become ready in {timeout:.0f} s")
+
+
+def run_load(url: str, body: dict, requests: int, concurrency: int,
+             headers: dict | None = None) -> dict:
+    """``requests`` POSTs of ``body`` by ``concurrency`` clients; throughput (requests/s),
+    latency percentiles (ms) and the count of failed requests (non-200 or transport error)."""
+    return asyncio.run(_load(url, body, requests, concurrency, headers or {}))
+
+
+async def _load(url: str, body: dict, requests: int, concurrency: int, headers: dict) -> dict:
+    latencies: list[float] = []
+    errors = 0
+    queue = iter(range(requests))
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=120) as client:
+        async def worker() -> None:
+            nonlocal errors
+            for _ in queue:
+                started = time.perf_counter()
+                try:
+                    response = await client.post(url, json=body, headers=headers)
+                    ok = response.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                latencies.append(time.perf_counter() - started)
+                errors += not ok
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    ms = np.array(latencies) * 1000
+    return {"requests": requests, "concurrency": concurrency,
+            "throughput_rps": round(requests / elapsed, 1),
+            "p50_ms": round(float(np.percentile(ms, 50)), 2),
+            "p95_ms": round(float(np.percentile(ms, 95)), 2),
+            "p99_ms": round(float(np.percentile(ms, 99)), 2), "errors": errors}
+
+
+def print_table(rows: list[dict], columns: list[str]) -> None:
+    """Rows as an aligned text table (first column left, the rest right)."""
+    widths = [max(len(c), *(len(str(r[c])) for r in rows)) + 2 for c in columns]
+    print("".join(c.ljust(w) if i == 0 else c.rjust(w)
+                  for i, (c, w) in enumerate(zip(columns, widths, strict=True))))
+    for r in rows:
+        print("".join(str(r[c]).ljust(w) if i == 0 else str(r[c]).rjust(w)
+                      for i, (c, w) in enumerate(zip(columns, widths, strict=True))))
+
+
+def write_results(name: str, payload: object) -> Path:
+    """``payload`` as ``bench-results/<name>.json``."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    return path
+
+
+def served_state(root: Path) -> tuple[dict[str, str], str]:
+    """Quick champions of relapse and endocrine resistance (synthetic cohort, 3-fold CV)
+    trained into an MLflow store under ``root``, imported into BentoML's store, and an API
+    key. Returns the environment a server needs and the key. Sets ``os.environ`` and moves
+    into ``root`` (MLflow's artifacts go under the working directory)."""
+    env = {"MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}",
+           "MBCRISK_STATE_DIR": str(root / "state"), "BENTOML_HOME": str(root / "bentoml"),
+           "BENTOML_DO_NOT_TRACK": "true"}
+    os.environ.update(env)
+    os.chdir(root)
+    import mlflow
+
+    from serving.keys import KeyStore
+    from serving.settings import Settings
+    from serving.store import import_champions
+    from training.config import load_config
+    from training.registry import promote
+    from training.train import train
+
+    mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
+    quick = root / "quick.toml"
+    quick.write_text("[cv]\nn_splits = 3\nn_repeats = 1\n")
+    for task in ("relapse", "resistance"):
+        result = train("synthetic", load_config(quick, task=task))
+        promote(result.model_name, 0.01, 50)
+    import_champions()
+    key = KeyStore(Settings.from_env().keys_db).create("benchmark")
+    return {**os.environ, **env}, key
+
+
+LOAD_COLUMNS = ["server", "concurrency", "requests", "throughput_rps", "p50_ms", "p95_ms",
+                "p99_ms", "errors"]
+
+
+def measure_server(server: str, process: subprocess.Popen, url: str, body: dict,
+                   requests: int, concurrencies: list[int], headers: dict | None = None,
+                   ) -> list[dict]:
+    """Wait for the server ``process`` to answer, warm it up, load it at each concurrency, then
+    stop it. One row per concurrency, labelled ``server``."""
+    try:
+        wait_ready(url, body, headers)
+        run_load(url, body, 50, 8, headers)  # warm up
+        return [{"server": server, **run_load(url, body, requests, c, headers)}
+                for c in concurrencies]
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+def print_ratios(rows: list[dict], ours: str, reference: str) -> None:
+    """Throughput and p99 of server ``ours`` over ``reference``, at each concurrency."""
+    by_key = {(r["server"], r["concurrency"]): r for r in rows}
+    for (server, concurrency), mine in by_key.items():
+        if server != ours:
+            continue
+        other = by_key[(reference, concurrency)]
+        print(f"concurrency {concurrency}: {ours}/{reference} throughput "
+              f"{mine['throughput_rps'] / other['throughput_rps']:.2f}, p99 "
+              f"{mine['p99_ms'] / other['p99_ms']:.2f}")
