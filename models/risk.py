@@ -39,7 +39,8 @@ class RiskModel(BaseEstimator):
         self.random_state = random_state
         self.n_jobs = n_jobs
 
-    def _params(self) -> dict[str, object]:
+    def booster_params(self) -> dict[str, object]:
+        """The xgboost training parameters these hyperparameters stand for."""
         return {
             "objective": "survival:cox",
             "eval_metric": "cox-nloglik",
@@ -67,7 +68,7 @@ class RiskModel(BaseEstimator):
         time, event = check_survival_target(y, X.shape[0])
         time = np.maximum(time, MIN_TIME_MONTHS)
         label = np.where(event, time, -time)
-        self.booster_ = xgb.train(self._params(), self._matrix(X, label),
+        self.booster_ = xgb.train(self.booster_params(), self._matrix(X, label),
                                   num_boost_round=self.n_estimators)
         self.baseline_ = BreslowBaseline.fit(time, event, self._margin(X))
         return self
