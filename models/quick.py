@@ -1,4 +1,6 @@
-"""Small trained bundles for model tests (fitted directly, no MLflow)."""
+"""A bundle of the default boosted model fitted directly on a cohort, without MLflow, cross-
+validation or registration: for tests, benchmarks and notebooks. Deployable bundles come from
+``mbcrisk train``."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from models.factory import build_pipelines
 
 
 def task_labels(cohort: Cohort, task: str) -> Labels:
+    """``relapse``, or ``resistance`` (endocrine), labels of the cohort."""
     return labels_for_task(cohort, "relapse" if task == "relapse" else "resistance_endocrine")
 
 

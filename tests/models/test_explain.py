@@ -12,8 +12,8 @@ from features import load_cbioportal_study, load_cohort
 from features.synthetic import build_synthetic_cohort
 from features.synthetic import parameters as p
 from models.explain import check_additivity, explain, top_contributions, top_groups
+from models.quick import fit_bundle, task_labels
 from models.wording import sentence, value_shown
-from tests.models.helpers import fit_bundle, task_labels
 
 
 @pytest.fixture(scope="module")
