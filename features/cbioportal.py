@@ -30,7 +30,7 @@ from features.coding import (
     parse_number,
     parse_yes_no,
 )
-from features.cohort import Cohort, RowSource, build_cohort
+from features.cohort import MAX_MONTHS, Cohort, RowSource, build_cohort
 from features.derived import derive_receptor_subtype
 from features.errors import CohortError
 from features.report import LoadReport
@@ -163,12 +163,18 @@ def _require(table: TextTable, columns: tuple[str, ...]) -> None:
                               expected=f"a {column} column in the header")
 
 
-def _identifiers(table: TextTable, column: str) -> pd.Series:
+def _identifiers(table: TextTable, column: str, *, unique: bool = False) -> pd.Series:
+    """The identifiers of ``column``: none empty and, when ``unique``, none repeated."""
     ids = table.frame[column]
     empty = ids == ""
     if empty.any():
         raise table.error("empty identifier", row=int(np.flatnonzero(empty.to_numpy())[0]),
                           column=column, expected="an identifier in every row")
+    repeated = ids.duplicated().to_numpy()
+    if unique and repeated.any():
+        row = int(np.flatnonzero(repeated)[0])
+        raise table.error(f"duplicate identifier {ids.iloc[row]!r}", row=row, column=column,
+                          expected="a unique identifier per row")
     return ids
 
 
@@ -212,7 +218,9 @@ def _read_fields(table: TextTable, rules: tuple[FieldRule, ...], report: LoadRep
 
 def _read_patients(table: TextTable, report: LoadReport) -> tuple[pd.DataFrame, pd.DataFrame]:
     _require(table, ("PATIENT_ID",))
-    index = pd.Index(_identifiers(table, "PATIENT_ID"), name="patient_id")
+    if table.frame.empty:
+        raise table.error("no patient rows after the header", expected="one row per patient")
+    index = pd.Index(_identifiers(table, "PATIENT_ID", unique=True), name="patient_id")
     patients, used = _read_fields(table, PATIENT_FIELDS, report, index)
     outcomes, endpoint_columns = _read_endpoints(table, report, index)
     used |= endpoint_columns | _ID_COLUMNS
@@ -238,7 +246,8 @@ def _read_endpoints(table: TextTable, report: LoadReport,
             report.warn(f"{table.name}: {column} has no {name}_STATUS or {name}_EVENT column; "
                         "not read as an endpoint")
             continue
-        times = parse_number(table, column, report, field=f"{name} time (months)", minimum=0)
+        times = parse_number(table, column, report, field=f"{name} time (months)", minimum=0,
+                             maximum=MAX_MONTHS)
         events = parse_event(table, status, report, field=f"{name} status")
         endpoint = name.lower()
         _report_incomplete(report, endpoint, column, status, times, events)
@@ -259,7 +268,7 @@ def _report_incomplete(report: LoadReport, endpoint: str, time_column: str, stat
 
 def _read_samples(table: TextTable, report: LoadReport) -> tuple[pd.DataFrame, pd.DataFrame]:
     _require(table, ("SAMPLE_ID", "PATIENT_ID"))
-    index = pd.Index(_identifiers(table, "SAMPLE_ID"), name="sample_id")
+    index = pd.Index(_identifiers(table, "SAMPLE_ID", unique=True), name="sample_id")
     parsed: dict = {}
     samples, used = _read_fields(table, SAMPLE_FIELDS, report, index, parsed)
     samples.insert(0, "patient_id", _identifiers(table, "PATIENT_ID").set_axis(index))

@@ -63,7 +63,7 @@ def locate_study_files(folder: Path, report: LoadReport) -> StudyFiles:
             _add_meta_file(files, meta, report)
     for role, names in _CONVENTIONAL.items():
         if role not in files.paths:
-            found = next((folder / n for n in names if (folder / n).exists()), None)
+            found = next((folder / n for n in names if _present(folder / n)), None)
             if found is not None:
                 files.paths[role] = found
     for role in REQUIRED_ROLES:
@@ -90,7 +90,13 @@ def _add_meta_file(files: StudyFiles, meta: Path, report: LoadReport) -> None:
         report.warn(f"{meta.name}: data type {key[0]}/{key[1]} is not read by mbcrisk")
         return
     target = files.folder / values["data_filename"]
-    if not target.exists():
+    if not _present(target):
         raise CohortError(f"names data file {values['data_filename']!r}, which is missing",
                           file=meta.name, column="data_filename")
     files.paths[role] = target
+
+
+def _present(path: Path) -> bool:
+    """The path exists, or is a symbolic link (even a broken or looping one, which reading
+    then reports by name rather than taking the file as absent)."""
+    return path.exists() or path.is_symlink()

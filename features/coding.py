@@ -51,6 +51,11 @@ def parse_number(
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise table.error(f"{raw.iat[row]!r} is not a number", row=row, column=column,
                           expected=f"a number for {field}")
+    infinite = values.isin([np.inf, -np.inf]).to_numpy()
+    if infinite.any():
+        row = int(np.flatnonzero(infinite)[0])
+        raise table.error(f"{raw.iat[row]!r} is not a finite number", row=row, column=column,
+                          expected=f"a finite number for {field}")
     for _limit, outside in (
         (minimum, values < minimum if minimum is not None else None),
         (maximum, values > maximum if maximum is not None else None),
@@ -59,7 +64,7 @@ def parse_number(
             row = int(np.flatnonzero(outside.fillna(False).to_numpy())[0])
             raise table.error(
                 f"{raw.iat[row]!r} is out of range for {field}", row=row, column=column,
-                expected=f"{field} between {minimum} and {maximum}",
+                expected=_range_text(field, minimum, maximum),
             )
     if integer:
         fractional = values.notna() & (values != values.round())
@@ -133,3 +138,11 @@ def parse_event(table: TextTable, column: str, report: LoadReport, *, field: str
         report.recode(column, str(value), "event" if canonical == "True" else "censored",
                       int(count))
     return events
+
+
+def _range_text(field: str, minimum: float | None, maximum: float | None) -> str:
+    if minimum is None:
+        return f"{field} at most {maximum:g}"
+    if maximum is None:
+        return f"{field} at least {minimum:g}"
+    return f"{field} between {minimum:g} and {maximum:g}"

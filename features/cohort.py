@@ -149,6 +149,8 @@ SCHEMAS: dict[str, TableSchema] = {
 
 TABLES = tuple(SCHEMAS)
 ENDPOINT_TIME_SUFFIX = "_months"
+#: Longest plausible time in any table, months (100 years): follow-up, collection, treatment.
+MAX_MONTHS = 1200
 ENDPOINT_EVENT_SUFFIX = "_event"
 
 
@@ -405,10 +407,11 @@ _RANGES: dict[str, dict[str, tuple[float, float]]] = {
         "er_fmol_mg": (0, 10_000),
         "pr_fmol_mg": (0, 10_000),
     },
-    "samples": {"collection_months": (-1200, 1200), "tmb": (0, 10_000)},
+    "samples": {"collection_months": (-MAX_MONTHS, MAX_MONTHS), "tmb": (0, 10_000)},
     "mutations": {"vaf": (0, 1)},
     "copy_number": {"level": (-2, 2)},
-    "treatments": {"line": (0, 50), "start_months": (-1200, 1200), "stop_months": (-1200, 1200)},
+    "treatments": {"line": (0, 50), "start_months": (-MAX_MONTHS, MAX_MONTHS),
+                   "stop_months": (-MAX_MONTHS, MAX_MONTHS)},
 }
 
 
@@ -423,10 +426,10 @@ def _check_ranges(cohort: Cohort, where: _Locator) -> None:
                                   f"{low} to {high}")
     for name in cohort.endpoints:
         times = cohort.outcomes[f"{name}{ENDPOINT_TIME_SUFFIX}"]
-        row = _first((times < 0).fillna(False).to_numpy())
+        row = _first(((times < 0) | (times > MAX_MONTHS)).fillna(False).to_numpy())
         if row is not None:
             raise where.error("outcomes", row, f"{name}{ENDPOINT_TIME_SUFFIX}",
-                              f"negative time {times.iloc[row]}", "months >= 0")
+                              f"time {times.iloc[row]} out of range", f"0 to {MAX_MONTHS} months")
     treatments = cohort.treatments
     row = _first((treatments["stop_months"] < treatments["start_months"]).fillna(False))
     if row is not None:
