@@ -54,28 +54,60 @@ def censoring_survival(train_time: np.ndarray, train_event: np.ndarray,
 @njit(cache=True)
 def _concordance(time: np.ndarray, event: np.ndarray, risk: np.ndarray,
                  weight: np.ndarray, tol: float) -> tuple[float, float]:
-    """Weighted concordant (+ half tied) and comparable pair sums; rows sorted by time."""
+    """Weighted concordant (+ half tied) and comparable pair sums; rows sorted by time.
+
+    O(n log n): times are swept from the latest down, and a Fenwick tree over the risk order
+    holds everyone still at risk beyond the current time (plus those censored at it), so each
+    event's comparable partners are counted by rank instead of pair by pair."""
     n = len(time)
+    order = np.argsort(risk, kind="mergesort")
+    sorted_risk = risk[order]
+    position = np.empty(n, dtype=np.int64)
+    for k in range(n):
+        position[order[k]] = k
+    tree = np.zeros(n + 1, dtype=np.int64)
+    in_tree = 0
     numerator = 0.0
     denominator = 0.0
-    first = 0
-    for i in range(n):
-        if i > 0 and time[i] != time[i - 1]:
-            first = i
-        if not event[i] or weight[i] == 0.0:
-            continue
-        for j in range(first, n):
-            if j == i:
-                continue
-            if time[j] == time[i] and event[j]:
-                continue  # two events at the same time are not comparable
-            denominator += weight[i]
-            difference = risk[i] - risk[j]
-            if abs(difference) <= tol:
-                numerator += 0.5 * weight[i]
-            elif difference > 0:
-                numerator += weight[i]
+    end = n
+    while end > 0:
+        start = end - 1
+        while start > 0 and time[start - 1] == time[end - 1]:
+            start -= 1
+        for i in range(start, end):  # censored at this time: comparable to its events
+            if not event[i]:
+                _fenwick_add(tree, position[i] + 1)
+                in_tree += 1
+        for i in range(start, end):
+            if event[i] and weight[i] != 0.0 and in_tree > 0:
+                below = _fenwick_sum(tree, np.searchsorted(sorted_risk, risk[i] - tol))
+                up_to = _fenwick_sum(tree, np.searchsorted(sorted_risk, risk[i] + tol,
+                                                           side="right"))
+                numerator += weight[i] * (below + 0.5 * (up_to - below))
+                denominator += weight[i] * in_tree
+        for i in range(start, end):
+            if event[i]:
+                _fenwick_add(tree, position[i] + 1)
+                in_tree += 1
+        end = start
     return numerator, denominator
+
+
+@njit(cache=True)
+def _fenwick_add(tree: np.ndarray, index: int) -> None:
+    while index < len(tree):
+        tree[index] += 1
+        index += index & -index
+
+
+@njit(cache=True)
+def _fenwick_sum(tree: np.ndarray, count: int) -> int:
+    """How many inserted rows have a risk rank below ``count``."""
+    total = 0
+    while count > 0:
+        total += tree[count]
+        count -= count & -count
+    return total
 
 
 def _sorted_concordance(time: np.ndarray, event: np.ndarray, risk: np.ndarray,

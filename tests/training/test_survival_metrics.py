@@ -117,3 +117,32 @@ def test_metrics_match_on_metabric(metabric_dir) -> None:
         pytest.approx(reference.concordance_index_ipcw(
             _surv(time[train], event[train]), _surv(time[test], event[test]), risk[test],
             tau=120.0)[0], abs=1e-6))
+
+
+def _pairwise_concordance(time, event, risk, weight) -> float:
+    """Harrell/Uno concordance pair by pair: the definition, for small inputs."""
+    numerator = denominator = 0.0
+    for i in range(len(time)):
+        if not event[i]:
+            continue
+        for j in range(len(time)):
+            comparable = time[j] > time[i] or (time[j] == time[i] and not event[j] and j != i)
+            if comparable:
+                denominator += weight[i]
+                difference = risk[i] - risk[j]
+                numerator += weight[i] * (0.5 if abs(difference) <= 1e-8 else difference > 0)
+    return numerator / denominator
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_fast_concordance_equals_the_pairwise_definition_with_ties(seed: int) -> None:
+    from training.survival_metrics import _sorted_concordance
+
+    rng = np.random.default_rng(seed)
+    n = 300
+    time = rng.integers(1, 40, n).astype(float)  # many tied times
+    event = rng.random(n) < 0.5
+    risk = np.round(rng.normal(size=n), 1)  # many tied risks
+    weight = rng.uniform(0.5, 2.0, n)
+    assert _sorted_concordance(time, event, risk, weight) == pytest.approx(
+        _pairwise_concordance(time, event, risk, weight), abs=1e-12)
