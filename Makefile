@@ -10,7 +10,7 @@ DEFAULT_COHORT ?= synthetic
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-fast test-browser lint lock bench clean
+.PHONY: help run test test-fast test-long test-browser lint lock bench clean
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,12 +32,15 @@ venv: $(PKG_STAMP)
 run: $(PKG_STAMP) ## the main job (MLproject main) on the default cohort
 	$(BIN)/mbcrisk main --cohort $(DEFAULT_COHORT)
 
-test: $(PKG_STAMP) ## lint, then the whole test suite (all but the headless-browser test)
+test: $(PKG_STAMP) ## lint, then the test suite (all but the long and headless-browser tests)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not browser and not long" $(PYTEST_ARGS)
 
-test-fast: $(PKG_STAMP) ## the test suite without tests marked slow or browser
-	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
+test-fast: $(PKG_STAMP) ## the test suite without tests marked slow, long or browser
+	$(BIN)/python -m pytest -m "not slow and not browser and not long" $(PYTEST_ARGS)
+
+test-long: $(PKG_STAMP) ## the long variants: 20,000-request soak, 1,000+ request API fuzzing
+	$(BIN)/python -m pytest -m long -s $(PYTEST_ARGS)
 
 test-browser: $(PKG_STAMP) ## the model card in headless Chromium (needs the chromium package)
 	$(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
@@ -49,6 +52,7 @@ lock: ## re-resolve requirements.lock from pyproject.toml (needs uv)
 	uv pip compile pyproject.toml requirements-build.in --extra dev --python-version 3.11 \
 		--python-platform x86_64-manylinux_2_28 --generate-hashes -o requirements.lock
 
+bench: export MBCRISK_DATA_DIR ?= $(abspath ../shared/data)
 bench: $(PKG_STAMP) ## run every benchmark in benchmarks/ (prints tables, writes bench-results/)
 	@for script in benchmarks/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
