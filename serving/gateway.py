@@ -1,5 +1,6 @@
 """An ASGI middleware in front of the API: JSON only (415), body size limit (413), API keys
-(401), and one audit record per request to a protected endpoint."""
+(401), one audit record per request to a protected endpoint, and the published OpenAPI schema
+completed with all of that (:mod:`serving.openapi`)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from typing import Any
 
 from serving.audit import AuditLog, AuditRecord
 from serving.keys import KeyStore
+from serving.openapi import complete_spec
 from serving.settings import Settings
 
 PROTECTED = frozenset({"/predict", "/explain", "/model_card", "/metadata"})
+SPEC_PATH = "/docs.json"
 
 
 async def _respond(send: Any, status: int, error: str) -> None:
@@ -47,11 +50,14 @@ class Gateway:
         return self._served
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"] not in PROTECTED:
+        if scope["type"] != "http" or scope["path"] not in (*PROTECTED, SPEC_PATH):
             await self.app(scope, receive, send)
             return
         if not self._ready:
             self._setup()
+        if scope["path"] == SPEC_PATH:
+            await self._send_spec(scope, receive, send)
+            return
         started = time.perf_counter()
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
         status = {"code": 500}
@@ -73,12 +79,15 @@ class Gateway:
 
         problem = self._precheck(key_name, headers)
         if problem is None:
-            body_or_none = await self._read_body(receive)
-            problem = (413, self._too_large) if body_or_none is None else None
+            received = await self._read_body(receive)
+            if received is None:
+                problem = 413, self._too_large
+            else:
+                body = received
+                problem = self._check_batch(_count(body))
         if problem is not None:
             await refuse(*problem)
             return
-        body = body_or_none
         replayed = False
 
         async def replay() -> dict:
@@ -88,16 +97,37 @@ class Gateway:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        async def capture(message: dict) -> None:
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-            await send(message)
-
         try:
-            await self.app(scope, replay, capture)
+            await self.app(scope, replay, _ErrorBodyFix(send, status))
         finally:
             await record()
 
+    def _check_batch(self, count: int | None) -> tuple[int, str] | None:
+        if count is not None and count > self.settings.max_batch:
+            return 400, (f"patients: {count} patients exceed the limit of "
+                         f"{self.settings.max_batch} per request")
+        return None
+
+    async def _send_spec(self, scope: dict, receive: Any, send: Any) -> None:
+        """BentoML's OpenAPI schema, completed with what this gateway does."""
+        start: dict = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, capture)
+        body = b"".join(chunks)
+        if start.get("status") == 200:
+            body = json.dumps(complete_spec(json.loads(body), PROTECTED,
+                                            self.settings.max_batch)).encode()
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        await send({"type": "http.response.start", "status": start.get("status", 500),
+                    "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
 
     @property
     def _too_large(self) -> str:
@@ -142,3 +172,44 @@ def _count(body: bytes) -> int | None:
     return len(patients) if isinstance(patients, list) else None
 
 
+
+
+class _ErrorBodyFix:
+    """Passes the response on, recording its status; a 4xx body that BentoML 1.4 wraps in a
+    one-element list (``[{"error": ...}]``, from a stray tuple in its error handler) is sent
+    as the object its OpenAPI schema documents."""
+
+    def __init__(self, send: Any, status: dict) -> None:
+        self.send = send
+        self.status = status
+        self.start: dict | None = None
+        self.body = b""
+
+    async def __call__(self, message: dict) -> None:
+        if message["type"] == "http.response.start":
+            self.status["code"] = message["status"]
+            if 400 <= message["status"] < 500:
+                self.start = message
+                return
+        elif message["type"] == "http.response.body" and self.start is not None:
+            self.body += message.get("body", b"")
+            if message.get("more_body", False):
+                return
+            body = _unwrapped(self.body)
+            headers = [(k, v) for k, v in self.start.get("headers", [])
+                       if k.lower() != b"content-length"]
+            await self.send({**self.start, "headers": [
+                *headers, (b"content-length", str(len(body)).encode())]})
+            await self.send({"type": "http.response.body", "body": body})
+            return
+        await self.send(message)
+
+
+def _unwrapped(body: bytes) -> bytes:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body
+    if isinstance(data, list) and len(data) == 1 and isinstance(data[0], dict):
+        return json.dumps(data[0]).encode()
+    return body

@@ -21,6 +21,13 @@ MetastaticSite = Literal["bone", "liver", "lung", "brain", "lymph_node", "pleura
 MAX_PATIENTS = 1000
 
 
+#: The served models, by task (the keys of :data:`serving.settings.SERVED_MODELS`).
+ServedTask = Literal["relapse", "resistance_endocrine"]
+
+#: An HGNC gene symbol, e.g. ``PIK3CA``.
+GeneSymbol = Annotated[str, Field(pattern=HGNC_SYMBOL.pattern, max_length=20)]
+
+
 class Alteration(BaseModel):
     """One genomic alteration found in the patient's profiled sample."""
 
@@ -82,7 +89,7 @@ class PatientProfile(BaseModel):
         default="primary", description="the sample the alterations come from")
     tmb: float | None = Field(default=None, ge=0, le=1000, description="mutations per Mb")
     alterations: list[Alteration] = Field(default_factory=list, max_length=500)
-    profiled_genes: list[str] | None = Field(
+    profiled_genes: list[GeneSymbol] | None = Field(
         default=None, max_length=2000,
         description="genes the sample's panel covers; absent genes are unknown, not wild type")
 

@@ -8,14 +8,17 @@ content type are checked by :class:`serving.gateway.Gateway`, which writes the a
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import bentoml
 from bentoml.exceptions import InvalidArgument
 
+from features.errors import CohortError
 from serving.coalescer import Coalescer
 from serving.gateway import Gateway
 from serving.inference import Predictor
-from serving.schemas import ExplainResponse, PatientList, PatientProfile, PredictResponse
+from serving.schemas import ExplainResponse, PatientList, PredictResponse, ServedTask
 from serving.settings import Settings
 from serving.store import load_served_models
 
@@ -39,28 +42,21 @@ class MBCRiskService:
         self.settings.served_file.write_text(json.dumps(
             {m.info.name: m.info.version for m in self.models.values()}))
 
-    def _check_batch(self, patients: list[PatientProfile]) -> None:
-        if len(patients) > self.settings.max_batch:
-            raise InvalidArgument(f"patients: {len(patients)} patients exceed the limit of "
-                                  f"{self.settings.max_batch} per request")
-
     @bentoml.api(route="/predict")
     def predict(self, patients: PatientList) -> PredictResponse:
         """Relapse risk, relapse-free probabilities and resistance, per patient."""
-        self._check_batch(patients)
-        return self.predictor.predict(patients)
+        with _as_bad_request():
+            return self.predictor.predict(patients)
 
     @bentoml.api(route="/explain")
     def explain(self, patients: PatientList) -> ExplainResponse:
         """Predictions plus grouped and per-feature explanations, worded."""
-        self._check_batch(patients)
-        return self.predictor.explain(patients)
+        with _as_bad_request():
+            return self.predictor.explain(patients)
 
     @bentoml.api(route="/model_card")
-    def model_card(self, model: str = "relapse") -> dict:
+    def model_card(self, model: ServedTask = "relapse") -> dict:
         """The champion's model card (Markdown) for ``relapse`` or ``resistance_endocrine``."""
-        if model not in self.models:
-            raise InvalidArgument(f"model: choose one of {sorted(self.models)}")
         loaded = self.models[model]
         return {"model": loaded.info.model_dump(), "markdown": loaded.card_markdown or ""}
 
@@ -74,6 +70,15 @@ class MBCRiskService:
                 m.bundle.horizons_months), "features": m.bundle.model_features,
             "score_meaning": m.bundle.score_meaning,
         } for task, m in self.models.items()}
+
+
+@contextmanager
+def _as_bad_request() -> Iterator[None]:
+    """Profiles that pass the schema but not cohort validation: a 400 naming the problem."""
+    try:
+        yield
+    except CohortError as error:
+        raise InvalidArgument(f"patients: {error}") from error
 
 
 MBCRiskService.add_asgi_middleware(Gateway)

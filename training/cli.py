@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 
 from features.errors import CohortError
@@ -58,12 +60,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand; return its exit code (2 with the error on stderr for bad input)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(argv).parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminated)
     handler: Command = args.handler
     try:
         return handler(args)
     except (CohortError, TrackingError, ModelLoadError, ValueError) as error:
         print(f"mbcrisk {args.command}: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+
+
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like an error, so an open MLflow run ends as FAILED, not unfinished."""
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":

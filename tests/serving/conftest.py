@@ -3,10 +3,18 @@ real BentoML model store, an API key; all under one temporary state directory.""
 
 from __future__ import annotations
 
+import logging
 import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import mlflow
 import pytest
 
@@ -50,4 +58,91 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
 
         import_champions()
         key = KeyStore(Settings.from_env().keys_db).create("test-app")
-        yield {"env": {**os.environ, **env}, "key": key, "root": Path(root)}
+        yield {"env": {**os.environ, **env}, "key": key, "root": Path(root), "secrets": []}
+
+
+def auth(served: dict, key: str | None = None) -> dict[str, str]:
+    """The Authorization header for ``key`` (default: the fixture's valid key)."""
+    return {"Authorization": f"Bearer {key or served['key']}"}
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class RealServer:
+    """A running ``mbcrisk serve`` process: its base URL, process and combined output file."""
+
+    base: str
+    process: subprocess.Popen
+    log: Path
+
+
+@contextmanager
+def running_server(served: dict, log: Path, env: dict[str, str] | None = None,
+                   ready_timeout: float = 120.0) -> Iterator[RealServer]:
+    """``mbcrisk serve`` on 127.0.0.1 and a free port, ready (``/readyz``) on entry, stopped
+    (SIGTERM, then waited for) on exit; stdout and stderr go to ``log``."""
+    port = free_port()
+    with log.open("a") as out:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("mbcrisk")), "serve", "--host", "127.0.0.1",
+             "--port", str(port)], env={**served["env"], **(env or {})}, cwd=served["root"],
+            stdout=out, stderr=subprocess.STDOUT)
+    server = RealServer(f"http://127.0.0.1:{port}", process, log)
+    try:
+        deadline = time.monotonic() + ready_timeout
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"server exited with {process.returncode}: {log.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{server.base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"server did not become ready: {log.read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=30)
+    leaked = secrets_in(log.read_text(errors="replace"), served)
+    assert not leaked, f"the server's output holds secrets: {leaked}"
+
+
+#: Patient identifiers the serving tests send; none may reach a log.
+PATIENT_IDS = ("study-0042", "secret-pid-")
+_LOGGERS = ("", "serving", "bentoml", "_bentoml_impl", "_bentoml_sdk", "uvicorn", "mlflow")
+
+
+def secrets_in(text: str, served: dict) -> list[str]:
+    """Which API keys or patient identifiers occur in ``text`` (shown truncated)."""
+    found = [s for s in (served["key"], *served["secrets"]) if s in text]
+    return [s[:6] + "..." for s in found] + [p for p in PATIENT_IDS if p in text]
+
+
+@pytest.fixture(autouse=True)
+def no_secrets_in_logs(request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture,
+                       capfd: pytest.CaptureFixture[str]) -> Iterator[None]:
+    """Every serving test: log records (INFO and up, everywhere) and the test's captured
+    stdout and stderr hold no API key and no patient identifier."""
+    for name in _LOGGERS:
+        caplog.set_level(logging.INFO, logger=name or None)
+    yield
+    if "served" not in request.fixturenames:
+        return
+    served = request.getfixturevalue("served")
+    out, err = capfd.readouterr()
+    sys.stdout.write(out)
+    sys.stderr.write(err)
+    assert not secrets_in(caplog.text, served), "a secret reached the logs"
+    assert not secrets_in(out + err, served), "a secret reached stdout/stderr"

@@ -4,10 +4,8 @@ and a real ``mbcrisk serve`` process over HTTP on 127.0.0.1."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -18,7 +16,7 @@ from serving.audit import AuditLog
 from serving.keys import KeyStore
 from serving.schemas import ExplainResponse, PatientProfile, PredictResponse
 from serving.settings import Settings
-from tests.serving.conftest import EXAMPLE
+from tests.serving.conftest import EXAMPLE, auth, free_port, running_server
 
 pytestmark = pytest.mark.slow
 
@@ -54,17 +52,13 @@ def client(served: dict) -> TestClient:
         yield test_client
 
 
-def _auth(served: dict) -> dict:
-    return {"Authorization": f"Bearer {served['key']}"}
-
-
 def test_asgi_predict_explain_and_audit(client: TestClient, served: dict) -> None:
     before = len(AuditLog(Settings.from_env().audit_db).records())
-    ok = client.post("/predict", json={"patients": [EXAMPLE]}, headers=_auth(served))
+    ok = client.post("/predict", json={"patients": [EXAMPLE]}, headers=auth(served))
     assert ok.status_code == 200
     assert ok.json()["predictions"][0]["patient_id"] == "study-0042"
     assert client.post("/explain", json={"patients": [EXAMPLE]},
-                       headers=_auth(served)).status_code == 200
+                       headers=auth(served)).status_code == 200
     records = AuditLog(Settings.from_env().audit_db).records()[before:]
     assert [(r.endpoint, r.status, r.n_patients, r.key_name) for r in records] == [
         ("predict", 200, 1, "test-app"), ("explain", 200, 1, "test-app")]
@@ -88,72 +82,43 @@ def test_asgi_bad_input_is_a_4xx_naming_the_field(client: TestClient, served: di
                                                    headers: dict | None, status: int,
                                                    says: str) -> None:
     response = client.post("/predict", json=body,
-                           headers=_auth(served) if headers is None else headers)
+                           headers=auth(served) if headers is None else headers)
     assert response.status_code == status
     assert says in response.text
     assert "Traceback" not in response.text
 
 
 def test_asgi_malformed_json_oversized_and_wrong_type(client: TestClient, served: dict) -> None:
-    headers = {**_auth(served), "Content-Type": "application/json"}
+    headers = {**auth(served), "Content-Type": "application/json"}
     malformed = client.post("/predict", content=b'{"patients": [', headers=headers)
     assert malformed.status_code == 400
     big = client.post("/predict", content=b"{" + b" " * 300_000 + b"}", headers=headers)
     assert big.status_code == 413
     pickled = client.post("/predict", content=b"\x80\x04", headers={
-        **_auth(served), "Content-Type": "application/vnd.bentoml+pickle"})
+        **auth(served), "Content-Type": "application/vnd.bentoml+pickle"})
     assert pickled.status_code == 415
 
 
 def test_revoked_key_is_refused(client: TestClient, served: dict) -> None:
     store = KeyStore(Settings.from_env().keys_db)
     key = store.create("to-revoke")
+    served["secrets"].append(key)
     headers = {"Authorization": f"Bearer {key}"}
     assert client.post("/metadata", json={}, headers=headers).status_code == 200
     store.revoke("to-revoke")
     assert client.post("/metadata", json={}, headers=headers).status_code == 401
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_real_server_over_http(served: dict, tmp_path: Path) -> None:
-    port = _free_port()
-    log = tmp_path / "serve.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("mbcrisk")), "serve", "--host", "127.0.0.1",
-             "--port", str(port)], env=served["env"], cwd=served["root"], stdout=out,
-            stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        else:
-            pytest.fail(f"server did not become ready: {log.read_text()[-2000:]}")
-        response = httpx.post(f"{base}/explain", json={"patients": [EXAMPLE]},
-                              headers=_auth(served), timeout=30)
+    with running_server(served, tmp_path / "serve.log") as server:
+        response = httpx.post(f"{server.base}/explain", json={"patients": [EXAMPLE]},
+                              headers=auth(served), timeout=30)
         assert response.status_code == 200
         assert response.json()["predictions"][0]["explanations"]
-        assert httpx.post(f"{base}/predict", json={"patients": [EXAMPLE]},
+        assert httpx.post(f"{server.base}/predict", json={"patients": [EXAMPLE]},
                           timeout=30).status_code == 401
-        schema = httpx.get(f"{base}/docs.json", timeout=10).json()
+        schema = httpx.get(f"{server.base}/docs.json", timeout=10).json()
         assert {"/predict", "/explain", "/model_card", "/metadata"} <= set(schema["paths"])
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-    output = log.read_text()
-    assert served["key"] not in output
-    assert "study-0042" not in output
 
 
 def test_serve_refuses_a_tampered_model(served: dict) -> None:
@@ -193,7 +158,7 @@ def test_responses_validate_against_the_published_openapi_schema(client: TestCli
                 "/explain": {"patients": [EXAMPLE]},
                 "/model_card": {"model": "resistance_endocrine"}, "/metadata": {}}
     for path, body in requests.items():
-        response = client.post(path, json=body, headers=_auth(served))
+        response = client.post(path, json=body, headers=auth(served))
         assert response.status_code == 200, path
         schema = spec["paths"][path]["post"]["responses"]["200"]["content"][
             "application/json"]["schema"]
@@ -218,13 +183,13 @@ def _rebase(schema: object) -> object:
 
 def test_serve_refuses_to_start_without_a_champion(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+                                                   capfd: pytest.CaptureFixture[str]) -> None:
     from training.cli import main
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'empty.db'}")
     monkeypatch.setenv("MBCRISK_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("BENTOML_HOME", str(tmp_path / "bentoml"))
-    assert main(["serve", "--port", str(_free_port())]) == 2
+    assert main(["serve", "--port", str(free_port())]) == 2
     assert ("refusing to start: no registered model mbcrisk-relapse with alias 'champion'"
-            in capsys.readouterr().err)
+            in capfd.readouterr().err)

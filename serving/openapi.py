@@ -1,0 +1,64 @@
+"""The published OpenAPI schema, made true to the service: what the gateway adds (API keys and
+the 401, 413 and 415 it answers with) is documented; request bodies are marked required (the
+JSON body carries the arguments); a 400's ``detail`` may be pydantic's list of field errors;
+and BentoML's ``/metrics`` route is removed because the service runs with metrics off (it
+answers 404). Found by fuzzing the schema with schemathesis."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+SECURITY_SCHEME = "apiKey"
+ERROR_SCHEMA = "GatewayError"
+GATEWAY_RESPONSES = {
+    "401": "missing, invalid or revoked API key",
+    "413": "request body over the size limit (MBCRISK_MAX_BODY_BYTES)",
+    "415": "content type other than application/json",
+}
+
+
+def complete_spec(spec: dict[str, Any], protected: frozenset[str], max_batch: int,
+                  ) -> dict[str, Any]:
+    """A copy of BentoML's ``spec`` with the gateway documented on the ``protected`` paths and
+    the batch limit (``max_batch`` patients per request) on every ``patients`` list."""
+    spec = copy.deepcopy(spec)
+    spec.get("paths", {}).pop("/metrics", None)
+    components = spec.setdefault("components", {})
+    components.setdefault("securitySchemes", {})[SECURITY_SCHEME] = {
+        "type": "http", "scheme": "bearer",
+        "description": "an API key made by `mbcrisk keys create NAME`"}
+    components.setdefault("schemas", {})[ERROR_SCHEMA] = {
+        "type": "object", "title": ERROR_SCHEMA, "required": ["error"],
+        "properties": {"error": {"type": "string", "title": "Message"}}}
+    _limit_patients(spec, max_batch)
+    invalid = components["schemas"].get("InvalidArgument", {}).get("properties", {})
+    if "detail" in invalid:
+        invalid["detail"] = {"title": "Error Detail", "anyOf": [
+            {"type": "string"}, {"type": "array", "items": {"type": "object"}}]}
+    for path in protected:
+        for operation in spec.get("paths", {}).get(path, {}).values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            operation["security"] = [{SECURITY_SCHEME: []}]
+            if "requestBody" in operation:
+                operation["requestBody"]["required"] = True
+            for code, text in GATEWAY_RESPONSES.items():
+                operation["responses"][code] = {"description": text, "content": {
+                    "application/json": {"schema": {"$ref": f"#/components/schemas/"
+                                                            f"{ERROR_SCHEMA}"}}}}
+    return spec
+
+
+def _limit_patients(node: object, max_batch: int) -> None:
+    """Set ``maxItems`` of every ``patients`` array property in the spec (in place)."""
+    if isinstance(node, dict):
+        patients = node.get("properties", {}).get("patients") if isinstance(
+            node.get("properties"), dict) else None
+        if isinstance(patients, dict) and patients.get("type") == "array":
+            patients["maxItems"] = min(max_batch, patients.get("maxItems", max_batch))
+        for value in node.values():
+            _limit_patients(value, max_batch)
+    elif isinstance(node, list):
+        for value in node:
+            _limit_patients(value, max_batch)

@@ -1,0 +1,122 @@
+"""Security: keys on every protected endpoint, body size and content type, and no key or
+patient identifier in any log (also checked after every serving test by ``no_secrets_in_logs``
+and after every real server by ``running_server``)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from serving.gateway import PROTECTED
+from serving.keys import KeyStore
+from serving.settings import Settings
+from tests.serving.conftest import EXAMPLE, auth, running_server, secrets_in
+
+pytestmark = pytest.mark.slow
+
+BODIES = {"/predict": {"patients": [EXAMPLE]}, "/explain": {"patients": [EXAMPLE]},
+          "/model_card": {"model": "relapse"}, "/metadata": {}}
+
+
+@pytest.fixture(scope="module")
+def client(served: dict) -> Iterator[TestClient]:
+    from serving.service import MBCRiskService
+
+    with TestClient(MBCRiskService.to_asgi()) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def revoked_key(served: dict) -> str:
+    store = KeyStore(Settings.from_env().keys_db)
+    key = store.create("security-revoked")
+    served["secrets"].append(key)
+    assert store.revoke("security-revoked")
+    return key
+
+
+def test_every_protected_endpoint_is_listed() -> None:
+    assert set(BODIES) == PROTECTED
+
+
+@pytest.mark.parametrize("path", sorted(BODIES))
+@pytest.mark.parametrize("credential", ["none", "not bearer", "wrong", "revoked", "empty"])
+def test_requests_without_a_valid_key_are_refused(client: TestClient, served: dict,
+                                                  revoked_key: str, path: str,
+                                                  credential: str) -> None:
+    headers = {"none": {}, "not bearer": {"Authorization": served["key"]},
+               "wrong": auth(served, "mbk_" + "x" * 40), "revoked": auth(served, revoked_key),
+               "empty": {"Authorization": "Bearer "}}[credential]
+    response = client.post(path, json=BODIES[path], headers=headers)
+    assert response.status_code == 401
+    assert "API key" in response.json()["error"]
+    assert client.post(path, json=BODIES[path], headers=auth(served)).status_code == 200
+
+
+@pytest.mark.parametrize("path", sorted(BODIES))
+@pytest.mark.parametrize("content_type", ["application/python-pickle",
+                                          "application/vnd.bentoml+pickle",
+                                          "application/octet-stream", "text/plain",
+                                          "multipart/form-data; boundary=x",
+                                          "application/x-www-form-urlencoded"])
+def test_non_json_bodies_are_refused(client: TestClient, served: dict, path: str,
+                                     content_type: str) -> None:
+    response = client.post(path, content=b"\x80\x04\x95payload", headers={
+        **auth(served), "Content-Type": content_type})
+    assert response.status_code == 415
+
+
+@pytest.mark.parametrize("path", sorted(BODIES))
+def test_bodies_over_the_limit_are_refused(client: TestClient, served: dict, path: str) -> None:
+    limit = Settings.from_env().max_body_bytes
+    padded = b'{"patients": [], "pad": "' + b"x" * limit + b'"}'
+    assert client.post(path, content=padded, headers={
+        **auth(served), "Content-Type": "application/json"}).status_code == 413
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the limit holds while streaming
+        yield b'{"pad": "'
+        for _ in range(limit // 65536 + 2):
+            yield b"x" * 65536
+        yield b'"}'
+
+    streamed = client.post(path, content=chunks(), headers={
+        **auth(served), "Content-Type": "application/json"})
+    assert streamed.status_code == 413
+
+
+def test_no_secret_in_server_logs_even_at_debug_level(served: dict, tmp_path: Path,
+                                                      revoked_key: str) -> None:
+    """A real server with BentoML's debug logging: valid, refused and invalid requests
+    carrying keys and patient identifiers; its output never shows them."""
+    log = tmp_path / "serve.log"
+    patient = {**EXAMPLE, "patient_id": "secret-pid-0001"}
+    with running_server(served, log, env={"BENTOML_DEBUG": "true"}) as server:
+        for key in (served["key"], revoked_key):
+            for path in ("/predict", "/explain"):
+                httpx.post(server.base + path, json={"patients": [patient]},
+                           headers=auth(served, key), timeout=60)
+        bad = httpx.post(server.base + "/predict", headers=auth(served), timeout=60,
+                         json={"patients": [{**patient, "age_years": 7}]})
+        assert bad.status_code == 400
+        huge = httpx.post(server.base + "/explain", headers=auth(served), timeout=60,
+                          json={"patients": [patient] * 50})
+        assert huge.status_code in (400, 413)
+    assert log.stat().st_size > 0  # the server did log; running_server greps it on exit
+    assert not secrets_in(log.read_text(errors="replace"), served)
+
+
+def test_no_secret_in_in_process_logs_at_debug_level(client: TestClient, served: dict,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    patient = {**EXAMPLE, "patient_id": "secret-pid-0002"}
+    client.post("/explain", json={"patients": [patient]}, headers=auth(served))
+    client.post("/predict", json={"patients": [{**patient, "age_years": 7}]},
+                headers=auth(served))
+    client.post("/predict", json={"patients": [patient]}, headers=auth(served, "mbk_wrong"))
+    assert caplog.records  # debug logging was on
+    assert not secrets_in(caplog.text, served)
