@@ -35,7 +35,10 @@ def _evaluations() -> list[tuple[str, str, str]]:
     return cases
 
 
-def _cell(stat: dict) -> str:
+def _cell(stat: dict | None) -> str:
+    """mean [interval]; empty for a metric the model has not (Kaplan-Meier: IBS only)."""
+    if stat is None:
+        return ""
     return f"{stat['mean']:.3f} [{stat['ci_low']:.3f}, {stat['ci_high']:.3f}]"
 
 
@@ -54,7 +57,7 @@ def main() -> None:
                              "patients/events": f"{evaluation['n_patients']}/"
                                                 f"{evaluation['n_events']}",
                              "model": model}
-                            | {m: _cell(metrics[m]) for m in METRICS[task]})
+                            | {m: _cell(metrics.get(m)) for m in METRICS[task]})
     for task, metrics in METRICS.items():
         chosen = [r for r in rows if r["task"] == task]
         if chosen:

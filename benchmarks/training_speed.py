@@ -12,8 +12,8 @@ The bare fit is ``xgb.train`` with the same booster parameters on the same desig
 in this process: the ratio train / bare fit is everything mbcrisk adds around one fit
 (it includes 3 fold fits + 1 final fit of the model and the baselines).
 
-Run: ``make bench`` or ``.venv/bin/python benchmarks/training.py [--sizes 2000 20000]``.
-Prints a table and writes ``bench-results/training.json``.
+Run: ``make bench`` or ``.venv/bin/python benchmarks/training_speed.py [--sizes 2000 20000]``.
+Prints a table and writes ``bench-results/training_speed.json``.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def main() -> None:
             print(f"{name}: train {wall:.1f} s, peak {peak:.0f} MiB, bare fit {bare:.2f} s")
     print_table(rows, ["cohort", "patients", "features", "train_s", "peak_mib", "bare_fit_s",
                        "ratio"])
-    write_results("training", {"config": CONFIG, "rows": rows})
+    write_results("training_speed", {"config": CONFIG, "rows": rows})
 
 
 if __name__ == "__main__":
