@@ -10,6 +10,7 @@ from features.cbioportal import load_cbioportal_study
 from features.cohort import Cohort
 from features.errors import CohortError
 from features.gbsg2 import load_gbsg2
+from features.parquet_cohort import is_parquet_cohort, load_parquet_cohort
 from features.report import LoadReport
 from features.synthetic import build_synthetic_cohort
 from features.synthetic.generator import SYNTHETIC_NOTICE
@@ -52,14 +53,17 @@ BUILTIN_COHORTS: dict[str, BuiltinCohort] = {
 
 
 def load_cohort(source: str | Path) -> tuple[Cohort, LoadReport]:
-    """Load ``source``: a built-in cohort name (see :data:`BUILTIN_COHORTS`) or a folder.
+    """Load ``source``: a built-in cohort name (see :data:`BUILTIN_COHORTS`), a partitioned
+    Parquet cohort folder (:mod:`features.parquet_cohort`) or a cBioPortal study folder.
 
-    Raises CohortError when the source is neither.
+    Raises CohortError when the source is none of these.
     """
     text = str(source)
     if text in BUILTIN_COHORTS:
         return BUILTIN_COHORTS[text].load()
     path = Path(text)
+    if is_parquet_cohort(path):
+        return load_parquet_cohort(path)
     if path.exists() or "/" in text or "\\" in text:
         return load_cbioportal_study(path)
     raise CohortError(
