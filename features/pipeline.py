@@ -50,24 +50,27 @@ class GeneFrequencyFilter(TransformerMixin, BaseEstimator):
     def fit(self, X: pd.DataFrame, y: object = None) -> GeneFrequencyFilter:
         """Learn which columns to keep from the training rows ``X``."""
         X = _check_frame(X, self)
-        values = X.to_numpy(dtype=float)
-        observed = ~np.isnan(values)
-        n_observed = observed.sum(axis=0)
-        with np.errstate(invalid="ignore"):
-            spread = np.nanmax(np.where(observed, values, -np.inf), axis=0) - np.nanmin(
-                np.where(observed, values, np.inf), axis=0)
+        return self.fit_statistics(column_statistics(X))
+
+    def fit_statistics(self, statistics: pd.DataFrame) -> GeneFrequencyFilter:
+        """Learn which columns to keep from :func:`column_statistics` of the training rows
+        (summed over partitions with :func:`combine_statistics`: the same result as ``fit``
+        on all rows at once)."""
+        n_observed = statistics["n_observed"].to_numpy(dtype=float)
+        altered = statistics["altered"].to_numpy(dtype=float)
+        spread = (statistics["maximum"] - statistics["minimum"]).to_numpy(dtype=float)
         informative = (n_observed > 0) & (spread > 0)
-        altered = np.nansum(values == 1.0, axis=0)
-        frequency = np.divide(altered, n_observed, out=np.zeros(len(X.columns)),
+        frequency = np.divide(altered, n_observed, out=np.zeros(len(statistics)),
                               where=n_observed > 0)
-        is_alteration = np.array([c.startswith(ALTERATION_PREFIXES) for c in X.columns])
+        columns = list(statistics.index)
+        is_alteration = np.array([c.startswith(ALTERATION_PREFIXES) for c in columns])
         frequent = (frequency >= self.min_frequency) & (altered >= self.min_count)
         keep = informative & (~is_alteration | frequent)
         if self.prefixes is not None:
-            keep &= np.array([c.startswith(tuple(self.prefixes)) for c in X.columns])
-        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-        self.n_features_in_ = len(X.columns)
-        self.frequency_ = pd.Series(frequency, index=X.columns)
+            keep &= np.array([c.startswith(tuple(self.prefixes)) for c in columns])
+        self.feature_names_in_ = np.asarray(columns, dtype=object)
+        self.n_features_in_ = len(columns)
+        self.frequency_ = pd.Series(frequency, index=statistics.index)
         self.kept_ = self.feature_names_in_[keep]
         return self
 
@@ -102,6 +105,33 @@ def linear_preprocessing(min_frequency: float, min_count: int,
                                  keep_empty_features=False)),
         ("scale", StandardScaler()),
     ]
+
+
+def column_statistics(X: pd.DataFrame) -> pd.DataFrame:
+    """Per column of the design ``X``: rows observed (not NaN), rows equal to 1 (altered),
+    smallest and largest observed value: what :class:`GeneFrequencyFilter` is fitted from."""
+    values = X.to_numpy(dtype=float)
+    observed = ~np.isnan(values)
+    with np.errstate(invalid="ignore"):
+        return pd.DataFrame({
+            "n_observed": observed.sum(axis=0),
+            "altered": np.nansum(values == 1.0, axis=0),
+            "minimum": np.min(np.where(observed, values, np.inf), axis=0, initial=np.inf),
+            "maximum": np.max(np.where(observed, values, -np.inf), axis=0, initial=-np.inf),
+        }, index=pd.Index(X.columns, name="feature"))
+
+
+def combine_statistics(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """:func:`column_statistics` of several partitions as if of their rows together (a column
+    absent from a partition counts as unobserved there); columns in first-seen order."""
+    columns = list(dict.fromkeys(c for part in parts for c in part.index))
+    aligned = [part.reindex(columns) for part in parts]
+    return pd.DataFrame({
+        "n_observed": sum(a["n_observed"].fillna(0) for a in aligned),
+        "altered": sum(a["altered"].fillna(0) for a in aligned),
+        "minimum": pd.concat([a["minimum"] for a in aligned], axis=1).min(axis=1),
+        "maximum": pd.concat([a["maximum"] for a in aligned], axis=1).max(axis=1),
+    }, index=pd.Index(columns, name="feature"))
 
 
 def tree_preprocessing(min_frequency: float, min_count: int) -> list[tuple[str, object]]:
