@@ -10,6 +10,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio
+
 from serving.audit import AuditLog, AuditRecord
 from serving.keys import KeyStore
 from serving.openapi import complete_spec
@@ -65,12 +67,14 @@ class Gateway:
         key_name = self.keys.verify(_bearer(headers.get(b"authorization", b"")))
 
         async def record() -> None:
-            self.audit.append(AuditRecord(
+            entry = AuditRecord(
                 time=datetime.now(UTC).isoformat(), key_name=key_name,
                 endpoint=scope["path"].lstrip("/"), models=self._models(),
                 n_patients=_count(body), request_sha256=hashlib.sha256(body).hexdigest(),
                 status=status["code"], latency_ms=round((time.perf_counter() - started) * 1000,
-                                                        3)))
+                                                        3))
+            # the SQLite commit waits for the disk: off the event loop, so others go on
+            await anyio.to_thread.run_sync(self.audit.append, entry)
 
         async def refuse(code: int, error: str) -> None:
             status["code"] = code
