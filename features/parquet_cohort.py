@@ -58,6 +58,9 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
     if not isinstance(manifest, dict) or not isinstance(manifest.get("partitions"), int):
         raise CohortError("manifest without a partition count", file=str(path),
                           expected='{"partitions": N, ...}')
+    if not isinstance(manifest.get("metadata"), dict):
+        raise CohortError("manifest without metadata", file=str(path),
+                          expected='{"metadata": {...}, ...}')
     return manifest
 
 

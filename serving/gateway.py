@@ -64,13 +64,14 @@ class Gateway:
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
         status = {"code": 500}
         body = b""
+        n_patients: int | None = None
         key_name = self.keys.verify(_bearer(headers.get(b"authorization", b"")))
 
         async def record() -> None:
             entry = AuditRecord(
                 time=datetime.now(UTC).isoformat(), key_name=key_name,
                 endpoint=scope["path"].lstrip("/"), models=self._models(),
-                n_patients=_count(body), request_sha256=hashlib.sha256(body).hexdigest(),
+                n_patients=n_patients, request_sha256=hashlib.sha256(body).hexdigest(),
                 status=status["code"], latency_ms=round((time.perf_counter() - started) * 1000,
                                                         3))
             # the SQLite commit waits for the disk: off the event loop, so others go on
@@ -88,7 +89,7 @@ class Gateway:
                 problem = 413, self._too_large
             else:
                 body = received
-                problem = self._check_batch(_count(body))
+                n_patients, problem = self._check_body(body)
         if problem is not None:
             await refuse(*problem)
             return
@@ -106,11 +107,16 @@ class Gateway:
         finally:
             await record()
 
-    def _check_batch(self, count: int | None) -> tuple[int, str] | None:
+    def _check_body(self, body: bytes) -> tuple[int | None, tuple[int, str] | None]:
+        """The number of patients in ``body``, and (status, error) when it is refused."""
+        try:
+            count = _count(body)
+        except RecursionError:  # json.loads of absurdly nested arrays or objects
+            return None, (400, "request body nested too deeply to be read as JSON")
         if count is not None and count > self.settings.max_batch:
-            return 400, (f"patients: {count} patients exceed the limit of "
-                         f"{self.settings.max_batch} per request")
-        return None
+            return count, (400, f"patients: {count} patients exceed the limit of "
+                                f"{self.settings.max_batch} per request")
+        return count, None
 
     async def _send_spec(self, scope: dict, receive: Any, send: Any) -> None:
         """BentoML's OpenAPI schema, completed with what this gateway does."""

@@ -221,4 +221,6 @@ def _arrays(time: object, event: object, risk: object) -> tuple[np.ndarray, ...]
     risk = np.asarray(risk, dtype=float)
     if not (len(time) == len(event) == len(risk)):
         raise ValueError("time, event and risk must have the same length")
+    if not np.all(np.isfinite(risk)):
+        raise ValueError("risk scores must be finite (a NaN or inf has no rank)")
     return time, event, risk

@@ -28,9 +28,9 @@ def synthetic_partition(size: int, random_state: int, index: int) -> Cohort:
 
     tables = {name: cohort.table(name).copy() for name in TABLES}
     for name in ("patients", "samples", "outcomes"):
-        index = tables[name].index
-        tables[name].index = index.str.replace(ID_PREFIX, prefix, n=1, regex=False).rename(
-            index.name)
+        ids = tables[name].index
+        tables[name].index = ids.str.replace(ID_PREFIX, prefix, n=1, regex=False).rename(
+            ids.name)
     for name, column in (("samples", "patient_id"), ("mutations", "sample_id"),
                          ("copy_number", "sample_id"), ("treatments", "patient_id")):
         tables[name][column] = tables[name][column].astype("string").str.replace(

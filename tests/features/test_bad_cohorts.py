@@ -201,7 +201,6 @@ CASES: dict[str, tuple[Mutation, Refused | Reported]] = {
     # sizes and encodings
     "huge cell": (edit(PATIENT, "P2\t45", "P2\t" + "4" * 200_000),
                   Refused("cell of 200000 characters", PATIENT, 7, "AGE_AT_DIAGNOSIS")),
-    "100,000 blank lines": (append(PATIENT, b"\n" * 100_000), Reported("RFS_MONTHS missing", 1)),
     "binary file": (put(PATIENT, b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR"),
                     Refused("binary data", PATIENT)),
     "NUL byte inside a row": (lambda s: encode_patient_file(s, [("P3\t70", "P3\x00\t70",
@@ -269,3 +268,15 @@ def test_study_path_that_is_a_file_or_missing(tmp_path: Path) -> None:
         load_cbioportal_study(study / "meta_study.txt")
     with pytest.raises(CohortError, match="study folder not found"):
         load_cbioportal_study(tmp_path / "nowhere")
+
+
+def test_blank_lines_change_nothing(tmp_path: Path) -> None:
+    clean = write_study(tmp_path / "clean")
+    padded = write_study(tmp_path / "padded")
+    append(PATIENT, b"\n" * 100_000)(padded)
+    (cohort, report), (padded_cohort, padded_report) = (load_cbioportal_study(clean),
+                                                        load_cbioportal_study(padded))
+    assert padded_cohort.digest() == cohort.digest()
+    assert padded_report.counts == report.counts
+    assert [(e.reason, e.count) for e in padded_report.exclusions] == [
+        (e.reason, e.count) for e in report.exclusions]

@@ -28,6 +28,7 @@ def test_manifest_and_partitions(folder: Path) -> None:
     assert manifest["partitions"] == 3
     assert manifest["n_patients"] == 250
     assert manifest["metadata"]["synthetic"] is True
+    assert [read_partition(folder, k).metadata["partition"] for k in range(3)] == [0, 1, 2]
     sizes = [len(read_partition(folder, k).patients) for k in range(3)]
     assert sizes == [100, 100, 50]
 
@@ -77,6 +78,9 @@ def test_damaged_partitions_are_refused_naming_the_file(folder: Path, tmp_path: 
         read_partition(copy, 7)
     (copy / MANIFEST).write_text(json.dumps({"metadata": {}}))
     with pytest.raises(CohortError, match="manifest without a partition count"):
+        read_partition(copy, 0)
+    (copy / MANIFEST).write_text(json.dumps({"partitions": 3}))
+    with pytest.raises(CohortError, match="manifest without metadata"):
         read_partition(copy, 0)
 
 

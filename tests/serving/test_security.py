@@ -120,3 +120,18 @@ def test_no_secret_in_in_process_logs_at_debug_level(client: TestClient, served:
     client.post("/predict", json={"patients": [patient]}, headers=auth(served, "mbk_wrong"))
     assert caplog.records  # debug logging was on
     assert not secrets_in(caplog.text, served)
+
+
+@pytest.mark.parametrize("path", ["/predict", "/explain"])
+def test_a_deeply_nested_body_is_a_400_and_is_audited(client: TestClient, served: dict,
+                                                      path: str) -> None:
+    from serving.audit import AuditLog
+
+    audit = AuditLog(Settings.from_env().audit_db)
+    before = len(audit.records())
+    response = client.post(path, content=b"[" * 100_000, headers={
+        **auth(served), "Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["error"]
+    records = audit.records()[before:]
+    assert [(r.endpoint, r.status) for r in records] == [(path.lstrip("/"), 400)]

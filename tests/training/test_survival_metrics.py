@@ -146,3 +146,9 @@ def test_fast_concordance_equals_the_pairwise_definition_with_ties(seed: int) ->
     weight = rng.uniform(0.5, 2.0, n)
     assert _sorted_concordance(time, event, risk, weight) == pytest.approx(
         _pairwise_concordance(time, event, risk, weight), abs=1e-12)
+
+
+def test_non_finite_risk_scores_are_refused() -> None:
+    time, event = np.array([1.0, 2.0, 3.0]), np.array([True, True, False])
+    with pytest.raises(ValueError, match="finite"):
+        harrell_c(time, event, np.array([0.1, np.nan, 0.3]))
