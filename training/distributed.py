@@ -90,7 +90,8 @@ def fit_relapse_on_dask(client: Client, partitions: list[PartitionReader],
                         min_gene_frequency: float = 0.02, min_gene_count: int = 5,
                         ) -> DistributedFit:
     """Fit the relapse pipeline on ``partitions`` with the cluster behind ``client``."""
-    designs = [dask.delayed(partition_design)(read) for read in partitions]
+    # each partition is read and designed once, kept on its worker for both passes
+    designs = client.persist([dask.delayed(partition_design)(read) for read in partitions])
     statistics = client.compute([dask.delayed(column_statistics)(dask.delayed(_features)(d))
                                  for d in designs], sync=True)
     combined = combine_statistics(statistics)
@@ -124,7 +125,7 @@ def predict_on_dask(client: Client, fit: DistributedFit, partitions: list[Partit
     meta = pd.DataFrame({c: pd.Series(dtype=float) for c in [*kept, *LABEL_COLUMNS]})
     designs = [dask.delayed(partition_design)(read) for read in partitions]
     frame = dd.from_delayed([dask.delayed(_select)(d, fit.input_features, selector)
-                             for d in designs], meta=meta, verify_meta=False)
+                             for d in designs], meta=meta, verify_meta=False).persist()
     margin = xgb.dask.predict(client, model.booster_, frame[kept], output_margin=True)
     risk = (-margin).compute()
     labels = frame[["_time", "_event"]].compute()
