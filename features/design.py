@@ -12,6 +12,8 @@ covers the gene: 0, not profiled: NaN), ``hot__GENE_CHANGE`` hotspots, ``cna__GE
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -32,17 +34,49 @@ _BINARY = {"positive": 1.0, "negative": 0.0}
 _SUBTYPES = ("hr_pos_her2_neg", "her2_pos", "triple_negative")
 
 
-def build_design(cohort: Cohort, origin: TimeOrigin) -> pd.DataFrame:
+@dataclass(frozen=True)
+class DesignVocabulary:
+    """The names that decide a design's columns: genes with a mutation column, genes with
+    copy-number columns, PAM50 levels. A cohort's own by default; for a cohort read in
+    partitions, the union over partitions (:meth:`union`), so that every partition's design
+    has the columns, and the values (0 = profiled wild type), of the whole cohort's design."""
+
+    mutation_genes: tuple[str, ...]
+    cna_genes: tuple[str, ...]
+    pam50_levels: tuple[str, ...]
+
+    @classmethod
+    def of(cls, cohort: Cohort) -> DesignVocabulary:
+        """The vocabulary of ``cohort``: genes on its panels or in its mutations, genes of its
+        copy-number calls, the PAM50 levels of its patients."""
+        return cls(
+            tuple(sorted(set(cohort.panels["gene"].astype(str))
+                         | set(cohort.mutations["gene"].astype(str)))),
+            tuple(sorted(set(cohort.copy_number["gene"].astype(str)))),
+            tuple(sorted(set(cohort.patients["pam50_subtype"].dropna().astype(str)))))
+
+    @classmethod
+    def union(cls, vocabularies: Iterable[DesignVocabulary]) -> DesignVocabulary:
+        """The vocabulary of several partitions together."""
+        parts = list(vocabularies)
+        return cls(*(tuple(sorted(set().union(*(getattr(v, name) for v in parts))))
+                     for name in ("mutation_genes", "cna_genes", "pam50_levels")))
+
+
+def build_design(cohort: Cohort, origin: TimeOrigin,
+                 vocabulary: DesignVocabulary | None = None) -> pd.DataFrame:
     """Raw features (float64, NaN = unknown) of the patients of ``origin`` (in its order), from
-    what is known at each one's time origin (a task's ``Labels.time_origin``)."""
+    what is known at each one's time origin (a task's ``Labels.time_origin``). ``vocabulary``
+    (default: the cohort's own) names the gene and PAM50 columns."""
+    vocabulary = vocabulary or DesignVocabulary.of(cohort)
     index = origin.months.index
     patients = cohort.patients.loc[index]
-    parts = [_clinical(patients), _treatment(cohort, origin)]
+    parts = [_clinical(patients, vocabulary.pam50_levels), _treatment(cohort, origin)]
     if not origin.at_diagnosis:
         parts.append(_metastatic_setting(patients))
     samples = eligible_samples(cohort, origin.sample_types, origin.months)
     if not cohort.samples.empty:
-        genomic = GenomicProfile(cohort, samples, index)
+        genomic = GenomicProfile(cohort, samples, index, vocabulary)
         parts.extend([genomic.mutations(), genomic.hotspots(), genomic.copy_number(),
                       genomic.tmb(), genomic.pathways(), genomic.resistance_classes(),
                       genomic.evolution()])
@@ -51,7 +85,7 @@ def build_design(cohort: Cohort, origin: TimeOrigin) -> pd.DataFrame:
     return design
 
 
-def _clinical(patients: pd.DataFrame) -> pd.DataFrame:
+def _clinical(patients: pd.DataFrame, pam50_levels: tuple[str, ...]) -> pd.DataFrame:
     def binary(column: str) -> pd.Series:
         return patients[column].astype("object").map(_BINARY).astype(float)
 
@@ -75,7 +109,7 @@ def _clinical(patients: pd.DataFrame) -> pd.DataFrame:
     for name in _SUBTYPES:
         frame[f"clin__subtype_{name}"] = (subtype == name).astype(float).where(known_subtype)
     pam50 = patients["pam50_subtype"].astype("object")
-    for name in pam50.dropna().unique():
+    for name in pam50_levels:
         frame[f"clin__pam50_{name}"] = (pam50 == name).astype(float).where(pam50.notna())
     return frame
 
@@ -157,7 +191,8 @@ def protein_changes(cohort: Cohort, origin: TimeOrigin) -> dict[str, dict[str, s
 class GenomicProfile:
     """Panel-aware alteration calls of each patient's eligible samples."""
 
-    def __init__(self, cohort: Cohort, samples: pd.DataFrame, index: pd.Index) -> None:
+    def __init__(self, cohort: Cohort, samples: pd.DataFrame, index: pd.Index,
+                 vocabulary: DesignVocabulary) -> None:
         self.index = index
         self.samples = samples
         panels = cohort.panels.groupby("panel_id")["gene"].agg(frozenset).to_dict()
@@ -168,8 +203,8 @@ class GenomicProfile:
         cna = cohort.copy_number[cohort.copy_number["sample_id"].isin(samples.index)]
         self.cna = cna.assign(patient_id=samples.loc[cna["sample_id"], "patient_id"].to_numpy())
         self.panel_genes = panels
-        self.genes = sorted(set(cohort.panels["gene"]) | set(cohort.mutations["gene"]))
-        self.cna_genes = sorted(set(cohort.copy_number["gene"]))
+        self.genes = list(vocabulary.mutation_genes)
+        self.cna_genes = list(vocabulary.cna_genes)
         self.mutation_profiled = self._profiled(samples["mutation_panel"], panels, self.genes)
         self.cna_profiled = self._profiled(samples["cna_panel"], panels, self.cna_genes)
 

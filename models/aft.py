@@ -53,6 +53,11 @@ class AFTRiskModel(BaseEstimator):
     log relapse-free time (higher = worse); ``predict_survival`` uses the AFT distribution;
     ``contributions`` are TreeSHAP values of that risk score (they add up to it)."""
 
+    #: What ``predict`` returns, for explanations and people.
+    risk_scale = "minus log relapse-free time"
+    risk_meaning = ("minus the predicted log relapse-free time (log months) of the "
+                    "accelerated-failure-time model; higher means worse")
+
     def __init__(self, n_estimators: int = 200, max_depth: int = 2,
                  learning_rate: float = 0.05, subsample: float = 0.8,
                  colsample_bytree: float = 0.5, min_child_weight: float = 10.0,

@@ -58,8 +58,7 @@ class ModelBundle:
     def score_meaning(self) -> str:
         """What ``risk_score`` means, for people."""
         if self.kind == "survival":
-            return ("log relative hazard of relapse versus the training cohort's baseline; "
-                    "higher means worse")
+            return self.pipeline[-1].risk_meaning
         return "probability of resistance (calibrated); higher means worse"
 
     def input_frame(self, X: pd.DataFrame) -> pd.DataFrame:

@@ -2,7 +2,8 @@
 
 One path: the bundle's own fitted pipeline selects the features and its booster computes the
 contributions (xgboost ``pred_contribs``, TreeSHAP), so what is explained is what is predicted.
-The margin is the log relative hazard (relapse) or the log odds before calibration
+The margin is the relapse model's risk score (its ``risk_scale``: log relative hazard for the
+Cox model, minus log relapse-free time for the AFT model) or the log odds before calibration
 (resistance); ``base + sum(contributions) = margin`` exactly (checked to 1e-5).
 
 Why xgboost's ``pred_contribs`` rather than ``shap.TreeExplainer``: on shap 0.51 the explainer's

@@ -41,5 +41,5 @@ def fit_bundle(cohort: Cohort, task: str, rows: np.ndarray | None = None,
         cohort={}, risk_group_cutpoints=(0.0, 0.5),
         applicability=ApplicabilityDomain.fit(X.iloc[rows],
                                               list(pipeline[:-1].get_feature_names_out())),
-        explainer={"scale": "log relative hazard" if labels.kind == "survival" else "log odds"})
+        explainer={"scale": pipeline[-1].risk_scale if labels.kind == "survival" else "log odds"})
     return bundle, X, labels

@@ -23,6 +23,11 @@ class RiskModel(BaseEstimator):
     Defaults come from the nested tuning in ``docs/tuning.md``.
     """
 
+    #: What ``predict`` returns, for explanations and people.
+    risk_scale = "log relative hazard"
+    risk_meaning = ("log relative hazard of relapse versus the training cohort's baseline; "
+                    "higher means worse")
+
     def __init__(self, n_estimators: int = 200, max_depth: int = 2,
                  learning_rate: float = 0.02, subsample: float = 0.8,
                  colsample_bytree: float = 0.5, min_child_weight: float = 10.0,

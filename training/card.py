@@ -218,28 +218,56 @@ class CardWriter:
             "- Features whose missingness alone predicts the outcome: "
             + (self.s.tags.get("mbcrisk.missingness_flagged") or "none") + ".")
 
+    @property
+    def on_dask(self) -> bool:
+        """Trained by the Dask engine (AFT model, folds of whole partitions)."""
+        return self.s.tags.get("mbcrisk.engine") == "dask"
+
     def method(self) -> str:
-        model = ("gradient-boosted trees on the Cox partial likelihood (xgboost "
-                 "`survival:cox`), survival from a Breslow baseline hazard" if self.survival
-                 else "gradient-boosted trees (xgboost) with Platt-calibrated probabilities")
+        if self.on_dask:
+            model = ("gradient-boosted trees on the accelerated-failure-time loss (xgboost "
+                     "`survival:aft`), trained with `xgboost.dask` on a Dask cluster of "
+                     + self.facts.add(self.s.tags.get("mbcrisk.dask_workers"),
+                                      "tag:mbcrisk.dask_workers")
+                     + " workers; survival from the AFT distribution")
+        elif self.survival:
+            model = ("gradient-boosted trees on the Cox partial likelihood (xgboost "
+                     "`survival:cox`), survival from a Breslow baseline hazard")
+        else:
+            model = "gradient-boosted trees (xgboost) with Platt-calibrated probabilities"
         params = {k.removeprefix("model.effective."): v for k, v in self.s.params.items()
                   if k.startswith("model.effective.")}
         shown = ", ".join(f"{k} {self.param('model.effective.' + k)}" for k in sorted(params))
-        return (
-            f"## Model and validation\n\n- Model: {model}; hyperparameters: {shown}.\n"
-            "- Defaults chosen by nested cross-validation (docs/tuning.md), never on the "
-            "evaluation's test folds.\n"
-            f"- Validation: {self.param('cv.n_repeats')} x {self.param('cv.n_splits')}-fold "
-            "cross-validation, grouped by patient, stratified by outcome, seed "
-            f"{self.param('cv.random_state')}; the model and every baseline on the same folds; "
-            "every fitted step fitted on training folds only. Intervals: corrected resampled t "
-            "(Nadeau and Bengio). The registered model is refitted on all patients. This is "
-            "internal validation only.")
+        if self.on_dask:
+            validation = (
+                f"- Validation: {self.param('cv.n_splits')}-fold cross-validation over the "
+                "cohort's Parquet partitions (each holds whole patients, so folds are grouped "
+                "by patient; not stratified; one repeat); the model, the same model on "
+                "clinical features only (`aft_clinical`) and the Kaplan-Meier reference on the "
+                "same folds; every fitted step fitted on training partitions only. Intervals: "
+                "corrected resampled t (Nadeau and Bengio). The registered model is refitted "
+                "on all partitions. This is internal validation only.")
+        else:
+            validation = (
+                f"- Validation: {self.param('cv.n_repeats')} x {self.param('cv.n_splits')}-fold "
+                "cross-validation, grouped by patient, stratified by outcome, seed "
+                f"{self.param('cv.random_state')}; the model and every baseline on the same "
+                "folds; every fitted step fitted on training folds only. Intervals: corrected "
+                "resampled t (Nadeau and Bengio). The registered model is refitted on all "
+                "patients. This is internal validation only.")
+        defaults = ("- Defaults: the Cox model's tuned tree settings with a larger learning rate, "
+                    "not tuned for the AFT loss (docs/distributed.md).\n" if self.on_dask else
+                    "- Defaults chosen by nested cross-validation (docs/tuning.md), never on the "
+                    "evaluation's test folds.\n")
+        return (f"## Model and validation\n\n- Model: {model}; hyperparameters: {shown}.\n"
+                + defaults + validation)
 
     def performance(self) -> str:
         metrics = SURVIVAL_METRICS if self.survival else BINARY_METRICS
-        models = ("model", "cox_clinical", "cox_all", "kaplan_meier") if self.survival else (
-            "model", "logistic_clinical", "logistic_all")
+        candidates = (("model", "cox_clinical", "cox_all", "aft_clinical", "kaplan_meier")
+                      if self.survival else ("model", "logistic_clinical", "logistic_all"))
+        models = [m for m in candidates
+                  if any(f"{m}.{key}.mean" in self.s.metrics for key, _ in metrics)]
         header = "| model | " + " | ".join(label for _, label in metrics) + " |"
         level = self.param("evaluation.interval_level_percent")
         lines = [f"## Performance (mean and {level}% interval over folds)", "", header,

@@ -40,9 +40,11 @@ class FeatureConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Hyperparameters of the boosted model; empty means the tuned defaults of the class."""
+    """Hyperparameters of the boosted model; empty means the tuned defaults of the class.
+    ``relapse_aft`` is the relapse model of the Dask engine (:class:`models.aft.AFTRiskModel`)."""
 
     relapse: dict[str, Any] = field(default_factory=dict)
+    relapse_aft: dict[str, Any] = field(default_factory=dict)
     resistance: dict[str, Any] = field(default_factory=dict)
     cox_alphas: tuple[float, ...] = (0.1, 1.0, 10.0, 100.0, 1000.0)
     logistic_cs: tuple[float, ...] = (0.001, 0.01, 0.1, 1.0, 10.0)
@@ -59,9 +61,12 @@ class GateConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything a ``train`` run depends on besides the cohort."""
+    """Everything a ``train`` run depends on besides the cohort. ``engine``: ``local`` (one
+    process, Cox model, repeated stratified CV) or ``dask`` (a Dask cluster, AFT model, folds
+    of whole partitions; docs/distributed.md)."""
 
     task: str = "relapse"
+    engine: str = "local"
     endpoint: str | None = None
     therapy: str = "endocrine"
     cv: CVConfig = field(default_factory=CVConfig)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -70,7 +71,7 @@ def evaluate(X: pd.DataFrame, labels: Labels, pipelines: dict[str, Pipeline],
     oof = {name: np.full((cv.n_repeats, n), np.nan) for name in pipelines}
     horizons = tuple(config.evaluation.horizons_months) if survival else ()
     oof_survival = np.full((cv.n_repeats, n, len(horizons)), np.nan) if survival else None
-    tau = _tau(y, config) if survival else None
+    tau = truncation_time(y, config) if survival else None
     rows: list[dict] = []
     for fold in patient_folds(y.index.to_numpy(), strata, cv.n_splits, cv.n_repeats,
                               cv.random_state):
@@ -80,10 +81,11 @@ def evaluate(X: pd.DataFrame, labels: Labels, pipelines: dict[str, Pipeline],
             fitted = clone(pipeline).fit(X_train, _target(labels, fold.train))
             if survival:
                 risk = predict_risk(fitted, X_test)
-                surv = predict_survival(fitted, X_test, np.asarray(horizons))
-                metrics = survival_fold_metrics(y, fold, risk, fitted, X_test, horizons, tau)
+                metrics = survival_fold_metrics(
+                    y, fold, risk, partial(predict_survival, fitted, X_test), horizons, tau)
                 if name == "model":
-                    oof_survival[fold.repeat, fold.test] = surv
+                    oof_survival[fold.repeat, fold.test] = predict_survival(
+                        fitted, X_test, np.asarray(horizons))
                 oof[name][fold.repeat, fold.test] = risk
             else:
                 probability = predict_probability(fitted, X_test)
@@ -93,21 +95,27 @@ def evaluate(X: pd.DataFrame, labels: Labels, pipelines: dict[str, Pipeline],
             rows.extend({"repeat": fold.repeat, "fold": fold.fold, "model": name,
                          "metric": metric, "value": value} for metric, value in metrics.items())
         if survival:
-            fold_results[KM_REFERENCE] = {"ibs": _km_ibs(y, fold, tau)}
+            fold_results[KM_REFERENCE] = {"ibs": km_reference_ibs(y, fold, tau)}
             rows.append({"repeat": fold.repeat, "fold": fold.fold, "model": KM_REFERENCE,
                          "metric": "ibs", "value": fold_results[KM_REFERENCE]["ibs"]})
         if on_fold is not None:
             on_fold(fold, fold_results)
     fold_metrics = pd.DataFrame(rows)
-    test_fraction = 1.0 / cv.n_splits
-    summary: dict[str, dict[str, Stat]] = {}
-    for (model, metric), values in fold_metrics.groupby(["model", "metric"], sort=False)["value"]:
-        summary.setdefault(model, {})[metric] = corrected_interval(
-            values.to_numpy(), test_fraction, config.evaluation.interval_level_percent)
+    summary = summarise(fold_metrics, 1.0 / cv.n_splits, config.evaluation.interval_level_percent)
     subgroups = subgroup_metrics(labels, oof, subgroup_factors,
                                  config.evaluation.min_subgroup_size)
     return Evaluation(labels.kind, fold_metrics, summary, oof, oof_survival, subgroups, tau,
                       horizons)
+
+
+def summarise(fold_metrics: pd.DataFrame, test_fraction: float,
+              level_percent: float) -> dict[str, dict[str, Stat]]:
+    """Mean and corrected resampled-t interval of every (model, metric) over the folds."""
+    summary: dict[str, dict[str, Stat]] = {}
+    for (model, metric), values in fold_metrics.groupby(["model", "metric"], sort=False)["value"]:
+        summary.setdefault(model, {})[metric] = corrected_interval(
+            values.to_numpy(), test_fraction, level_percent)
+    return summary
 
 
 def _target(labels: Labels, rows: np.ndarray) -> np.ndarray:
@@ -117,7 +125,7 @@ def _target(labels: Labels, rows: np.ndarray) -> np.ndarray:
     return y["label"].to_numpy(dtype=int)
 
 
-def _tau(y: pd.DataFrame, config: TrainConfig) -> float:
+def truncation_time(y: pd.DataFrame, config: TrainConfig) -> float:
     """Uno's truncation time: the configured tau, capped at the 95th percentile of follow-up."""
     return float(min(config.evaluation.tau_months, np.quantile(y["time_months"], 0.95)))
 
@@ -130,10 +138,15 @@ def _ibs_grid(train_time: np.ndarray, test_time: np.ndarray, tau: float) -> np.n
     return np.linspace(low, high, IBS_GRID_POINTS)
 
 
-def survival_fold_metrics(y: pd.DataFrame, fold: Fold, risk: np.ndarray, fitted: Pipeline,
-                          X_test: pd.DataFrame, horizons: tuple[float, ...],
+#: S(t | x) of the test patients at the given times (months), shape (n_test, n_times).
+SurvivalAt = Callable[[np.ndarray], np.ndarray]
+
+
+def survival_fold_metrics(y: pd.DataFrame, fold: Fold, risk: np.ndarray,
+                          survival_at: SurvivalAt, horizons: tuple[float, ...],
                           tau: float) -> dict[str, float]:
-    """Discrimination, calibration and Brier metrics of one fitted survival pipeline."""
+    """Discrimination, calibration and Brier metrics of one fitted survival model, from its
+    test risk scores (higher = worse) and its survival curves ``survival_at``."""
     t_train = y["time_months"].to_numpy()[fold.train]
     e_train = y["event"].to_numpy(dtype=bool)[fold.train]
     t_test = y["time_months"].to_numpy()[fold.test]
@@ -148,9 +161,9 @@ def survival_fold_metrics(y: pd.DataFrame, fold: Fold, risk: np.ndarray, fitted:
         metrics["mean_td_auc"] = mean_auc
     grid = _ibs_grid(t_train, t_test, tau)
     if grid is not None:
-        surv_grid = predict_survival(fitted, X_test, grid)
+        surv_grid = survival_at(grid)
         metrics["ibs"] = integrated_brier_score(t_train, e_train, t_test, e_test, surv_grid, grid)
-    surv_h = predict_survival(fitted, X_test, np.asarray(valid)) if valid else None
+    surv_h = survival_at(np.asarray(valid)) if valid else None
     for k, h in enumerate(valid):
         predicted = 1.0 - surv_h[:, k]
         status, weight = horizon_status(t_train, e_train, t_test, e_test, h)
@@ -162,7 +175,7 @@ def survival_fold_metrics(y: pd.DataFrame, fold: Fold, risk: np.ndarray, fitted:
     return metrics
 
 
-def _km_ibs(y: pd.DataFrame, fold: Fold, tau: float) -> float:
+def km_reference_ibs(y: pd.DataFrame, fold: Fold, tau: float) -> float:
     """IBS of the training Kaplan-Meier curve used for every test patient (the reference)."""
     t_train = y["time_months"].to_numpy()[fold.train]
     e_train = y["event"].to_numpy(dtype=bool)[fold.train]
@@ -213,8 +226,9 @@ def _primary(y: pd.DataFrame, mask: np.ndarray, prediction: np.ndarray,
 
 
 def subgroup_factors(cohort_patients: pd.DataFrame, samples: pd.DataFrame,
-                     index: pd.Index) -> pd.DataFrame:
-    """Receptor subtype, age band, and (where it varies) eligible sample types and panels."""
+                     index: pd.Index, drop_constant: bool = True) -> pd.DataFrame:
+    """Receptor subtype, age band, and (where it varies, unless not ``drop_constant``: a
+    partition's factors are pooled before) eligible sample types and panels."""
     patients = cohort_patients.loc[index]
     age = patients["age_years"].astype(float)
     factors = pd.DataFrame({
@@ -229,6 +243,6 @@ def subgroup_factors(cohort_patients: pd.DataFrame, samples: pd.DataFrame,
             lambda s: "+".join(sorted(set(map(str, s.dropna())))) or "none")
         for name, values in (("sample_type", types), ("panel", panels)):
             column = values.reindex(index).fillna("none")
-            if column.nunique() > 1:
+            if column.nunique() > 1 or not drop_constant:
                 factors[name] = column
     return factors

@@ -45,6 +45,16 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
                             help="therapy class for --task resistance (default endocrine)")
         parser.add_argument("--endpoint", help="relapse endpoint name (default: the cohort's "
                             "relapse-type endpoint, e.g. rfs)")
+        parser.add_argument("--engine", choices=("local", "dask"),
+                            help="local: one process (default); dask: a Dask cluster with "
+                            "xgboost.dask, from a partitioned Parquet cohort (relapse only; "
+                            "docs/distributed.md)")
+        parser.add_argument("--scheduler", metavar="ADDRESS",
+                            help="with --engine dask: the scheduler of an existing cluster "
+                            "(e.g. tcp://10.0.0.5:8786); default: a LocalCluster")
+        parser.add_argument("--workers", type=int, default=2,
+                            help="with --engine dask and no --scheduler: LocalCluster worker "
+                            "processes (default 2)")
         parser.add_argument("--json", action="store_true", help="print one JSON object")
         parser.set_defaults(handler=run, register=register)
 
@@ -52,7 +62,10 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 def run_training(args: argparse.Namespace, task: str, console: Console) -> TrainResult:
     """Train one task with a progress bar on stderr."""
     config = load_config(args.config, task=task, therapy=getattr(args, "therapy", None),
-                         endpoint=getattr(args, "endpoint", None))
+                         endpoint=getattr(args, "endpoint", None),
+                         engine=getattr(args, "engine", None))
+    if getattr(args, "scheduler", None) and config.engine != "dask":
+        raise ValueError("--scheduler needs --engine dask")
     progress = Progress(TextColumn(f"{config.task_name} folds"), BarColumn(),
                         MofNCompleteColumn(), TimeElapsedColumn(),
                         console=Console(stderr=True), transient=True)
@@ -60,7 +73,9 @@ def run_training(args: argparse.Namespace, task: str, console: Console) -> Train
         bar = progress.add_task("folds", total=None)
         result = train(args.cohort, config, register=args.register,
                        on_start=lambda total: progress.update(bar, total=total),
-                       on_fold=lambda fold: progress.advance(bar))
+                       on_fold=lambda fold: progress.advance(bar),
+                       scheduler=getattr(args, "scheduler", None),
+                       n_workers=getattr(args, "workers", 2))
     return result
 
 

@@ -1,70 +1,216 @@
 """Training on a Dask LocalCluster (2 worker processes) with xgboost.dask, from a partitioned
-Parquet cohort: the distributed model discriminates on held-out patients within 0.01 of the
-same model fitted on one machine, and metrics from distributed predictions equal those
-computed on one machine from the same model."""
+Parquet cohort: partition designs equal the whole cohort's design, the distributed model
+discriminates on held-out patients within 0.01 of the single-machine models, metrics from
+distributed predictions equal the one-machine computation, and ``train --engine dask`` records,
+registers and documents its model like a single-machine run."""
 
 from __future__ import annotations
 
+import json
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from mlflow import MlflowClient
 
-from features.labels import survival_target
-from features.parquet_cohort import read_partition
-from features.pipeline import GeneFrequencyFilter
+from features.design import build_design
+from features.labels import relapse_labels, survival_target
+from features.parquet_cohort import PARTITION_FILE, load_parquet_cohort, read_partition
 from features.synthetic.partitioned import write_synthetic_partitions
 from models.aft import AFTRiskModel
-from training.distributed import (
-    LABEL_COLUMNS,
-    dask_client,
-    fit_relapse_on_dask,
-    partition_design,
-    predict_on_dask,
+from models.factory import build_pipelines
+from models.loading import load_registered_bundle
+from tests.training.card_checks import check_facts, unaccounted_numbers
+from training.card import render_markdown
+from training.card_source import load_card_source
+from training.cli import main
+from training.config import load_config
+from training.distributed import DaskCohort, dask_client
+from training.distributed_evaluation import (
+    evaluate_on_dask,
+    fit_model,
+    fold_partitions,
+    partition_folds,
 )
+from training.distributed_train import pooled_labels
+from training.evaluation import survival_fold_metrics
 from training.survival_metrics import harrell_c
 
 pytestmark = pytest.mark.slow
+
+N_PARTITIONS = 4
+#: A gene profiled only by whole-exome sequencing, removed from partition 0's mutations.
+REMOVED_GENE = "TTN"
 
 
 @pytest.fixture(scope="module")
 def cohort_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("distributed") / "cohort"
-    write_synthetic_partitions(6000, 11, folder, partition_size=1500)  # 4 partitions
+    write_synthetic_partitions(6000, 11, folder, partition_size=1500)
+    # partition 0 without any mutation of one exome gene: its own design would have no
+    # column for it; the whole cohort's design has 0 (profiled, wild type) for its patients
+    path = folder / "mutations" / PARTITION_FILE.format(0)
+    mutations = pd.read_parquet(path)
+    assert (mutations["gene"] == REMOVED_GENE).any()
+    mutations[mutations["gene"] != REMOVED_GENE].to_parquet(path)
     return folder
 
 
-def test_distributed_model_matches_the_single_machine_model(cohort_folder: Path) -> None:
-    readers = [partial(read_partition, cohort_folder, k) for k in range(4)]
-    train, held_out = readers[:3], readers[3:]
+@pytest.fixture(scope="module")
+def prepared(cohort_folder: Path):
+    readers = [partial(read_partition, cohort_folder, k) for k in range(N_PARTITIONS)]
     with dask_client(n_workers=2) as client:
         assert len(client.scheduler_info()["workers"]) == 2
-        fit = fit_relapse_on_dask(client, train)
-        predicted = predict_on_dask(client, fit, held_out)
-    # the same model on one machine, on the same training patients
-    frames = [partition_design(read) for read in train]
-    design = pd.concat(frames).reindex(columns=[*fit.input_features, *LABEL_COLUMNS])
-    X = design[fit.input_features]
-    target = survival_target(design["_time"].to_numpy(), design["_event"].to_numpy() == 1.0)
-    selector = GeneFrequencyFilter().fit(X)
-    local = AFTRiskModel().fit(selector.transform(X), target)
-    test = partition_design(held_out[0])
-    X_test = test.reindex(columns=fit.input_features)
-    assert fit.n_patients == len(design)
-    assert list(selector.get_feature_names_out()) == list(
-        fit.pipeline.named_steps["select"].get_feature_names_out())  # the filter fitted once
-    c_distributed = harrell_c(predicted["time_months"].to_numpy(),
-                              predicted["event"].to_numpy(), predicted["risk"].to_numpy())
-    c_local = harrell_c(test["_time"].to_numpy(), test["_event"].to_numpy() == 1.0,
-                        local.predict(selector.transform(X_test)))
-    print(f"\nheld-out Harrell's C: distributed {c_distributed:.4f}, one machine {c_local:.4f}")
-    assert c_distributed > 0.55
-    assert abs(c_distributed - c_local) <= 0.01
-    # evaluation on Dask equals the one-machine computation on the same model's predictions
-    same_model = fit.pipeline.predict(X_test)
-    np.testing.assert_allclose(predicted["risk"].to_numpy(), same_model, rtol=1e-5, atol=1e-5)
-    assert c_distributed == pytest.approx(harrell_c(test["_time"].to_numpy(),
-                                                    test["_event"].to_numpy() == 1.0,
-                                                    same_model), abs=1e-12)
+        yield client, DaskCohort(client, readers)
+
+
+@pytest.fixture(scope="module")
+def whole(cohort_folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The whole cohort's relapse design and labels, on one machine."""
+    cohort, _ = load_parquet_cohort(cohort_folder)
+    labels = relapse_labels(cohort)
+    return build_design(cohort, labels.time_origin), labels.y
+
+
+def test_partition_designs_are_the_whole_cohort_design(prepared, whole) -> None:
+    client, cohort = prepared
+    X, _ = whole
+    designs = pd.concat(client.compute(cohort.designs, sync=True))
+    assert set(cohort.columns) == set(X.columns)
+    features = designs[cohort.columns]
+    pd.testing.assert_frame_equal(features, X.loc[features.index, cohort.columns])
+    # the removed gene: wild type (0) for partition 0's profiled patients, not unknown
+    first = client.compute(cohort.designs[0]).result()
+    assert (first[f"mut__{REMOVED_GENE}"] == 0).sum() > 100
+
+
+def test_distributed_model_matches_the_single_machine_models(prepared, whole) -> None:
+    client, cohort = prepared
+    X, y = whole
+    config = load_config(None)
+    fit = fit_model(cohort, [0, 1, 2], config)
+    risk = cohort.predict_risk(fit, [3])
+    held_out = cohort.facts[3].labels.y
+    train_ids = pd.concat([f.labels.y for f in cohort.facts[:3]]).index
+    time, event = held_out["time_months"].to_numpy(), held_out["event"].to_numpy(dtype=bool)
+    target = survival_target(y.loc[train_ids, "time_months"].to_numpy(),
+                             y.loc[train_ids, "event"].to_numpy())
+    # one machine, same model class, same training patients (whole-cohort design)
+    aft = build_pipelines("survival", model_params={}, min_gene_frequency=0.02,
+                          min_gene_count=5, cox_alphas=(1.0,), logistic_cs=(1.0,),
+                          random_state=0)["model"]
+    aft.steps[-1] = ("model", AFTRiskModel(random_state=0))
+    aft.fit(X.loc[train_ids], target)
+    # one machine, the single-machine engine's model (boosted Cox)
+    cox = build_pipelines("survival", model_params={}, min_gene_frequency=0.02,
+                          min_gene_count=5, cox_alphas=(1.0,), logistic_cs=(1.0,),
+                          random_state=0)["model"].fit(X.loc[train_ids], target)
+    assert fit.model_features == list(aft[0].get_feature_names_out())  # filter fitted once
+    c_dask = harrell_c(time, event, risk)
+    c_aft = harrell_c(time, event, aft.predict(X.loc[held_out.index]))
+    c_cox = harrell_c(time, event, cox.predict(X.loc[held_out.index]))
+    print(f"\nheld-out Harrell's C: distributed AFT {c_dask:.4f}, one-machine AFT {c_aft:.4f}, "
+          f"one-machine Cox {c_cox:.4f}")
+    assert c_dask > 0.55
+    assert abs(c_dask - c_aft) <= 0.01
+    assert abs(c_dask - c_cox) <= 0.01
+
+
+def test_metrics_from_distributed_predictions_equal_one_machine(prepared, whole) -> None:
+    client, cohort = prepared
+    X, _ = whole
+    config = load_config(None)
+    labels = pooled_labels(cohort.facts)
+    evaluation = evaluate_on_dask(cohort, labels, config, pd.DataFrame(index=labels.y.index))
+    folds = partition_folds(cohort.sizes(), config.cv.n_splits)
+    assert len(folds) == N_PARTITIONS
+    fold = folds[1]
+    train, test = fold_partitions(fold, N_PARTITIONS, config.cv.n_splits)
+    assert (train, test) == ([0, 2, 3], [1])
+    fit = fit_model(cohort, train, config)
+    X_test = X.loc[labels.y.index[fold.test]]
+    risk = fit.pipeline.predict(X_test)  # the same model, scored on one machine
+    np.testing.assert_allclose(evaluation.oof["model"][0, fold.test], risk, atol=1e-5)
+    local = survival_fold_metrics(
+        labels.y, fold, risk, lambda times: fit.model.baseline_.survival(risk, times),
+        tuple(config.evaluation.horizons_months), evaluation.tau_months)
+    logged = evaluation.fold_metrics.query("fold == 1 and model == 'model'")
+    distributed = dict(zip(logged["metric"], logged["value"], strict=True))
+    assert set(distributed) == set(local)
+    for name, value in local.items():
+        assert distributed[name] == pytest.approx(value, abs=1e-6), name
+    assert {"model", "aft_clinical", "kaplan_meier"} == set(evaluation.summary)
+
+
+def test_partition_folds_group_whole_partitions() -> None:
+    folds = partition_folds([3, 2, 4, 1, 5], 3)
+    # partitions of 3, 2, 4, 1 and 5 rows: fold k tests partitions k and k + 3
+    assert [f.test.tolist() for f in folds] == [[0, 1, 2, 9], [3, 4, 10, 11, 12, 13, 14],
+                                                [5, 6, 7, 8]]
+    for fold in folds:
+        assert set(fold.train).isdisjoint(fold.test)
+        assert sorted([*fold.train, *fold.test]) == list(range(15))
+    assert sorted(np.concatenate([f.test for f in folds]).tolist()) == list(range(15))
+    assert len(partition_folds([5, 5], 5)) == 2
+    with pytest.raises(ValueError, match="at least 2 partitions"):
+        partition_folds([10], 5)
+
+
+def test_train_on_dask_records_registers_and_documents(
+        cohort_folder: Path, mlflow_store: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "dask.toml"
+    config.write_text("[cv]\nn_splits = 2\n\n[model.relapse_aft]\nn_estimators = 50\n")
+    assert main(["train", "--cohort", str(cohort_folder), "--engine", "dask",
+                 "--config", str(config), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["model_name"], result["model_version"]) == ("mbcrisk-relapse", "1")
+    assert {"model", "aft_clinical", "kaplan_meier"} == set(result["metrics"])
+    client = MlflowClient()
+    run = client.get_run(result["run_id"])
+    assert run.data.tags["mbcrisk.engine"] == "dask"
+    assert run.data.params["cv.n_splits"] == "2"
+    assert run.data.params["cv.n_repeats"] == "1"
+    assert run.data.params["model.effective.n_estimators"] == "50"
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"cohort_summary.json", "labels.json", "load_report.json", "cv_fold_metrics.csv",
+            "missingness_check.csv", "plots", "explanations", "model_card"} <= artifacts
+    folds = client.search_runs([run.info.experiment_id],
+                               f"tags.mlflow.parentRunId = '{run.info.run_id}'")
+    assert len(folds) == 2
+    version = client.get_model_version_by_alias("mbcrisk-relapse", "challenger")
+    assert str(version.version) == "1"
+    # the registered bundle serves: loaded by hash, it predicts from a plain design
+    bundle = load_registered_bundle("mbcrisk-relapse@challenger").bundle
+    assert isinstance(bundle.pipeline[-1], AFTRiskModel)
+    assert bundle.cohort["n_patients"] == result["n_patients"]
+    partition = read_partition(cohort_folder, 2)
+    design = build_design(partition, relapse_labels(partition).time_origin)
+    predicted = bundle.predict(design.head(20))
+    assert predicted["risk_score"].notna().all()
+    surv = predicted[[f"relapse_free_{h:g}m" for h in bundle.horizons_months]].to_numpy()
+    assert (np.diff(surv, axis=1) <= 1e-12).all()  # survival falls with time
+    assert "minus the predicted log relapse-free time" in bundle.score_meaning
+    # the card: every number a fact of the run, the Dask plan stated
+    source = load_card_source("mbcrisk-relapse/1")
+    markdown, facts = render_markdown(source)
+    check_facts(source, facts)
+    assert unaccounted_numbers(markdown, facts) == []
+    assert "`survival:aft`" in markdown
+    assert "Parquet partitions" in markdown
+    assert "| aft_clinical |" in markdown
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--cohort", "synthetic"], "partitioned Parquet cohort"),
+    (["--task", "resistance"], "relapse model"),
+    (["--scheduler", "tcp://127.0.0.1:1", "--engine", "local"], "--scheduler needs"),
+])
+def test_dask_engine_refuses_what_it_cannot_train(
+        cohort_folder: Path, mlflow_store: str, extra: list[str], message: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["train", "--cohort", str(cohort_folder), "--engine", "dask", *extra]
+    assert main(args) == 2
+    assert message in capsys.readouterr().err
