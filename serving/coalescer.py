@@ -34,9 +34,11 @@ class _Job:
 class Coalescer:
     """Serialises scoring through one daemon thread that merges queued requests of one kind."""
 
-    def __init__(self, predictor: Predictor, max_patients: int) -> None:
+    def __init__(self, predictor: Predictor, max_patients: int,
+                 timeout_s: float = 300.0) -> None:
         self.predictor = predictor
         self.max_patients = max_patients
+        self.timeout_s = timeout_s
         self._queue: queue.Queue[_Job] = queue.Queue()
         self._held: _Job | None = None
         self.batches = 0
@@ -53,7 +55,8 @@ class Coalescer:
     def _submit(self, kind: Kind, profiles: list[PatientProfile]) -> Response:
         job = _Job(kind, list(profiles))
         self._queue.put(job)
-        job.done.wait()
+        if not job.done.wait(self.timeout_s):
+            raise TimeoutError(f"scoring did not finish within {self.timeout_s:g} s")
         if job.error is not None:
             raise job.error
         assert job.result is not None
@@ -80,6 +83,20 @@ class Coalescer:
             size += len(job.profiles)
 
     def _run(self, batch: list[_Job]) -> None:
+        """Score ``batch``; whatever happens, no job of it is left waiting and the thread goes
+        on serving (an exception that is not an ``Exception`` reaches the request as a
+        RuntimeError)."""
+        try:
+            self._score(batch)
+        except BaseException as exc:  # noqa: BLE001 - the scoring thread must survive
+            error = exc if isinstance(exc, Exception) else RuntimeError(
+                f"scoring stopped by {type(exc).__name__}")
+            for job in batch:
+                if not job.done.is_set():
+                    job.error = error
+                    job.done.set()
+
+    def _score(self, batch: list[_Job]) -> None:
         self.batches += 1
         score: Callable[[list[PatientProfile]], Response] = getattr(self.predictor,
                                                                     batch[0].kind)

@@ -65,7 +65,9 @@ class Gateway:
         status = {"code": 500}
         body = b""
         n_patients: int | None = None
-        key_name = self.keys.verify(_bearer(headers.get(b"authorization", b"")))
+        # the key lookup reads SQLite: off the event loop, like the audit write
+        key_name = await anyio.to_thread.run_sync(
+            self.keys.verify, _bearer(headers.get(b"authorization", b"")))
 
         async def record() -> None:
             entry = AuditRecord(

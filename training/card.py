@@ -215,8 +215,12 @@ class CardWriter:
             + self.param("features.min_gene_count") + " patients, a choice refitted inside "
             "every training fold. Missing values stay missing for the trees; the linear "
             "baselines impute the median with missing-value indicators.\n"
-            "- Features whose missingness alone predicts the outcome: "
-            + (self.s.tags.get("mbcrisk.missingness_flagged") or "none") + ".")
+            "- Features whose missingness alone predicts the outcome"
+            + (" (checked on a random sample of "
+               + self.facts.add(int(self.s.tags["mbcrisk.design_sample"]),
+                                "tag:mbcrisk.design_sample") + " patients)"
+               if self.on_dask else "")
+            + ": " + (self.s.tags.get("mbcrisk.missingness_flagged") or "none") + ".")
 
     @property
     def on_dask(self) -> bool:

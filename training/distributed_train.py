@@ -76,7 +76,8 @@ def train_on_dask(source: str, config: TrainConfig, *, register: bool = True,
             replace(labels, y=labels.y.loc[sample.index],
                     origin_months=labels.origin_months.loc[sample.index]),
             tags={"mbcrisk.dask_scheduler": scheduler or f"LocalCluster({n_workers} workers)",
-                  "mbcrisk.dask_workers": str(len(client.scheduler_info()["workers"]))})
+                  "mbcrisk.dask_workers": str(len(client.scheduler_info()["workers"])),
+                  "mbcrisk.design_sample": str(len(sample))})
 
         def final_bundle(evaluation: Evaluation) -> tuple[ModelBundle, pd.DataFrame]:
             fit = fit_model(cohort, list(range(cohort.n_partitions)), config)

@@ -31,6 +31,8 @@ class GatedPredictor(Predictor):
         self.gate.wait(timeout=30)
         if any(p.patient_id == "poison" for p in profiles):
             raise ValueError("poisoned request")
+        if any(p.patient_id == "interrupt" for p in profiles):
+            raise KeyboardInterrupt
         return super()._designs(profiles)
 
 
@@ -91,3 +93,21 @@ def test_a_failing_request_does_not_fail_the_others_merged_with_it(
         with pytest.raises(ValueError, match="poisoned"):
             bad.result(timeout=60)
         assert [p.patient_id for p in good.result(timeout=60).predictions] == ["p1-0", "p1-1"]
+    # the first alone; poison and good merged (that batch failed); then each alone
+    assert gated.calls == [1, 3, 1, 2]
+
+
+def test_the_scoring_thread_survives_any_exception_and_requests_time_out(
+        predictor: Predictor) -> None:
+    gated = GatedPredictor(predictor)
+    gated.gate.set()
+    coalescer = Coalescer(gated, max_patients=10)
+    interrupt = [PatientProfile(**{**EXAMPLE, "patient_id": "interrupt"})]
+    with pytest.raises(RuntimeError, match="KeyboardInterrupt"):
+        coalescer.predict(interrupt)
+    assert coalescer.predict(_profiles(0)).predictions[0].patient_id == "p0-0"
+    stuck = GatedPredictor(predictor)  # its gate stays shut
+    slow = Coalescer(stuck, max_patients=10, timeout_s=0.5)
+    with pytest.raises(TimeoutError, match="0.5 s"):
+        slow.predict(_profiles(0))
+    stuck.gate.set()

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from distributed import LocalCluster
 from mlflow import MlflowClient
 
 from features.design import build_design
@@ -20,6 +21,7 @@ from features.labels import relapse_labels, survival_target
 from features.parquet_cohort import PARTITION_FILE, load_parquet_cohort, read_partition
 from features.synthetic.partitioned import write_synthetic_partitions
 from models.aft import AFTRiskModel
+from models.explain import check_additivity, explain
 from models.factory import build_pipelines
 from models.loading import load_registered_bundle
 from tests.training.card_checks import check_facts, unaccounted_numbers
@@ -193,6 +195,9 @@ def test_train_on_dask_records_registers_and_documents(
     surv = predicted[[f"relapse_free_{h:g}m" for h in bundle.horizons_months]].to_numpy()
     assert (np.diff(surv, axis=1) <= 1e-12).all()  # survival falls with time
     assert "minus the predicted log relapse-free time" in bundle.score_meaning
+    explanation = explain(bundle, design.head(20))
+    check_additivity(explanation)
+    assert explanation.scale == "minus log relapse-free time"
     # the card: every number a fact of the run, the Dask plan stated
     source = load_card_source("mbcrisk-relapse/1")
     markdown, facts = render_markdown(source)
@@ -201,6 +206,24 @@ def test_train_on_dask_records_registers_and_documents(
     assert "`survival:aft`" in markdown
     assert "Parquet partitions" in markdown
     assert "| aft_clinical |" in markdown
+
+
+def test_an_existing_scheduler_is_used(cohort_folder: Path, mlflow_store: str,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    config = Path(mlflow_store.removeprefix("sqlite:///")).with_name("quick.toml")
+    config.write_text("[cv]\nn_splits = 2\n\n[model.relapse_aft]\nn_estimators = 20\n")
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address="127.0.0.1:0") as cluster:
+        assert main(["evaluate", "--cohort", str(cohort_folder), "--engine", "dask",
+                     "--scheduler", cluster.scheduler_address, "--config", str(config),
+                     "--json"]) == 0
+        result = json.loads(capsys.readouterr().out)
+        run = MlflowClient().get_run(result["run_id"])
+        assert run.data.tags["mbcrisk.dask_scheduler"] == cluster.scheduler_address
+        assert run.data.tags["mbcrisk.dask_workers"] == "1"
+        assert result["model_version"] is None  # evaluate registers nothing
+        # the cluster is the caller's: still up after the run
+        assert cluster.scheduler_info["workers"]
 
 
 @pytest.mark.parametrize(("extra", "message"), [
