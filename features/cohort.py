@@ -252,6 +252,21 @@ class Cohort:
         return bool(self.metadata.get("synthetic", False))
 
     @property
+    def has_samples(self) -> bool:
+        """Whether the cohort has genomic samples at all (decides whether patients without a
+        profiled sample are excluded and whether genomic features exist). A partition of a
+        larger cohort answers for the whole cohort: metadata ``cohort_has_samples``."""
+        return bool(self.metadata.get("cohort_has_samples", not self.samples.empty))
+
+    @property
+    def has_treatment_lines(self) -> bool:
+        """Whether the cohort records treatment lines (else adjuvant treatment comes from the
+        patients' flags); a partition answers for the whole cohort:
+        metadata ``cohort_has_treatment_lines``."""
+        return bool(self.metadata.get("cohort_has_treatment_lines",
+                                      not self.treatments.empty))
+
+    @property
     def endpoints(self) -> list[str]:
         """Endpoint names with a time and an event column in ``outcomes`` (e.g. ``rfs``, ``os``)."""
         names = [c[: -len(ENDPOINT_TIME_SUFFIX)] for c in self.outcomes.columns

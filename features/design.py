@@ -36,14 +36,17 @@ _SUBTYPES = ("hr_pos_her2_neg", "her2_pos", "triple_negative")
 
 @dataclass(frozen=True)
 class DesignVocabulary:
-    """The names that decide a design's columns: genes with a mutation column, genes with
-    copy-number columns, PAM50 levels. A cohort's own by default; for a cohort read in
-    partitions, the union over partitions (:meth:`union`), so that every partition's design
-    has the columns, and the values (0 = profiled wild type), of the whole cohort's design."""
+    """What decides a design's columns and rules: genes with a mutation column, genes with
+    copy-number columns, PAM50 levels, whether the cohort has samples and treatment lines.
+    A cohort's own by default; for a cohort read in partitions, the union over partitions
+    (:meth:`union`, then :meth:`apply_to` each partition), so that every partition's labels and
+    design are those the whole cohort would give its patients (0 = profiled wild type)."""
 
     mutation_genes: tuple[str, ...]
     cna_genes: tuple[str, ...]
     pam50_levels: tuple[str, ...]
+    has_samples: bool = True
+    has_treatment_lines: bool = True
 
     @classmethod
     def of(cls, cohort: Cohort) -> DesignVocabulary:
@@ -53,14 +56,23 @@ class DesignVocabulary:
             tuple(sorted(set(cohort.panels["gene"].astype(str))
                          | set(cohort.mutations["gene"].astype(str)))),
             tuple(sorted(set(cohort.copy_number["gene"].astype(str)))),
-            tuple(sorted(set(cohort.patients["pam50_subtype"].dropna().astype(str)))))
+            tuple(sorted(set(cohort.patients["pam50_subtype"].dropna().astype(str)))),
+            cohort.has_samples, cohort.has_treatment_lines)
 
     @classmethod
     def union(cls, vocabularies: Iterable[DesignVocabulary]) -> DesignVocabulary:
         """The vocabulary of several partitions together."""
         parts = list(vocabularies)
         return cls(*(tuple(sorted(set().union(*(getattr(v, name) for v in parts))))
-                     for name in ("mutation_genes", "cna_genes", "pam50_levels")))
+                     for name in ("mutation_genes", "cna_genes", "pam50_levels")),
+                   any(v.has_samples for v in parts), any(v.has_treatment_lines for v in parts))
+
+    def apply_to(self, cohort: Cohort) -> Cohort:
+        """``cohort`` (a partition) told whether the whole cohort has samples and treatment
+        lines, so its labels and design follow the whole cohort's rules."""
+        cohort.metadata.update(cohort_has_samples=self.has_samples,
+                               cohort_has_treatment_lines=self.has_treatment_lines)
+        return cohort
 
 
 def build_design(cohort: Cohort, origin: TimeOrigin,
@@ -75,7 +87,7 @@ def build_design(cohort: Cohort, origin: TimeOrigin,
     if not origin.at_diagnosis:
         parts.append(_metastatic_setting(patients))
     samples = eligible_samples(cohort, origin.sample_types, origin.months)
-    if not cohort.samples.empty:
+    if cohort.has_samples:
         genomic = GenomicProfile(cohort, samples, index, vocabulary)
         parts.extend([genomic.mutations(), genomic.hotspots(), genomic.copy_number(),
                       genomic.tmb(), genomic.pathways(), genomic.resistance_classes(),
@@ -124,7 +136,7 @@ def _treatment(cohort: Cohort, origin: TimeOrigin) -> pd.DataFrame:
     index = origin.months.index
     lines = cohort.treatments[cohort.treatments["patient_id"].isin(index)]
     if origin.at_diagnosis:
-        if lines.empty:
+        if not cohort.has_treatment_lines:
             flags = cohort.patients.loc[index]
             return pd.DataFrame({
                 "clin__adjuvant_chemotherapy": flags["received_chemotherapy"].astype(float),

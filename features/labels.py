@@ -256,7 +256,7 @@ def _require_eligible_sample(cohort: Cohort, labels: Labels, keep: pd.Index,
                              origin: pd.Series) -> pd.Index:
     """Drop (and count) patients without an eligible profiled sample, when the cohort has
     genomic samples at all; a clinical-only cohort keeps everyone."""
-    if cohort.samples.empty:
+    if not cohort.has_samples:
         return keep
     usable = eligible_samples(cohort, labels.eligible_sample_types, origin)
     profiled = usable[usable["mutation_panel"].notna() | usable["cna_panel"].notna()]

@@ -29,6 +29,7 @@ class _Job:
     done: threading.Event = field(default_factory=threading.Event)
     result: Response | None = None
     error: BaseException | None = None
+    abandoned: bool = False  # its request timed out: not scored if still queued
 
 
 class Coalescer:
@@ -56,6 +57,7 @@ class Coalescer:
         job = _Job(kind, list(profiles))
         self._queue.put(job)
         if not job.done.wait(self.timeout_s):
+            job.abandoned = True
             raise TimeoutError(f"scoring did not finish within {self.timeout_s:g} s")
         if job.error is not None:
             raise job.error
@@ -70,12 +72,16 @@ class Coalescer:
         """The oldest waiting job plus every queued job of its kind that fits the limit."""
         first = self._held or self._queue.get()
         self._held = None
+        while first.abandoned:
+            first = self._queue.get()
         batch, size = [first], len(first.profiles)
         while True:
             try:
                 job = self._queue.get_nowait()
             except queue.Empty:
                 return batch
+            if job.abandoned:
+                continue
             if job.kind != first.kind or size + len(job.profiles) > self.max_patients:
                 self._held = job  # starts the next batch
                 return batch

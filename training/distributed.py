@@ -76,7 +76,7 @@ def prepare_partition(read: PartitionReader, vocabulary: DesignVocabulary,
                       endpoint: str | None = None) -> tuple[pd.DataFrame, PartitionFacts]:
     """One partition's relapse design (features, then the interval labels ``_lower`` and
     ``_upper``, months) and its facts."""
-    cohort = read()
+    cohort = vocabulary.apply_to(read())
     labels = relapse_labels(cohort, endpoint)
     X = build_design(cohort, labels.time_origin, vocabulary)
     lower, upper = aft_bounds(labels.y["time_months"].to_numpy(dtype=float),
@@ -160,8 +160,9 @@ class DaskCohort:
             min_gene_frequency: float = 0.02, min_gene_count: int = 5,
             prefixes: tuple[str, ...] | None = None) -> DistributedFit:
         """Fit the filter (from the statistics of ``partitions`` only) and the AFT model (with
-        ``xgboost.dask`` on those partitions' rows); ``prefixes`` restricts the features
-        (``("clin__",)``: clinical only)."""
+        ``xgboost.dask`` on those partitions' rows; partitions without labelled patients take
+        no part); ``prefixes`` restricts the features (``("clin__",)``: clinical only)."""
+        partitions = [k for k in partitions if self.sizes()[k] > 0]
         statistics = combine_statistics([self.statistics[k] for k in partitions])
         selector = GeneFrequencyFilter(min_gene_frequency, min_gene_count, prefixes)
         selector.fit_statistics(statistics.reindex(self.columns).fillna(
@@ -185,6 +186,9 @@ class DaskCohort:
         """Risk scores (-mu(x), higher = worse) of every labelled patient of ``partitions``
         (in partition order), computed on the workers."""
         selector = fit.pipeline[0]
+        partitions = [k for k in partitions if self.sizes()[k] > 0]
+        if not partitions:
+            return np.empty(0)
         frame = self._frame([self.designs[k] for k in partitions], selector)
         margin = xgb.dask.predict(self.client, fit.model.booster_, frame[fit.model_features],
                                   output_margin=True)

@@ -10,6 +10,7 @@ functions as the single-machine path, from risk scores computed on the workers.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -32,29 +33,35 @@ from training.splits import Fold
 DASK_MODELS: dict[str, tuple[str, ...] | None] = {"model": None, "aft_clinical": ("clin__",)}
 
 
-def partition_folds(sizes: list[int], n_splits: int) -> list[Fold]:
-    """K folds of whole partitions (partition k tests in fold k mod K), as row positions of
-    the partitions' rows laid end to end; K is at most the number of partitions."""
-    if len(sizes) < 2:
-        raise ValueError("evaluation on Dask needs at least 2 partitions (write the cohort "
-                         "with a smaller --partition-size)")
-    n_splits = min(n_splits, len(sizes))
+@dataclass(frozen=True)
+class PartitionFold:
+    """One fold: its rows (positions of the partitions' labelled patients laid end to end) and
+    its training and test partitions."""
+
+    fold: Fold
+    train: list[int]
+    test: list[int]
+
+
+def partition_folds(sizes: list[int], n_splits: int) -> list[PartitionFold]:
+    """K folds of whole partitions from the partitions' labelled-patient counts ``sizes``:
+    partitions with patients, in order, go to folds 0, 1, ..., K-1, 0, ... (K is at most their
+    number); a partition without labelled patients takes no part."""
+    used = [k for k, size in enumerate(sizes) if size > 0]
+    if len(used) < 2:
+        raise ValueError("evaluation on Dask needs at least 2 partitions with labelled patients "
+                         "(write the cohort with a smaller --partition-size)")
+    n_folds = min(n_splits, len(used))
     starts = np.concatenate([[0], np.cumsum(sizes)])
-    rows = [np.arange(starts[k], starts[k + 1]) for k in range(len(sizes))]
+    rows = {k: np.arange(starts[k], starts[k + 1]) for k in used}
     folds = []
-    for fold in range(n_splits):
-        test = [k for k in range(len(sizes)) if k % n_splits == fold]
-        train = [k for k in range(len(sizes)) if k % n_splits != fold]
-        folds.append(Fold(0, fold, np.concatenate([rows[k] for k in train]),
-                          np.concatenate([rows[k] for k in test])))
+    for fold in range(n_folds):
+        test = [k for j, k in enumerate(used) if j % n_folds == fold]
+        train = [k for j, k in enumerate(used) if j % n_folds != fold]
+        folds.append(PartitionFold(Fold(0, fold, np.concatenate([rows[k] for k in train]),
+                                        np.concatenate([rows[k] for k in test])),
+                                   train, test))
     return folds
-
-
-def fold_partitions(fold: Fold, n_partitions: int, n_splits: int) -> tuple[list[int], list[int]]:
-    """Training and test partitions of ``fold`` (see :func:`partition_folds`)."""
-    n_splits = min(n_splits, n_partitions)
-    test = [k for k in range(n_partitions) if k % n_splits == fold.fold]
-    return [k for k in range(n_partitions) if k not in test], test
 
 
 def fit_model(cohort: DaskCohort, partitions: list[int], config: TrainConfig,
@@ -73,15 +80,14 @@ def evaluate_on_dask(cohort: DaskCohort, labels: Labels, config: TrainConfig,
     """Partition-fold evaluation of the AFT model and its baselines; ``labels`` and
     ``factors`` are the partitions' labelled patients laid end to end."""
     y = labels.y
-    n_splits = config.cv.n_splits
-    folds = partition_folds(cohort.sizes(), n_splits)
+    folds = partition_folds(cohort.sizes(), config.cv.n_splits)
     horizons = tuple(config.evaluation.horizons_months)
     tau = truncation_time(y, config)
     oof = {name: np.full((1, len(y)), np.nan) for name in DASK_MODELS}
     oof_survival = np.full((1, len(y), len(horizons)), np.nan)
     rows: list[dict] = []
-    for fold in folds:
-        train, test = fold_partitions(fold, cohort.n_partitions, n_splits)
+    for partition_fold in folds:
+        fold, train, test = partition_fold.fold, partition_fold.train, partition_fold.test
         results: dict[str, dict[str, float]] = {}
         for name, prefixes in DASK_MODELS.items():
             fit = fit_model(cohort, train, config, prefixes)

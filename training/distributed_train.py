@@ -15,6 +15,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
+from pathlib import Path
 
 import pandas as pd
 
@@ -54,7 +55,11 @@ def train_on_dask(source: str, config: TrainConfig, *, register: bool = True,
         raise CohortError("--engine dask reads a partitioned Parquet cohort (a folder with "
                           "cohort.json, as written by mbcrisk synth --format parquet)",
                           file=str(source))
+    source = str(Path(source).resolve())  # workers of a remote cluster read it themselves
     manifest = read_manifest(source)
+    if manifest["partitions"] < 2:
+        raise CohortError("--engine dask evaluates on folds of partitions: the cohort needs at "
+                          "least 2 (write it with a smaller --partition-size)", file=source)
     readers = [partial(read_partition, source, k) for k in range(manifest["partitions"])]
     with dask_client(scheduler, n_workers) as client:
         cohort = DaskCohort(client, readers, config.endpoint)
@@ -71,7 +76,8 @@ def train_on_dask(source: str, config: TrainConfig, *, register: bool = True,
             cohort_summary(metadata, bool(metadata.get("synthetic")), digest, labels,
                            pd.concat([f.patients for f in cohort.facts]),
                            missing_shares(cohort, len(labels.y)),
-                           {"partitions": cohort.n_partitions, **pooled_counts(cohort.facts)}),
+                           {"partitions": cohort.n_partitions,
+                            **{f"n_{k}": v for k, v in pooled_counts(cohort.facts).items()}}),
             load_report(source, cohort.facts), sample,
             replace(labels, y=labels.y.loc[sample.index],
                     origin_months=labels.origin_months.loc[sample.index]),

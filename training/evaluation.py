@@ -236,7 +236,7 @@ def subgroup_factors(cohort_patients: pd.DataFrame, samples: pd.DataFrame,
         "age_band": pd.cut(age, [0, 50, 70, 200], right=False,
                            labels=["under_50", "50_to_69", "70_plus"]).astype("object"),
     }, index=index)
-    if not samples.empty:
+    if not samples.empty or not drop_constant:
         types = samples.groupby("patient_id")["sample_type"].agg(
             lambda s: "+".join(sorted(set(map(str, s)))))
         panels = samples.groupby("patient_id")["mutation_panel"].agg(

@@ -83,6 +83,9 @@ def gate(name: str, challenger: str, champion: str, margin: float,
         if new.data.params.get(key) != old.data.params.get(key):
             reasons.append(f"evaluations differ in {key}: {new.data.params.get(key)} vs "
                            f"{old.data.params.get(key)}")
+    engines = [run.data.tags.get("mbcrisk.engine", "local") for run in (new, old)]
+    if engines[0] != engines[1]:  # different models and fold plans (docs/distributed.md)
+        reasons.append(f"evaluations differ in engine: {engines[0]} vs {engines[1]}")
     if new.data.tags.get("mbcrisk.cohort_digest") != old.data.tags.get("mbcrisk.cohort_digest"):
         reasons.append("evaluations differ in the training cohort (digest)")
     if reasons:

@@ -106,8 +106,16 @@ def test_the_scoring_thread_survives_any_exception_and_requests_time_out(
     with pytest.raises(RuntimeError, match="KeyboardInterrupt"):
         coalescer.predict(interrupt)
     assert coalescer.predict(_profiles(0)).predictions[0].patient_id == "p0-0"
-    stuck = GatedPredictor(predictor)  # its gate stays shut
+    stuck = GatedPredictor(predictor)  # its gate stays shut until the end
     slow = Coalescer(stuck, max_patients=10, timeout_s=0.5)
-    with pytest.raises(TimeoutError, match="0.5 s"):
-        slow.predict(_profiles(0))
+    with ThreadPoolExecutor(1) as pool:
+        scoring = pool.submit(slow.predict, _profiles(0))
+        assert stuck.entered.wait(timeout=30)
+        with pytest.raises(TimeoutError, match="0.5 s"):
+            slow.predict(_profiles(1))  # waits in the queue, then gives up
+        with pytest.raises(TimeoutError):
+            scoring.result(timeout=30)  # its request gave up too, while being scored
     stuck.gate.set()
+    answered = slow.predict(_profiles(2))  # the thread goes on; the abandoned job is skipped
+    assert answered.predictions[0].patient_id == "p2-0"
+    assert stuck.calls == [1, 1]

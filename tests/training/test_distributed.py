@@ -17,12 +17,12 @@ from distributed import LocalCluster
 from mlflow import MlflowClient
 
 from features.design import build_design
-from features.labels import relapse_labels, survival_target
+from features.labels import eligible_samples, relapse_labels, survival_target
 from features.parquet_cohort import PARTITION_FILE, load_parquet_cohort, read_partition
 from features.synthetic.partitioned import write_synthetic_partitions
 from models.aft import AFTRiskModel
 from models.explain import check_additivity, explain
-from models.factory import build_pipelines
+from models.factory import build_pipelines, predict_survival
 from models.loading import load_registered_bundle
 from tests.training.card_checks import check_facts, unaccounted_numbers
 from training.card import render_markdown
@@ -30,19 +30,17 @@ from training.card_source import load_card_source
 from training.cli import main
 from training.config import load_config
 from training.distributed import DaskCohort, dask_client
-from training.distributed_evaluation import (
-    evaluate_on_dask,
-    fit_model,
-    fold_partitions,
-    partition_folds,
-)
-from training.distributed_train import pooled_labels
-from training.evaluation import survival_fold_metrics
+from training.distributed_evaluation import evaluate_on_dask, fit_model, partition_folds
+from training.distributed_train import pooled_factors, pooled_labels
+from training.evaluation import subgroup_factors, subgroup_metrics, survival_fold_metrics
 from training.survival_metrics import harrell_c
 
 pytestmark = pytest.mark.slow
 
-N_PARTITIONS = 4
+N_PARTITIONS = 5
+#: Partition without treatment lines, and partition without genomic samples (so without
+#: labelled patients: the relapse task requires a profiled primary sample).
+NO_LINES, NO_SAMPLES = 2, 4
 #: A gene profiled only by whole-exome sequencing, removed from partition 0's mutations.
 REMOVED_GENE = "TTN"
 
@@ -50,13 +48,19 @@ REMOVED_GENE = "TTN"
 @pytest.fixture(scope="module")
 def cohort_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("distributed") / "cohort"
-    write_synthetic_partitions(6000, 11, folder, partition_size=1500)
+    write_synthetic_partitions(7500, 11, folder, partition_size=1500)
     # partition 0 without any mutation of one exome gene: its own design would have no
     # column for it; the whole cohort's design has 0 (profiled, wild type) for its patients
     path = folder / "mutations" / PARTITION_FILE.format(0)
     mutations = pd.read_parquet(path)
     assert (mutations["gene"] == REMOVED_GENE).any()
     mutations[mutations["gene"] != REMOVED_GENE].to_parquet(path)
+    # the whole cohort has lines and samples, so it reads these partitions by its own rules
+    tables = [("treatments", NO_LINES), *[(t, NO_SAMPLES) for t in
+                                          ("samples", "mutations", "copy_number")]]
+    for table, partition in tables:
+        path = folder / table / PARTITION_FILE.format(partition)
+        pd.read_parquet(path).iloc[0:0].to_parquet(path)
     return folder
 
 
@@ -76,9 +80,25 @@ def whole(cohort_folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return build_design(cohort, labels.time_origin), labels.y
 
 
-def test_partition_designs_are_the_whole_cohort_design(prepared, whole) -> None:
+@pytest.fixture(scope="module")
+def whole_labels_and_factors(cohort_folder: Path):
+    cohort, _ = load_parquet_cohort(cohort_folder)
+    labels = relapse_labels(cohort)
+    samples = eligible_samples(cohort, labels.eligible_sample_types, labels.origin_months)
+    return labels, subgroup_factors(cohort.patients, samples, labels.y.index)
+
+
+def test_partition_labels_and_designs_are_the_whole_cohorts(
+        prepared, whole, whole_labels_and_factors) -> None:
     client, cohort = prepared
-    X, _ = whole
+    X, y = whole
+    labels, factors = whole_labels_and_factors
+    pooled = pooled_labels(cohort.facts)
+    pd.testing.assert_frame_equal(pooled.y, y)  # same patients, order and outcomes
+    assert sorted((e.reason, e.count) for e in pooled.exclusions) == sorted(
+        (e.reason, e.count) for e in labels.exclusions)
+    assert cohort.sizes()[NO_SAMPLES] == 0
+    pd.testing.assert_frame_equal(pooled_factors(cohort.facts), factors)
     designs = pd.concat(client.compute(cohort.designs, sync=True))
     assert set(cohort.columns) == set(X.columns)
     features = designs[cohort.columns]
@@ -86,6 +106,9 @@ def test_partition_designs_are_the_whole_cohort_design(prepared, whole) -> None:
     # the removed gene: wild type (0) for partition 0's profiled patients, not unknown
     first = client.compute(cohort.designs[0]).result()
     assert (first[f"mut__{REMOVED_GENE}"] == 0).sum() > 100
+    # no lines in a partition of a cohort with lines: no adjuvant line, not the patient flags
+    no_lines = client.compute(cohort.designs[NO_LINES]).result()
+    assert (no_lines["clin__adjuvant_endocrine"] == 0).all()
 
 
 def test_distributed_model_matches_the_single_machine_models(prepared, whole) -> None:
@@ -120,23 +143,23 @@ def test_distributed_model_matches_the_single_machine_models(prepared, whole) ->
     assert abs(c_dask - c_cox) <= 0.01
 
 
-def test_metrics_from_distributed_predictions_equal_one_machine(prepared, whole) -> None:
+def test_metrics_from_distributed_predictions_equal_one_machine(
+        prepared, whole, whole_labels_and_factors) -> None:
     client, cohort = prepared
     X, _ = whole
     config = load_config(None)
     labels = pooled_labels(cohort.facts)
-    evaluation = evaluate_on_dask(cohort, labels, config, pd.DataFrame(index=labels.y.index))
+    evaluation = evaluate_on_dask(cohort, labels, config, pooled_factors(cohort.facts))
     folds = partition_folds(cohort.sizes(), config.cv.n_splits)
-    assert len(folds) == N_PARTITIONS
-    fold = folds[1]
-    train, test = fold_partitions(fold, N_PARTITIONS, config.cv.n_splits)
-    assert (train, test) == ([0, 2, 3], [1])
-    fit = fit_model(cohort, train, config)
+    assert len(folds) == N_PARTITIONS - 1  # the partition without labelled patients sits out
+    fold = folds[1].fold
+    assert (folds[1].train, folds[1].test) == ([0, 2, 3], [1])
+    fit = fit_model(cohort, folds[1].train, config)
     X_test = X.loc[labels.y.index[fold.test]]
     risk = fit.pipeline.predict(X_test)  # the same model, scored on one machine
     np.testing.assert_allclose(evaluation.oof["model"][0, fold.test], risk, atol=1e-5)
     local = survival_fold_metrics(
-        labels.y, fold, risk, lambda times: fit.model.baseline_.survival(risk, times),
+        labels.y, fold, risk, partial(predict_survival, fit.pipeline, X_test),
         tuple(config.evaluation.horizons_months), evaluation.tau_months)
     logged = evaluation.fold_metrics.query("fold == 1 and model == 'model'")
     distributed = dict(zip(logged["metric"], logged["value"], strict=True))
@@ -144,20 +167,31 @@ def test_metrics_from_distributed_predictions_equal_one_machine(prepared, whole)
     for name, value in local.items():
         assert distributed[name] == pytest.approx(value, abs=1e-6), name
     assert {"model", "aft_clinical", "kaplan_meier"} == set(evaluation.summary)
+    # subgroups from the pooled out-of-fold scores, with the factors of the whole cohort
+    _, factors = whole_labels_and_factors
+    expected = subgroup_metrics(labels, evaluation.oof, factors,
+                                config.evaluation.min_subgroup_size)
+    assert len(expected) > 0
+    pd.testing.assert_frame_equal(evaluation.subgroups, expected)
 
 
 def test_partition_folds_group_whole_partitions() -> None:
     folds = partition_folds([3, 2, 4, 1, 5], 3)
     # partitions of 3, 2, 4, 1 and 5 rows: fold k tests partitions k and k + 3
-    assert [f.test.tolist() for f in folds] == [[0, 1, 2, 9], [3, 4, 10, 11, 12, 13, 14],
-                                                [5, 6, 7, 8]]
-    for fold in folds:
+    assert [f.fold.test.tolist() for f in folds] == [[0, 1, 2, 9], [3, 4, 10, 11, 12, 13, 14],
+                                                     [5, 6, 7, 8]]
+    assert [(f.train, f.test) for f in folds] == [([1, 2, 4], [0, 3]), ([0, 2, 3], [1, 4]),
+                                                  ([0, 1, 3, 4], [2])]
+    for fold in (f.fold for f in folds):
         assert set(fold.train).isdisjoint(fold.test)
         assert sorted([*fold.train, *fold.test]) == list(range(15))
-    assert sorted(np.concatenate([f.test for f in folds]).tolist()) == list(range(15))
+    assert sorted(np.concatenate([f.fold.test for f in folds]).tolist()) == list(range(15))
     assert len(partition_folds([5, 5], 5)) == 2
+    empty_between = partition_folds([3, 0, 2], 5)  # the empty partition takes no part
+    assert [(f.train, f.test, f.fold.test.tolist()) for f in empty_between] == [
+        ([2], [0], [0, 1, 2]), ([0], [2], [3, 4])]
     with pytest.raises(ValueError, match="at least 2 partitions"):
-        partition_folds([10], 5)
+        partition_folds([10, 0], 5)
 
 
 def test_train_on_dask_records_registers_and_documents(
