@@ -110,10 +110,9 @@ def _sample(frame: pd.DataFrame, fraction: float, seed: int) -> pd.DataFrame:
 
 @dataclass
 class DistributedFit:
-    """A fitted relapse pipeline (filter + AFT model) and the partitions it was fitted on."""
+    """A fitted relapse pipeline: the gene filter, then the AFT model."""
 
     pipeline: Pipeline
-    partitions: list[int]
 
     @property
     def model(self) -> AFTRiskModel:
@@ -162,7 +161,7 @@ class DaskCohort:
         """Fit the filter (from the statistics of ``partitions`` only) and the AFT model (with
         ``xgboost.dask`` on those partitions' rows; partitions without labelled patients take
         no part); ``prefixes`` restricts the features (``("clin__",)``: clinical only)."""
-        partitions = [k for k in partitions if self.sizes()[k] > 0]
+        partitions = self._labelled(partitions)
         statistics = combine_statistics([self.statistics[k] for k in partitions])
         selector = GeneFrequencyFilter(min_gene_frequency, min_gene_count, prefixes)
         selector.fit_statistics(statistics.reindex(self.columns).fillna(
@@ -180,13 +179,13 @@ class DaskCohort:
         model.set_booster(trained["booster"])
         pipeline = Pipeline([("select", selector), ("model", model)]).set_output(
             transform="pandas")
-        return DistributedFit(pipeline, list(partitions))
+        return DistributedFit(pipeline)
 
     def predict_risk(self, fit: DistributedFit, partitions: list[int]) -> np.ndarray:
         """Risk scores (-mu(x), higher = worse) of every labelled patient of ``partitions``
         (in partition order), computed on the workers."""
         selector = fit.pipeline[0]
-        partitions = [k for k in partitions if self.sizes()[k] > 0]
+        partitions = self._labelled(partitions)
         if not partitions:
             return np.empty(0)
         frame = self._frame([self.designs[k] for k in partitions], selector)
@@ -201,6 +200,11 @@ class DaskCohort:
         parts = self.client.compute([dask.delayed(_sample)(d, fraction, seed + k)
                                      for k, d in enumerate(self.designs)], sync=True)
         return pd.concat(parts).reindex(columns=self.columns)
+
+    def _labelled(self, partitions: list[int]) -> list[int]:
+        """``partitions`` without those that have no labelled patient (they take no part)."""
+        sizes = self.sizes()
+        return [k for k in partitions if sizes[k] > 0]
 
     def _frame(self, designs: list, selector: GeneFrequencyFilter) -> dd.DataFrame:
         kept = list(selector.get_feature_names_out())
