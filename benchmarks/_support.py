@@ -7,13 +7,18 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import httpx
 import numpy as np
 
-RESULTS = Path(__file__).resolve().parents[1] / "bench-results"
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench-results"
+# The helpers shared with the tests (tests/support) are imported from the repository.
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
 
 
 def free_port() -> int:
@@ -107,7 +112,7 @@ def served_state(root: Path) -> tuple[dict[str, str], str]:
     from serving.settings import Settings
     from serving.store import import_champions
     from training.config import load_config
-    from training.registry import promote
+    from training.tracking.registry import promote
     from training.train import train
 
     mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])

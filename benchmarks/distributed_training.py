@@ -4,7 +4,7 @@
    existing partitioned cohort given with ``--cohort``.
 2. Dask (this process is the client and runs the scheduler; ``--workers`` single-threaded worker
    processes): read, label and design every partition on the workers
-   (:class:`training.distributed.DaskCohort`), fit the filter and the AFT model with
+   (:class:`training.distributed.cohort.DaskCohort`), fit the filter and the AFT model with
    ``xgboost.dask`` on every partition but the last, score the last. Peak resident memory of
    each worker process (``getrusage`` inside it) and of the client.
 3. One process (a subprocess, so its peak memory is its own): the whole cohort loaded
@@ -34,11 +34,11 @@ from _support import print_table, write_results
 
 from features.design import build_design
 from features.labels import relapse_labels, survival_target
-from features.parquet_cohort import load_parquet_cohort, read_manifest, read_partition
+from features.parquet import load_parquet_cohort, read_manifest, read_partition
 from features.pipeline import GeneFrequencyFilter
 from models.aft import AFTRiskModel
-from training.distributed import DaskCohort, dask_client
-from training.survival_metrics import harrell_c
+from training.distributed.cohort import DaskCohort, dask_client
+from training.evaluation.survival_metrics import harrell_c
 
 MBCRISK = str(Path(sys.executable).with_name("mbcrisk"))
 

@@ -3,8 +3,8 @@ on 1k and 100k patients, next to xgboost's raw ``predict`` and ``pred_contribs``
 matrix.
 
 Models: the default relapse and endocrine-resistance models fitted on a synthetic cohort of
-6,000 patients (:func:`models.quick.fit_bundle`); patients to score: the design rows of a
-second synthetic cohort (seed 11), repeated up to the size. mbcrisk's ``predict`` is
+6,000 patients (:func:`tests.support.quick_bundle.fit_bundle`); patients to score: the design
+rows of a second synthetic cohort (seed 11), repeated up to the size. mbcrisk's ``predict`` is
 ``ModelBundle.predict`` (preprocessing, margin, survival probabilities or calibrated
 probability, risk groups); ``explain`` is :func:`models.explain.explain` plus the grouped
 contributions. Times are the median of ``--repeats`` runs after a warm-up.
@@ -25,10 +25,11 @@ import xgboost as xgb
 from _support import print_table, write_results
 
 from features.design import build_design
+from features.labels import labels_for_task
 from features.synthetic import build_synthetic_cohort
 from models.bundle import ModelBundle
 from models.explain import explain
-from models.quick import fit_bundle, task_labels
+from tests.support.quick_bundle import TASK_NAMES, fit_bundle
 
 
 def _median_seconds(repeats: int, work: Callable[[], object]) -> float:
@@ -69,7 +70,7 @@ def main() -> None:
     rows = []
     for task in ("relapse", "resistance"):
         bundle, _, _ = fit_bundle(training, task)
-        design = build_design(scored, task_labels(scored, task).time_origin)
+        design = build_design(scored, labels_for_task(scored, TASK_NAMES[task]).time_origin)
         for n in args.sizes:
             X = design.iloc[np.resize(np.arange(len(design)), n)]
             rate, n_features = _rates(bundle, X, args.repeats)

@@ -143,11 +143,12 @@ def resistance_labels(cohort: Cohort, therapy: str = "endocrine") -> Labels:
                      f"{therapy} cannot be labelled")
 
 
-def labels_for_task(cohort: Cohort, task: str) -> Labels:
-    """Labels of a task by its name: ``relapse`` or ``resistance_<therapy>`` (a bundle's
-    ``task``), with default endpoint choices."""
+def labels_for_task(cohort: Cohort, task: str, endpoint: str | None = None) -> Labels:
+    """Labels of a task by its name: ``relapse`` (on ``endpoint``, default the cohort's
+    relapse-type endpoint) or ``resistance_<therapy>``; the one mapping from a task's name (a
+    bundle's ``task``, a config's ``task_name``) to its labels."""
     if task == "relapse":
-        return relapse_labels(cohort)
+        return relapse_labels(cohort, endpoint)
     if task.startswith("resistance_"):
         return resistance_labels(cohort, task.removeprefix("resistance_"))
     raise ValueError(f"unknown task {task!r}; expected relapse or resistance_<therapy>")

@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils import Tags
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from features.genes import PATHWAY_NAMES
@@ -46,6 +47,11 @@ class GeneFrequencyFilter(TransformerMixin, BaseEstimator):
         self.min_frequency = min_frequency
         self.min_count = min_count
         self.prefixes = prefixes
+
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # NaN means "not profiled" or "unknown"
+        return tags
 
     def fit(self, X: pd.DataFrame, y: object = None) -> GeneFrequencyFilter:
         """Learn which columns to keep from the training rows ``X``."""

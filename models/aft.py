@@ -15,9 +15,9 @@ import pandas as pd
 import xgboost as xgb
 from scipy.special import expit
 from scipy.stats import norm
-from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, validate_data
 
+from models.boosting import BoostedTrees
 from models.risk import MIN_TIME_MONTHS
 from models.survival_target import check_survival_target
 
@@ -48,7 +48,7 @@ def aft_bounds(time: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndar
     return time, np.where(np.asarray(event, dtype=bool), time, np.inf)
 
 
-class AFTRiskModel(BaseEstimator):
+class AFTRiskModel(BoostedTrees):
     """XGBoost ``survival:aft``; ``predict`` gives the risk score -mu(x), minus the predicted
     log relapse-free time (higher = worse); ``predict_survival`` uses the AFT distribution;
     ``contributions`` are TreeSHAP values of that risk score (they add up to it)."""
@@ -81,16 +81,7 @@ class AFTRiskModel(BaseEstimator):
             raise ValueError(f"distribution must be one of {DISTRIBUTIONS}")
         return {"objective": "survival:aft", "eval_metric": "aft-nloglik",
                 "aft_loss_distribution": self.distribution,
-                "aft_loss_distribution_scale": self.sigma, "max_depth": self.max_depth,
-                "eta": self.learning_rate, "subsample": self.subsample,
-                "colsample_bytree": self.colsample_bytree,
-                "min_child_weight": self.min_child_weight, "lambda": self.reg_lambda,
-                "seed": self.random_state, "nthread": self.n_jobs, "tree_method": "hist"}
-
-    def _matrix(self, X: np.ndarray) -> xgb.DMatrix:
-        names = [str(n) for n in self.feature_names_in_] if hasattr(
-            self, "feature_names_in_") else None
-        return xgb.DMatrix(X, missing=np.nan, feature_names=names, nthread=self.n_jobs)
+                "aft_loss_distribution_scale": self.sigma, **self.tree_params()}
 
     def fit(self, X: object, y: object) -> AFTRiskModel:
         """Fit on features ``X`` (NaN allowed) and a structured survival target ``y``."""
@@ -111,9 +102,8 @@ class AFTRiskModel(BaseEstimator):
 
     def predict(self, X: object) -> np.ndarray:
         """Risk score -mu(x) (higher means worse)."""
-        check_is_fitted(self, "booster_")
-        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
-        return -self.booster_.predict(self._matrix(X), output_margin=True).astype(float)
+        rows = self._rows(X)
+        return -self.booster_.predict(self._matrix(rows), output_margin=True).astype(float)
 
     def predict_survival(self, X: object, times_months: object) -> np.ndarray:
         """Probability of no relapse by each of ``times_months``, shape (n, n_times)."""
@@ -123,6 +113,4 @@ class AFTRiskModel(BaseEstimator):
     def contributions(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
         """TreeSHAP contributions to the risk score, shape (n, n_features + 1); the last column
         is the bias, so each row sums to ``predict``."""
-        check_is_fitted(self, "booster_")
-        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
-        return -self.booster_.predict(self._matrix(X), pred_contribs=True).astype(float)
+        return -self._booster_contributions(X)

@@ -58,18 +58,29 @@ def load_registered_bundle(reference: str) -> RegisteredBundle:
     if not expected:
         raise ModelLoadError(f"{name} version {found.version} has no recorded bundle hash")
     folder = Path(mlflow.artifacts.download_artifacts(f"models:/{name}/{found.version}"))
-    path = folder / "artifacts" / BUNDLE_FILE
+    bundle = load_verified_bundle(folder, expected, f"{name} version {found.version}")
+    return RegisteredBundle(bundle, name, str(found.version), alias, found.run_id, expected)
+
+
+def load_verified_bundle(folder: Path, expected_sha256: str | None, label: str) -> ModelBundle:
+    """The bundle of an MLflow model folder (``artifacts/bundle.pkl``), verified: its SHA-256
+    must equal ``expected_sha256`` (recorded at registration) and its explanations must add up
+    on the logged input example. ``label`` names the model in errors. The one loader of a
+    deployable bundle: the CLI, the service and the benchmarks go through it."""
+    path = Path(folder) / "artifacts" / BUNDLE_FILE
     if not path.is_file():
-        raise ModelLoadError(f"{name} version {found.version}: {BUNDLE_FILE} missing")
+        raise ModelLoadError(f"{label}: {BUNDLE_FILE} missing")
     actual = file_sha256(path)
-    if actual != expected:
-        raise ModelLoadError(f"{name} version {found.version}: bundle SHA-256 {actual[:12]}... "
-                             f"differs from the {expected[:12]}... recorded at registration")
-    bundle = ModelBundle.load(path, expected)
-    example = folder / "input_example.json"
+    if not expected_sha256 or actual != expected_sha256:
+        recorded = f"the {expected_sha256[:12]}..." if expected_sha256 else "no hash"
+        raise ModelLoadError(f"{label}: the bundle fails its integrity check (SHA-256 "
+                             f"{actual[:12]}... differs from {recorded} recorded at "
+                             "registration)")
+    bundle = ModelBundle.load(path, expected_sha256)
+    example = Path(folder) / "input_example.json"
     if example.is_file():
         check_additivity(explain(bundle, _read_example(example)))
-    return RegisteredBundle(bundle, name, str(found.version), alias, found.run_id, actual)
+    return bundle
 
 
 def _read_example(path: Path) -> pd.DataFrame:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import xgboost as xgb
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from models.boosting import BoostedTrees
 
-class ResistanceModel(ClassifierMixin, BaseEstimator):
+
+class ResistanceModel(ClassifierMixin, BoostedTrees):
     """XGBoost binary classifier whose probabilities are calibrated (Platt, by default) on
     out-of-fold predictions within the training data (``CalibratedClassifierCV``,
     ``ensemble=False``: one booster fitted on all training rows, one calibrator).
@@ -20,6 +22,10 @@ class ResistanceModel(ClassifierMixin, BaseEstimator):
     ``predict_margin`` is the booster's log odds, the scale explanations are additive on.
     Defaults come from the nested tuning in ``docs/tuning.md``.
     """
+
+    _fitted_attribute = "calibrated_"
+    #: The booster is fitted by ``XGBClassifier`` on unnamed arrays.
+    _named_matrix = False
 
     def __init__(self, n_estimators: int = 100, max_depth: int = 2,
                  learning_rate: float = 0.05, subsample: float = 0.8,
@@ -70,9 +76,8 @@ class ResistanceModel(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: object) -> np.ndarray:
         """Calibrated probabilities of each class, columns in ``classes_`` order."""
-        check_is_fitted(self, "calibrated_")
-        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
-        return self.calibrated_.predict_proba(X)
+        rows = self._rows(X)
+        return self.calibrated_.predict_proba(rows)
 
     def predict(self, X: object) -> np.ndarray:
         """The more probable class."""
@@ -81,12 +86,9 @@ class ResistanceModel(ClassifierMixin, BaseEstimator):
 
     def predict_margin(self, X: object) -> np.ndarray:
         """Uncalibrated log odds of resistance from the booster."""
-        check_is_fitted(self, "calibrated_")
-        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
-        return self.booster_.predict(xgb.DMatrix(X, missing=np.nan), output_margin=True)
+        rows = self._rows(X)
+        return self.booster_.predict(self._matrix(rows), output_margin=True)
 
     def contributions(self, X: object) -> np.ndarray:
         """Exact TreeSHAP contributions to the log odds, shape (n, n_features + 1), bias last."""
-        check_is_fitted(self, "calibrated_")
-        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
-        return self.booster_.predict(xgb.DMatrix(X, missing=np.nan), pred_contribs=True)
+        return self._booster_contributions(X)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import xgboost as xgb
-from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, validate_data
 
+from models.boosting import BoostedTrees
 from models.breslow import BreslowBaseline
 from models.survival_target import check_survival_target
 
@@ -15,7 +15,7 @@ from models.survival_target import check_survival_target
 MIN_TIME_MONTHS = 1e-3
 
 
-class RiskModel(BaseEstimator):
+class RiskModel(BoostedTrees):
     """XGBoost ``survival:cox``; ``predict`` gives the log relative hazard (higher = worse).
 
     ``predict_survival(X, times_months)`` gives S(t | x) from a Breslow baseline hazard fitted on
@@ -46,26 +46,8 @@ class RiskModel(BaseEstimator):
 
     def booster_params(self) -> dict[str, object]:
         """The xgboost training parameters these hyperparameters stand for."""
-        return {
-            "objective": "survival:cox",
-            "eval_metric": "cox-nloglik",
-            "max_depth": self.max_depth,
-            "eta": self.learning_rate,
-            "subsample": self.subsample,
-            "colsample_bytree": self.colsample_bytree,
-            "min_child_weight": self.min_child_weight,
-            "lambda": self.reg_lambda,
-            "alpha": self.reg_alpha,
-            "seed": self.random_state,
-            "nthread": self.n_jobs,
-            "tree_method": "hist",
-        }
-
-    def _matrix(self, X: np.ndarray, label: np.ndarray | None = None) -> xgb.DMatrix:
-        names = [str(n) for n in self.feature_names_in_] if hasattr(
-            self, "feature_names_in_") else None
-        return xgb.DMatrix(X, label=label, missing=np.nan, feature_names=names,
-                           nthread=self.n_jobs)
+        return {"objective": "survival:cox", "eval_metric": "cox-nloglik",
+                **self.tree_params(), "alpha": self.reg_alpha}
 
     def fit(self, X: object, y: object) -> RiskModel:
         """Fit on features ``X`` (NaN allowed) and a structured survival target ``y``."""
@@ -83,9 +65,7 @@ class RiskModel(BaseEstimator):
 
     def predict(self, X: object) -> np.ndarray:
         """Log relative hazard (higher means worse)."""
-        check_is_fitted(self, "booster_")
-        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
-        return self._margin(X)
+        return self._margin(self._rows(X))
 
     def predict_survival(self, X: object, times_months: object) -> np.ndarray:
         """Probability of no event by each of ``times_months``, shape (n, n_times)."""
@@ -95,6 +75,4 @@ class RiskModel(BaseEstimator):
     def contributions(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
         """Exact TreeSHAP contributions to the margin, shape (n, n_features + 1); the last
         column is the bias, so each row sums to ``predict``."""
-        check_is_fitted(self, "booster_")
-        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
-        return self.booster_.predict(self._matrix(X), pred_contribs=True).astype(float)
+        return self._booster_contributions(X)

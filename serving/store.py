@@ -3,16 +3,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import bentoml
 import mlflow
-import pandas as pd
 
-from models.bundle import BUNDLE_FILE, ModelBundle, file_sha256
-from models.explain import check_additivity, explain
-from models.loading import ModelLoadError, load_registered_bundle
+from models.loading import ModelLoadError, load_registered_bundle, load_verified_bundle
 from serving.inference import LoadedModel
 from serving.schemas import ModelInfo
 from serving.settings import SERVED_ALIAS, SERVED_MODELS
@@ -59,18 +55,9 @@ def load_served_models() -> dict[str, LoadedModel]:
     loaded = {}
     for task, name in SERVED_MODELS.items():
         model = latest_champion(name)
-        folder = Path(model.path_of(MLFLOW_FOLDER))
-        path = folder / "artifacts" / BUNDLE_FILE
-        expected = model.info.metadata.get("bundle_sha256")
-        if not path.is_file() or file_sha256(path) != expected:
-            raise ModelLoadError(f"{name} ({model.tag}): the bundle fails its integrity check "
-                                 "(SHA-256 differs from the one recorded at registration)")
-        bundle = ModelBundle.load(path, expected)
-        example = folder / "input_example.json"
-        if example.is_file():
-            data = json.loads(example.read_text())
-            check_additivity(explain(bundle, pd.DataFrame(data["data"],
-                                                          columns=data["columns"])))
+        bundle = load_verified_bundle(Path(model.path_of(MLFLOW_FOLDER)),
+                                      model.info.metadata.get("bundle_sha256"),
+                                      f"{name} ({model.tag})")
         labels = model.info.labels
         loaded[task] = LoadedModel(bundle, ModelInfo(
             name=name, version=labels["mlflow_version"], alias=labels["mlflow_alias"],

@@ -58,6 +58,9 @@ class GateConfig:
     margin: float = 0.01
     min_subgroup_size: int = 50
 
+#: The tasks a run can train.
+TASKS = ("relapse", "resistance")
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -74,6 +77,10 @@ class TrainConfig:
     features: FeatureConfig = field(default_factory=FeatureConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     gate: GateConfig = field(default_factory=GateConfig)
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ValueError(f"unknown task {self.task!r}; choose one of {', '.join(TASKS)}")
 
     @property
     def task_name(self) -> str:

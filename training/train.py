@@ -9,39 +9,23 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from features.cohort import Cohort
 from features.design import build_design
-from features.labels import (
-    Labels,
-    eligible_samples,
-    relapse_labels,
-    resistance_labels,
-    survival_target,
-)
-from features.registry import load_cohort
+from features.labels import Labels, eligible_samples, labels_for_task, survival_target
+from features.sources import load_cohort
 from models.bundle import ModelBundle
 from models.factory import build_pipelines
 from training.config import TrainConfig
-from training.evaluation import Evaluation, evaluate, subgroup_factors
-from training.run_records import (
+from training.evaluation.cross_validation import Evaluation, evaluate, subgroup_factors
+from training.evaluation.splits import Fold
+from training.tracking.run_records import (
     RunContext,
     TrainResult,
     build_bundle,
     cohort_summary,
     record_run,
 )
-from training.splits import Fold
 
-__all__ = ["TrainResult", "task_labels", "train"]
-
-
-def task_labels(cohort: Cohort, config: TrainConfig) -> Labels:
-    """The labels of the configured task."""
-    if config.task == "relapse":
-        return relapse_labels(cohort, config.endpoint)
-    if config.task == "resistance":
-        return resistance_labels(cohort, config.therapy)
-    raise ValueError(f"unknown task {config.task!r}; choose relapse or resistance")
+__all__ = ["TrainResult", "train"]
 
 
 def train(source: str, config: TrainConfig, *, register: bool = True,
@@ -51,9 +35,9 @@ def train(source: str, config: TrainConfig, *, register: bool = True,
     """Train and evaluate the configured task on cohort ``source``; log it to MLflow and, if
     ``register``, register the refitted model as the new ``challenger``. With
     ``config.engine == "dask"``, on the Dask cluster at ``scheduler`` (default: a LocalCluster
-    of ``n_workers`` processes; see :mod:`training.distributed_train`)."""
+    of ``n_workers`` processes; see :mod:`training.distributed.train`)."""
     if config.engine == "dask":
-        from training.distributed_train import train_on_dask
+        from training.distributed.train import train_on_dask
 
         return train_on_dask(source, config, register=register, on_fold=on_fold,
                              on_start=on_start, scheduler=scheduler, n_workers=n_workers)
@@ -61,7 +45,7 @@ def train(source: str, config: TrainConfig, *, register: bool = True,
         raise ValueError(f"unknown engine {config.engine!r}; choose local or dask")
     cohort, report = load_cohort(source)
     digest = cohort.digest()  # hashing every table: once per run
-    labels = task_labels(cohort, config)
+    labels = labels_for_task(cohort, config.task_name, config.endpoint)
     X = build_design(cohort, labels.time_origin)
     samples = eligible_samples(cohort, labels.eligible_sample_types, labels.origin_months)
     factors = subgroup_factors(cohort.patients, samples, X.index)

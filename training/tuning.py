@@ -21,8 +21,8 @@ from sklearn.metrics import roc_auc_score
 
 from features.labels import Labels, survival_target
 from models.factory import build_pipelines
-from training.splits import patient_folds
-from training.survival_metrics import harrell_c
+from training.evaluation.splits import patient_folds
+from training.evaluation.survival_metrics import harrell_c
 
 #: Candidate hyperparameters (a full grid): depth x rounds x learning rate x leaf weight.
 GRIDS: dict[str, dict[str, tuple]] = {

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from features.cohort import TABLES, Cohort, build_cohort
-from features.parquet_cohort import write_manifest, write_partition
+from features.cohort import Cohort, build_cohort
+from features.parquet import write_manifest, write_partition
+from features.schema import TABLES
 from features.synthetic.generator import build_synthetic_cohort
 
 ID_PREFIX = "SYN-"

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from features import CohortError, load_cohort
-from features.cohort import TABLES
-from features.parquet_cohort import MANIFEST, read_manifest, read_partition
+from features.parquet import MANIFEST, read_manifest, read_partition
+from features.schema import TABLES
 from features.synthetic.partitioned import synthetic_partition, write_synthetic_partitions
 from training.cli import main
 

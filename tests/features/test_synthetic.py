@@ -11,7 +11,7 @@ import pytest
 from lifelines import CoxPHFitter
 
 from features import TABLES, load_cbioportal_study, load_cohort
-from features.cbioportal_writer import write_cbioportal_study
+from features.cbioportal.writer import write_cbioportal_study
 from features.synthetic import build_synthetic_cohort
 from features.synthetic import parameters as p
 from features.synthetic.alterations import acquisition_rate, gene_of, primary_prevalence

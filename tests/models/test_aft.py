@@ -12,7 +12,7 @@ from features.labels import relapse_labels, survival_target
 from features.synthetic import build_synthetic_cohort
 from models.aft import AFTRiskModel, aft_bounds
 from models.risk import RiskModel
-from training.survival_metrics import harrell_c
+from training.evaluation.survival_metrics import harrell_c
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,11 @@ from __future__ import annotations
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from features.pipeline import GeneFrequencyFilter
+from models.aft import AFTRiskModel
 from models.cox import PenalizedCox
 from models.resistance import ResistanceModel
 from models.risk import RiskModel
 
-_MISSING_ALLOWED = ("NaN means 'not profiled' or 'unknown' and is accepted on purpose; the "
-                    "check expects NaN to be rejected")
 _ONE_SAMPLE = "one sample cannot be fitted; our error says so in other words than the check's"
 _SURVIVAL_TARGET = ("the target is a structured (event, time) survival array; this check fits "
                     "with a plain regression or classification target")
@@ -46,20 +45,20 @@ _NEEDS_MULTICLASS = (
 
 def _expected_failures(estimator: object) -> dict[str, str]:
     failures: dict[str, str] = {}
-    if isinstance(estimator, (RiskModel, PenalizedCox)):
+    if isinstance(estimator, (RiskModel, AFTRiskModel, PenalizedCox)):
         failures |= dict.fromkeys(_NEEDS_SURVIVAL_TARGET, _SURVIVAL_TARGET)
-        failures |= {"check_fit2d_1sample": _ONE_SAMPLE,
-                     "check_estimators_nan_inf": _SURVIVAL_TARGET}
+        failures |= {"check_fit2d_1sample": _ONE_SAMPLE}
+    if isinstance(estimator, PenalizedCox):
+        failures["check_estimators_nan_inf"] = _SURVIVAL_TARGET
     if isinstance(estimator, ResistanceModel):
         failures |= dict.fromkeys(_NEEDS_MULTICLASS, _BINARY_ONLY)
         failures |= {"check_fit2d_1sample": _ONE_SAMPLE}
-    if isinstance(estimator, (RiskModel, ResistanceModel, GeneFrequencyFilter)):
-        failures["check_estimators_nan_inf"] = _MISSING_ALLOWED
     return failures
 
 
 @parametrize_with_checks(
     [GeneFrequencyFilter(), PenalizedCox(alphas=(1.0,)), RiskModel(n_estimators=5),
+     AFTRiskModel(n_estimators=5),
      ResistanceModel(n_estimators=5, calibration_folds=2)],
     expected_failed_checks=_expected_failures,
 )

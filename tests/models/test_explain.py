@@ -9,11 +9,12 @@ import pytest
 import shap
 
 from features import load_cbioportal_study, load_cohort
+from features.labels import labels_for_task
 from features.synthetic import build_synthetic_cohort
 from features.synthetic import parameters as p
 from models.explain import check_additivity, explain, top_contributions, top_groups
-from models.quick import fit_bundle, task_labels
 from models.wording import sentence, value_shown
+from tests.support.quick_bundle import TASK_NAMES, fit_bundle
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +23,7 @@ def synthetic5000():
 
 
 def _held_out_additivity(cohort, task: str) -> float:
-    rows = np.arange(len(task_labels(cohort, task).y))
+    rows = np.arange(len(labels_for_task(cohort, TASK_NAMES[task]).y))
     train, test = rows[rows % 4 != 0], rows[rows % 4 == 0]
     bundle, X, _ = fit_bundle(cohort, task, train)
     return check_additivity(explain(bundle, X.iloc[test]))

@@ -21,7 +21,7 @@ import pytest
 from serving.keys import KeyStore
 from serving.settings import Settings
 from training.config import load_config
-from training.registry import promote
+from training.tracking.registry import promote
 from training.train import train
 
 EXAMPLE = {

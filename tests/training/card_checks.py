@@ -6,8 +6,8 @@ import ast
 import re
 from html.parser import HTMLParser
 
-from training.card import Facts
-from training.card_source import CardSource
+from training.reporting.card import Facts
+from training.reporting.card_source import CardSource
 
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?%?$")
 

@@ -18,22 +18,26 @@ from mlflow import MlflowClient
 
 from features.design import build_design
 from features.labels import eligible_samples, relapse_labels, survival_target
-from features.parquet_cohort import PARTITION_FILE, load_parquet_cohort, read_partition
+from features.parquet import PARTITION_FILE, load_parquet_cohort, read_partition
 from features.synthetic.partitioned import write_synthetic_partitions
 from models.aft import AFTRiskModel
 from models.explain import check_additivity, explain
 from models.factory import build_pipelines, predict_survival
 from models.loading import load_registered_bundle
 from tests.training.card_checks import check_facts, unaccounted_numbers
-from training.card import render_markdown
-from training.card_source import load_card_source
 from training.cli import main
 from training.config import load_config
-from training.distributed import DaskCohort, dask_client
-from training.distributed_evaluation import evaluate_on_dask, fit_model, partition_folds
-from training.distributed_train import pooled_factors, pooled_labels
-from training.evaluation import subgroup_factors, subgroup_metrics, survival_fold_metrics
-from training.survival_metrics import harrell_c
+from training.distributed.cohort import DaskCohort, dask_client
+from training.distributed.evaluation import evaluate_on_dask, fit_model, partition_folds
+from training.distributed.train import pooled_factors, pooled_labels
+from training.evaluation.cross_validation import (
+    subgroup_factors,
+    subgroup_metrics,
+    survival_fold_metrics,
+)
+from training.evaluation.survival_metrics import harrell_c
+from training.reporting.card import render_markdown
+from training.reporting.card_source import load_card_source
 
 pytestmark = pytest.mark.slow
 

@@ -13,10 +13,10 @@ import pytest
 from mlflow import MlflowClient
 
 from tests.training.card_checks import check_facts, external_resources, unaccounted_numbers
-from training.card import render_markdown, write_card
-from training.card_source import load_card_source
 from training.cli import main
 from training.config import load_config
+from training.reporting.card import render_markdown, write_card
+from training.reporting.card_source import load_card_source
 from training.train import train
 
 pytestmark = pytest.mark.slow

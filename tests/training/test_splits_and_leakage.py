@@ -12,8 +12,8 @@ from features.labels import relapse_labels
 from features.pipeline import GeneFrequencyFilter, pandas_pipeline
 from models.factory import build_pipelines
 from training.config import CVConfig, TrainConfig
-from training.evaluation import evaluate, subgroup_factors
-from training.splits import patient_folds
+from training.evaluation.cross_validation import evaluate, subgroup_factors
+from training.evaluation.splits import patient_folds
 
 
 def test_folds_group_patients_and_cover_each_once_per_repeat() -> None:
@@ -87,7 +87,7 @@ def test_gene_selection_counts_training_rows_only() -> None:
 
 def test_informative_missingness_is_flagged() -> None:
     from features.labels import Labels
-    from training.missingness import informative_missingness
+    from training.evaluation.missingness import informative_missingness
 
     rng = np.random.default_rng(0)
     label = rng.integers(0, 2, 400)

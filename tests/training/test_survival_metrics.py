@@ -8,7 +8,7 @@ from sksurv import metrics as reference
 
 from features import load_cohort
 from features.labels import relapse_labels, survival_target
-from training.survival_metrics import (
+from training.evaluation.survival_metrics import (
     brier_scores,
     cumulative_dynamic_auc,
     harrell_c,
@@ -136,7 +136,7 @@ def _pairwise_concordance(time, event, risk, weight) -> float:
 
 @pytest.mark.parametrize("seed", range(5))
 def test_fast_concordance_equals_the_pairwise_definition_with_ties(seed: int) -> None:
-    from training.survival_metrics import _sorted_concordance
+    from training.evaluation.survival_metrics import _sorted_concordance
 
     rng = np.random.default_rng(seed)
     n = 300

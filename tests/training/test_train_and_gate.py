@@ -11,7 +11,7 @@ from mlflow import MlflowClient
 
 from training.cli import main
 from training.config import load_config
-from training.registry import CHALLENGER, CHAMPION, alias_version, promote
+from training.tracking.registry import CHALLENGER, CHAMPION, alias_version, promote
 from training.train import train
 
 pytestmark = pytest.mark.slow
@@ -131,7 +131,7 @@ def test_explain_cli_cohort_and_patient(mlflow_store: str, quick_config: Path, t
                                         capsys: pytest.CaptureFixture[str]) -> None:
     from features.design import build_design
     from features.labels import resistance_labels
-    from features.registry import load_cohort
+    from features.sources import load_cohort
 
     train("synthetic", load_config(quick_config, task="resistance"))
     out = tmp_path / "expl"

@@ -1,0 +1,63 @@
+"""What the xgboost estimators share: NaN-tolerant input checks, the feature-named matrix, the
+tree hyperparameters as xgboost training parameters, and TreeSHAP contributions.
+
+Each estimator keeps its hyperparameters explicit in its own ``__init__`` (scikit-learn reads
+them from the signature); this base only uses the ones they all have.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xgboost as xgb
+from sklearn.base import BaseEstimator
+from sklearn.utils import Tags
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+
+class BoostedTrees(BaseEstimator):
+    """Base of the xgboost estimators. NaN is a value, not an error: it means "not profiled"
+    or "unknown" and follows the trees' learned default directions (declared to scikit-learn
+    through the ``allow_nan`` input tag)."""
+
+    #: The fitted attribute that says the estimator was fitted.
+    _fitted_attribute = "booster_"
+    #: Whether the booster was trained on a matrix with the design's feature names.
+    _named_matrix = True
+
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+    def _rows(self, X: object) -> np.ndarray:
+        """``X`` checked against the fitted columns, as float64 (NaN allowed)."""
+        check_is_fitted(self, self._fitted_attribute)
+        return validate_data(self, X, reset=False, ensure_all_finite="allow-nan",
+                             dtype=np.float64)
+
+    def _matrix(self, X: np.ndarray, label: np.ndarray | None = None) -> xgb.DMatrix:
+        """An xgboost matrix of checked rows; NaN is missing."""
+        names = ([str(n) for n in self.feature_names_in_]
+                 if self._named_matrix and hasattr(self, "feature_names_in_") else None)
+        return xgb.DMatrix(X, label=label, missing=np.nan, feature_names=names,
+                           nthread=self.n_jobs)
+
+    def tree_params(self) -> dict[str, object]:
+        """The xgboost training parameters of the tree hyperparameters all models share."""
+        return {
+            "max_depth": self.max_depth,
+            "eta": self.learning_rate,
+            "subsample": self.subsample,
+            "colsample_bytree": self.colsample_bytree,
+            "min_child_weight": self.min_child_weight,
+            "lambda": self.reg_lambda,
+            "seed": self.random_state,
+            "nthread": self.n_jobs,
+            "tree_method": "hist",
+        }
+
+    def _booster_contributions(self, X: object) -> np.ndarray:
+        """Exact TreeSHAP contributions to the booster's margin, shape (n, n_features + 1),
+        bias last."""
+        rows = self._rows(X)
+        return self.booster_.predict(self._matrix(rows), pred_contribs=True).astype(float)

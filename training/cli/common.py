@@ -1,0 +1,80 @@
+"""What several commands share: the task arguments, training with a progress bar, and the
+tables of results and gate decisions."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from features.sources import BUILTIN_COHORTS
+from training.config import load_config
+from training.tracking.registry import GateDecision
+from training.train import TrainResult, train
+
+SUMMARY_METRICS = {
+    "survival": ("harrell_c", "uno_c", "mean_td_auc", "ibs", "cal_slope_60"),
+    "binary": ("auroc", "auprc", "brier", "cal_slope", "cal_intercept"),
+}
+
+
+def add_task_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments shared by ``train``, ``evaluate`` and ``main``."""
+    parser.add_argument("--cohort", default="synthetic",
+                        help=f"study folder or built-in cohort ({', '.join(BUILTIN_COHORTS)}); "
+                        "default synthetic")
+    parser.add_argument("--config", type=Path, help="TOML file of settings (see docs/config.md)")
+
+
+def run_training(args: argparse.Namespace, task: str, console: Console) -> TrainResult:
+    """Train one task with a progress bar on stderr."""
+    config = load_config(args.config, task=task, therapy=getattr(args, "therapy", None),
+                         endpoint=getattr(args, "endpoint", None),
+                         engine=getattr(args, "engine", None))
+    if getattr(args, "scheduler", None) and config.engine != "dask":
+        raise ValueError("--scheduler needs --engine dask")
+    progress = Progress(TextColumn(f"{config.task_name} folds"), BarColumn(),
+                        MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=Console(stderr=True), transient=True)
+    with progress:
+        bar = progress.add_task("folds", total=None)
+        result = train(args.cohort, config, register=args.register,
+                       on_start=lambda total: progress.update(bar, total=total),
+                       on_fold=lambda fold: progress.advance(bar),
+                       scheduler=getattr(args, "scheduler", None),
+                       n_workers=getattr(args, "workers", 2))
+    return result
+
+
+def summary_table(result: TrainResult, title: str) -> Table:
+    """Model versus baselines: mean ± half-width of the 95% interval of the main metrics."""
+    kind = result.evaluation.kind
+    table = Table(title=title, caption="mean ± half-width of the corrected 95% interval")
+    table.add_column("model")
+    for metric in SUMMARY_METRICS[kind]:
+        table.add_column(metric, justify="right")
+    for model, stats in result.evaluation.summary.items():
+        cells = []
+        for metric in SUMMARY_METRICS[kind]:
+            stat = stats.get(metric)
+            half = (stat.ci_high - stat.ci_low) / 2 if stat is not None else 0.0
+            cells.append("" if stat is None else f"{stat.mean:.3f} ±{half:.3f}")
+        table.add_row(model, *cells)
+    return table
+
+
+def report(name: str, decision: GateDecision, console: Console) -> None:
+    """Print the decision, its reasons and the comparisons."""
+    verdict = "PROMOTED" if decision.promote else "NOT promoted"
+    console.print(f"{name}: {verdict}")
+    for reason in decision.reasons:
+        console.print(f"  - {reason}")
+    if decision.comparisons:
+        table = Table("scope", "n", "challenger", "champion", "passed")
+        for c in decision.comparisons:
+            table.add_row(c["scope"], "" if c["n"] is None else str(c["n"]),
+                          f"{c['challenger']:.4f}", f"{c['champion']:.4f}", str(c["passed"]))
+        console.print(table)

@@ -1,0 +1,2 @@
+"""Distributed training on Dask: partition-wise cohorts, evaluation over partition folds and
+the xgboost.dask training run."""

@@ -1,0 +1,59 @@
+"""Explanations of a registered model on a whole cohort (importances and plots) or for one
+patient (grouped drivers, worded, with a waterfall plot)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from features.design import build_design, protein_changes
+from features.labels import labels_for_task
+from features.sources import load_cohort
+from models.explain import check_additivity, explain, top_contributions, top_groups
+from models.loading import load_registered_bundle
+from training.reporting.explain_plots import write_cohort_views, write_waterfall
+
+#: Drivers listed for one patient.
+TOP = 8
+
+
+def explain_registered(reference: str, source: str, patient: str | None,
+                       out: Path) -> dict[str, Any]:
+    """Explain model ``reference`` (NAME, NAME@alias or NAME/version) on cohort ``source``:
+    for ``patient``, its prediction and top drivers; else the cohort's mean absolute
+    contributions. Plots go to ``out``. ValueError for a patient not in the task."""
+    registered = load_registered_bundle(reference)
+    bundle = registered.bundle
+    cohort, _ = load_cohort(source)
+    origin = labels_for_task(cohort, bundle.task).time_origin
+    X = build_design(cohort, origin)
+    absent = [c for c in bundle.input_features if c not in X.columns]
+    explanation = explain(bundle, X)
+    gap = check_additivity(explanation)
+    note = " (SYNTHETIC data)" if cohort.synthetic else ""
+    model = {"name": registered.name, "version": registered.version,
+             "alias": registered.alias, "run_id": registered.run_id}
+    if patient is None:
+        write_cohort_views(explanation, out, note)
+        return {"model": model, "n_patients": len(X), "scale": explanation.scale,
+                "importance_groups": explanation.importance("group").round(6).to_dict(),
+                "importance_features": explanation.importance("feature").head(30)
+                .round(6).to_dict(), "additivity_gap": gap,
+                "inputs_not_in_cohort": len(absent), "files": str(out)}
+    if patient not in X.index:
+        raise ValueError(f"patient {patient!r} is not among the {len(X)} patients of "
+                         f"task {bundle.task} in this cohort")
+    row = X.index.get_loc(patient)
+    details = protein_changes(cohort, origin).get(patient, {})
+    write_waterfall(explanation, row, out / f"waterfall_{_safe(patient)}.png", note)
+    return {"model": model, "patient_id": patient, "scale": explanation.scale,
+            "base_value": float(explanation.base_value[row]),
+            "margin": float(explanation.margin[row]),
+            "prediction": bundle.predict(X.iloc[[row]]).iloc[0].to_dict(),
+            "groups": top_groups(explanation, row, TOP, details),
+            "features": top_contributions(explanation, row, TOP, details),
+            "additivity_gap": gap, "inputs_not_in_cohort": len(absent)}
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "_-" else "_" for ch in name)
