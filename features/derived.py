@@ -28,3 +28,23 @@ def derive_receptor_subtype(patients: pd.DataFrame) -> pd.Series:
         default="unknown",
     )
     return pd.Series(subtype, index=patients.index, dtype="object")
+
+
+def derive_de_novo_metastatic(patients: pd.DataFrame) -> tuple[pd.Series, int]:
+    """``de_novo_metastatic`` where the study did not say it: True for M1 or AJCC stage IV at
+    diagnosis (no relapse-free interval), False for M0; a value the study gives is kept.
+    Returns the column and how many values were derived."""
+    given = (patients["de_novo_metastatic"] if "de_novo_metastatic" in patients.columns
+             else pd.Series(pd.NA, index=patients.index, dtype="boolean")).astype("boolean")
+
+    def number(name: str) -> pd.Series:
+        if name not in patients.columns:
+            return pd.Series(np.nan, index=patients.index)
+        return patients[name].astype("Float64").astype(float)
+
+    m, stage = number("m_category"), number("stage")
+    derived = pd.Series(pd.NA, index=patients.index, dtype="boolean")
+    derived[(m == 0).to_numpy()] = False
+    derived[((m == 1) | (stage == 4)).to_numpy()] = True
+    fill = given.isna() & derived.notna()
+    return given.where(~fill, derived), int(fill.sum())

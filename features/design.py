@@ -28,6 +28,7 @@ from features.genes import (
     RESISTANCE_CLASSES,
 )
 from features.labels import THERAPY_GROUPS, TimeOrigin, eligible_samples
+from features.variants import short_protein_changes
 from features.vocab import METASTATIC_SITE, WHOLE_EXOME_PANEL
 
 _BINARY = {"positive": 1.0, "negative": 0.0}
@@ -47,6 +48,7 @@ class DesignVocabulary:
     pam50_levels: tuple[str, ...]
     has_samples: bool = True
     has_treatment_lines: bool = True
+    integrative_clusters: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, cohort: Cohort) -> DesignVocabulary:
@@ -57,15 +59,19 @@ class DesignVocabulary:
                          | set(cohort.mutations["gene"].astype(str)))),
             tuple(sorted(set(cohort.copy_number["gene"].astype(str)))),
             tuple(sorted(set(cohort.patients["pam50_subtype"].dropna().astype(str)))),
-            cohort.has_samples, cohort.has_treatment_lines)
+            cohort.has_samples, cohort.has_treatment_lines,
+            tuple(sorted(set(cohort.patients["integrative_cluster"].dropna().astype(str)))))
 
     @classmethod
     def union(cls, vocabularies: Iterable[DesignVocabulary]) -> DesignVocabulary:
         """The vocabulary of several partitions together."""
         parts = list(vocabularies)
-        return cls(*(tuple(sorted(set().union(*(getattr(v, name) for v in parts))))
-                     for name in ("mutation_genes", "cna_genes", "pam50_levels")),
-                   any(v.has_samples for v in parts), any(v.has_treatment_lines for v in parts))
+        def levels(name: str) -> tuple[str, ...]:
+            return tuple(sorted(set().union(*(getattr(v, name) for v in parts))))
+
+        return cls(levels("mutation_genes"), levels("cna_genes"), levels("pam50_levels"),
+                   any(v.has_samples for v in parts), any(v.has_treatment_lines for v in parts),
+                   levels("integrative_clusters"))
 
     def apply_to(self, cohort: Cohort) -> Cohort:
         """``cohort`` (a partition) told whether the whole cohort has samples and treatment
@@ -83,7 +89,7 @@ def build_design(cohort: Cohort, origin: TimeOrigin,
     vocabulary = vocabulary or DesignVocabulary.of(cohort)
     index = origin.months.index
     patients = cohort.patients.loc[index]
-    parts = [_clinical(patients, vocabulary.pam50_levels), _treatment(cohort, origin)]
+    parts = [_clinical(patients, vocabulary), _treatment(cohort, origin)]
     if not origin.at_diagnosis:
         parts.append(_metastatic_setting(patients))
     samples = eligible_samples(cohort, origin.sample_types, origin.months)
@@ -97,7 +103,7 @@ def build_design(cohort: Cohort, origin: TimeOrigin,
     return design
 
 
-def _clinical(patients: pd.DataFrame, pam50_levels: tuple[str, ...]) -> pd.DataFrame:
+def _clinical(patients: pd.DataFrame, vocabulary: DesignVocabulary) -> pd.DataFrame:
     def binary(column: str) -> pd.Series:
         return patients[column].astype("object").map(_BINARY).astype(float)
 
@@ -109,6 +115,9 @@ def _clinical(patients: pd.DataFrame, pam50_levels: tuple[str, ...]) -> pd.DataF
         "clin__positive_nodes": patients["positive_nodes"].astype(float),
         "clin__grade": patients["grade"].astype(float),
         "clin__stage": patients["stage"].astype(float),
+        "clin__t_category": patients["t_category"].astype(float),
+        "clin__n_category": patients["n_category"].astype(float),
+        "clin__npi": patients["npi"].astype(float),
         "clin__er_positive": binary("er_status"),
         "clin__pr_positive": binary("pr_status"),
         "clin__her2_positive": binary("her2_status"),
@@ -121,9 +130,18 @@ def _clinical(patients: pd.DataFrame, pam50_levels: tuple[str, ...]) -> pd.DataF
     for name in _SUBTYPES:
         frame[f"clin__subtype_{name}"] = (subtype == name).astype(float).where(known_subtype)
     pam50 = patients["pam50_subtype"].astype("object")
-    for name in pam50_levels:
+    for name in vocabulary.pam50_levels:
         frame[f"clin__pam50_{name}"] = (pam50 == name).astype(float).where(pam50.notna())
+    cluster = patients["integrative_cluster"].astype("object")
+    for level in vocabulary.integrative_clusters:
+        frame[f"clin__intclust_{_slug(level)}"] = (cluster == level).astype(float).where(
+            cluster.notna())
     return frame
+
+
+def _slug(level: str) -> str:
+    """A feature-name-safe form of a category level: ``4ER+`` -> ``4er_pos``."""
+    return level.lower().replace("+", "_pos").replace("-", "_neg")
 
 
 def _indicator(values: pd.Series, level: str) -> pd.Series:
@@ -259,13 +277,15 @@ class GenomicProfile:
         return self._mutation_calls.add_prefix("mut__")
 
     def hotspots(self) -> pd.DataFrame:
-        """``hot__<name>`` for the known hotspots of :data:`features.genes.HOTSPOTS`."""
+        """``hot__<name>`` for the known hotspots of :data:`features.genes.HOTSPOTS`; protein
+        changes match in short or long HGVS, with ``p.`` or without."""
         columns = {}
         muts = self.mutations_by_sample
+        changes_seen = short_protein_changes(muts["protein_change"])
         for name, (gene, changes) in HOTSPOTS.items():
             if gene not in self.mutation_profiled.columns:
                 continue
-            hit = muts.loc[(muts["gene"] == gene) & muts["protein_change"].isin(changes),
+            hit = muts.loc[(muts["gene"] == gene) & changes_seen.isin(changes).to_numpy(),
                            "patient_id"]
             profiled = self.mutation_profiled[gene].to_numpy()
             altered = self.index.isin(hit)

@@ -30,6 +30,10 @@ class LoadReport:
     exclusions: list[Exclusion] = field(default_factory=list)
     recodings: Counter[tuple[str, str, str | None]] = field(default_factory=Counter)
     unknown_columns: list[tuple[str, str]] = field(default_factory=list)
+    #: Columns deliberately not read: (file, column, reason).
+    not_used: list[tuple[str, str, str]] = field(default_factory=list)
+    #: Clinical columns read: (file, column, the cohort column it went to).
+    columns_read: list[tuple[str, str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     def exclude(self, table: str, reason: str, count: int) -> None:
@@ -66,5 +70,7 @@ class LoadReport:
                 )
             ],
             "unknown_columns": [{"file": f, "column": c} for f, c in self.unknown_columns],
+            "not_used": [{"file": f, "column": c, "reason": r} for f, c, r in self.not_used],
+            "columns_read": [{"file": f, "column": c, "to": to} for f, c, to in self.columns_read],
             "warnings": list(self.warnings),
         }

@@ -10,6 +10,7 @@ from features.cbioportal.reader import load_cbioportal_study
 from features.cohort import Cohort
 from features.errors import CohortError
 from features.gbsg2 import load_gbsg2
+from features.options import LoadOptions
 from features.parquet import is_parquet_cohort, load_parquet_cohort
 from features.report import LoadReport
 from features.synthetic import build_synthetic_cohort
@@ -52,20 +53,29 @@ BUILTIN_COHORTS: dict[str, BuiltinCohort] = {
 }
 
 
-def load_cohort(source: str | Path) -> tuple[Cohort, LoadReport]:
+def load_cohort(source: str | Path,
+                options: LoadOptions | None = None) -> tuple[Cohort, LoadReport]:
     """Load ``source``: a built-in cohort name (see :data:`BUILTIN_COHORTS`), a partitioned
-    Parquet cohort folder (:mod:`features.parquet`) or a cBioPortal study folder.
+    Parquet cohort folder (:mod:`features.parquet`) or a cBioPortal study folder (read with
+    ``options``: a panel folder, a column mapping).
 
+    A bare name that is both a built-in cohort and an existing path here is ambiguous and an
+    error (write ``./NAME`` for the folder); a name with a path separator is always a path.
     Raises CohortError when the source is none of these.
     """
     text = str(source)
-    if text in BUILTIN_COHORTS:
-        return BUILTIN_COHORTS[text].load()
     path = Path(text)
+    if text in BUILTIN_COHORTS:
+        if path.exists() or path.is_symlink():
+            raise CohortError(
+                f"{text!r} is both a built-in cohort and a path in {Path.cwd()}",
+                expected=f"'./{text}' for the folder, or run from another folder for the "
+                         "built-in cohort")
+        return BUILTIN_COHORTS[text].load()
     if is_parquet_cohort(path):
         return load_parquet_cohort(path)
     if path.exists() or "/" in text or "\\" in text:
-        return load_cbioportal_study(path)
+        return load_cbioportal_study(path, options)
     raise CohortError(
         f"{text!r} is neither a built-in cohort nor a folder",
         expected=f"one of {sorted(BUILTIN_COHORTS)} or the path of a cBioPortal study folder",

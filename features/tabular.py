@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import errno
 import re
-from dataclasses import dataclass
+import stat
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -36,6 +37,8 @@ class TextTable:
     lines: list[int]
     comments: list[str]
     header_line: int
+    #: Column name in ``frame`` -> as the file spells it, when the frame's names were changed.
+    spelled: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -50,7 +53,12 @@ class TextTable:
               expected: str | None = None) -> CohortError:
         """A :class:`CohortError` pointing at ``row``/``column`` of this file."""
         line = self.line_of(row) if row is not None else None
-        return CohortError(problem, file=self.name, line=line, column=column, expected=expected)
+        return CohortError(problem, file=self.name, line=line, column=self.spelling(column),
+                           expected=expected)
+
+    def spelling(self, column: str | None) -> str | None:
+        """``column`` as the file spells it."""
+        return self.spelled.get(column, column) if column is not None else None
 
 
 def read_bytes(path: Path) -> bytes:
@@ -58,7 +66,11 @@ def read_bytes(path: Path) -> bytes:
     try:
         if path.is_dir():
             raise CohortError("is a directory", file=str(path), expected="a text file")
-        size = path.stat().st_size
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            raise CohortError("not a regular file (a FIFO, device or socket); not read",
+                              file=str(path), expected="a text file")
+        size = status.st_size
         if size > _MAX_FILE_BYTES:
             raise CohortError(f"file of {size} bytes is too large", file=str(path),
                               expected=f"at most {_MAX_FILE_BYTES} bytes")
@@ -167,10 +179,10 @@ def _check_header(header: list[str], name: str, line: int) -> None:
 
 
 def _check_cell_sizes(fields: list[str], header: list[str], name: str, line: int) -> None:
-    for position, field in enumerate(fields):
-        if len(field) > _MAX_CELL_CHARS:
+    for position, cell in enumerate(fields):
+        if len(cell) > _MAX_CELL_CHARS:
             column = header[position] if position < len(header) else f"#{position + 1}"
-            raise CohortError(f"cell of {len(field)} characters", file=name, line=line,
+            raise CohortError(f"cell of {len(cell)} characters", file=name, line=line,
                               column=column, expected=f"at most {_MAX_CELL_CHARS} characters")
 
 

@@ -24,6 +24,8 @@ HISTOLOGY = (
     "other",
 )
 PAM50_SUBTYPE = ("luminal_a", "luminal_b", "her2_enriched", "basal", "normal_like", "claudin_low")
+#: METABRIC's integrative clusters (Curtis et al., Nature 2012); cluster 4 split by ER.
+INTEGRATIVE_CLUSTER = ("1", "2", "3", "4ER+", "4ER-", "5", "6", "7", "8", "9", "10")
 RECEPTOR_SUBTYPE = ("hr_pos_her2_neg", "her2_pos", "triple_negative", "unknown")
 SAMPLE_TYPE = ("primary", "metastasis", "recurrence", "ctdna")
 METASTATIC_SITE = ("bone", "liver", "lung", "brain", "lymph_node", "pleura", "skin", "other")
@@ -59,6 +61,20 @@ MISSING_TOKENS = frozenset(
         "[discrepancy]",
         "[completed]",
         "[not reported]",
+        # Explicit missing codes of other studies (MSK, GENIE, TCGA exports).
+        "unk/nd",
+        "unk",
+        "nd",
+        "not done",
+        "not available",
+        "not reported",
+        "not evaluated",
+        "n.a.",
+        # Equivocal receptor results are not results (HER2 IHC 2+ awaits ISH).
+        "equivocal",
+        "indeterminate",
+        "borderline",
+        "2+",
     }
 )
 
@@ -80,8 +96,8 @@ CODINGS: dict[str, dict[str, str]] = {
     "receptor_status": _table(
         {
             "positive": ("positve", "pos", "+", "posititve", "postive", "p", "1"),
-            "negative": ("neg", "-", "negtive", "n", "0"),
-            "equivocal": ("indeterminate", "borderline", "2+", "equiv"),
+            "negative": ("neg", "-", "negtive", "n", "0", "1+", "0/1+"),
+            "equivocal": ("equiv",),
         }
     ),
     "sex": _table({"female": ("f", "woman"), "male": ("m", "man")}),
@@ -94,8 +110,10 @@ CODINGS: dict[str, dict[str, str]] = {
     ),
     "histology": _table(
         {
-            "ductal": ("ductal/nst", "idc", "nst", "breast invasive ductal carcinoma"),
-            "lobular": ("ilc", "breast invasive lobular carcinoma"),
+            "ductal": ("ductal/nst", "idc", "nst", "breast invasive ductal carcinoma",
+                       "invasive ductal carcinoma", "infiltrating ductal carcinoma"),
+            "lobular": ("ilc", "breast invasive lobular carcinoma", "invasive lobular carcinoma",
+                        "infiltrating lobular carcinoma"),
             "mixed_ductal_lobular": (
                 "mixed",
                 "mdlc",
@@ -110,18 +128,21 @@ CODINGS: dict[str, dict[str, str]] = {
     ),
     "pam50_subtype": _table(
         {
-            "luminal_a": ("luma",),
-            "luminal_b": ("lumb",),
-            "her2_enriched": ("her2",),
-            "basal": ("basal-like",),
-            "normal_like": ("normal",),
-            "claudin_low": ("claudin-low",),
+            "luminal_a": ("luma", "brca_luma", "luminal a", "luminal-a", "lum a"),
+            "luminal_b": ("lumb", "brca_lumb", "luminal b", "luminal-b", "lum b"),
+            "her2_enriched": ("her2", "brca_her2", "her2-enriched", "her2 enriched", "her2e"),
+            "basal": ("basal-like", "brca_basal", "basal like"),
+            "normal_like": ("normal", "brca_normal", "normal-like", "normal like"),
+            "claudin_low": ("claudin-low", "claudin low", "claudinlow"),
         }
+    ),
+    "integrative_cluster": _table(
+        {str(k): () for k in (1, 2, 3, 5, 6, 7, 8, 9, 10)} | {"4ER+": (), "4ER-": ()}
     ),
     "sample_type": _table(
         {
-            "primary": ("primary tumor", "primary tumour"),
-            "metastasis": ("metastatic", "metastases"),
+            "primary": ("primary tumor", "primary tumour", "primary_tumor"),
+            "metastasis": ("metastatic", "metastases", "metastatic tumor"),
             "recurrence": ("recurrent", "local recurrence"),
             "ctdna": ("cfdna", "cell-free dna", "plasma"),
         }
@@ -156,6 +177,7 @@ VOCABULARIES: dict[str, tuple[str, ...]] = {
     "menopausal_status": MENOPAUSAL_STATUS,
     "histology": HISTOLOGY,
     "pam50_subtype": PAM50_SUBTYPE,
+    "integrative_cluster": INTEGRATIVE_CLUSTER,
     "receptor_subtype": RECEPTOR_SUBTYPE,
     "sample_type": SAMPLE_TYPE,
     "treatment_setting": TREATMENT_SETTING,

@@ -13,6 +13,9 @@ _CLINICAL = {
     "clin__positive_nodes": ("{v:.0f} positive lymph nodes", None),
     "clin__grade": ("grade {v:.0f}", None),
     "clin__stage": ("stage {v:.0f}", None),
+    "clin__t_category": ("T{v:.0f}", None),
+    "clin__n_category": ("N{v:.0f}", None),
+    "clin__npi": ("Nottingham prognostic index {v:.1f}", None),
     "clin__performance_status": ("ECOG performance status {v:.0f}", None),
     "clin__er_fmol_mg": ("ER {v:.0f} fmol/mg", None),
     "clin__pr_fmol_mg": ("PR {v:.0f} fmol/mg", None),
@@ -93,6 +96,11 @@ def _clinical(feature: str, value: float) -> str:
     if feature.startswith("clin__subtype_"):
         subtype = _titled(feature[len("clin__subtype_"):])
         return f"subtype {subtype}" if value >= 0.5 else f"not {subtype}"
+    if feature.startswith("clin__intclust_"):
+        cluster = feature[len("clin__intclust_"):].upper().replace("_POS", "+").replace(
+            "_NEG", "-")
+        return (f"integrative cluster {cluster}" if value >= 0.5
+                else f"not integrative cluster {cluster}")
     if feature.startswith(("clin__adjuvant_", "clin__prior_")):
         therapy = _titled(feature.split("__")[1])
         return therapy if value >= 0.5 else f"no {therapy}"

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from features.options import LoadOptions
+
 
 @dataclass(frozen=True)
 class CVConfig:
@@ -28,6 +30,20 @@ class EvaluationConfig:
     min_subgroup_size: int = 30
     interval_level_percent: int = 95
     fairness_drop: float = 0.05
+
+
+@dataclass(frozen=True)
+class CohortConfig:
+    """How a study folder is read: ``panels``, a folder of gene-panel definitions for panels
+    the study names by ID only; ``columns``, a TOML column mapping (docs/cohorts.md)."""
+
+    panels: str | None = None
+    columns: str | None = None
+
+    def load_options(self) -> LoadOptions:
+        """The options of :func:`features.sources.load_cohort`."""
+        return LoadOptions(Path(self.panels) if self.panels else None,
+                           Path(self.columns) if self.columns else None)
 
 
 @dataclass(frozen=True)
@@ -72,6 +88,7 @@ class TrainConfig:
     engine: str = "local"
     endpoint: str | None = None
     therapy: str = "endocrine"
+    cohort: CohortConfig = field(default_factory=CohortConfig)
     cv: CVConfig = field(default_factory=CVConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     features: FeatureConfig = field(default_factory=FeatureConfig)
@@ -121,6 +138,15 @@ def _build(cls: type, values: dict[str, Any], where: str) -> Any:
         else:
             kwargs[key] = value
     return cls(**kwargs)
+
+
+def with_cohort_options(config: TrainConfig, panels: Path | None,
+                        columns: Path | None) -> TrainConfig:
+    """``config`` with the command line's ``--panels`` and ``--columns`` (when given) in place
+    of the config file's."""
+    cohort = replace(config.cohort, **{k: str(v) for k, v in
+                                       (("panels", panels), ("columns", columns)) if v})
+    return replace(config, cohort=cohort)
 
 
 def load_config(path: Path | None, **overrides: Any) -> TrainConfig:

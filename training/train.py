@@ -43,7 +43,7 @@ def train(source: str, config: TrainConfig, *, register: bool = True,
                              on_start=on_start, scheduler=scheduler, n_workers=n_workers)
     if config.engine != "local":
         raise ValueError(f"unknown engine {config.engine!r}; choose local or dask")
-    cohort, report = load_cohort(source)
+    cohort, report = load_cohort(source, config.cohort.load_options())
     digest = cohort.digest()  # hashing every table: once per run
     labels = labels_for_task(cohort, config.task_name, config.endpoint)
     X = build_design(cohort, labels.time_origin)
@@ -54,8 +54,10 @@ def train(source: str, config: TrainConfig, *, register: bool = True,
     summary = cohort_summary(cohort.metadata, cohort.synthetic, digest, labels,
                              cohort.patients.loc[labels.y.index], X.isna().mean(),
                              cohort.summary())
+    genomic = any(not column.startswith("clin__") for column in X.columns)
     context = RunContext(str(source), name, cohort.synthetic, digest, labels, config, summary,
-                         report.to_dict(), X, labels, tags={})
+                         report.to_dict(), X, labels,
+                         tags={"mbcrisk.genomic_data": "yes" if genomic else "none"})
 
     def final_bundle(evaluation: Evaluation) -> tuple[ModelBundle, pd.DataFrame]:
         fitted = clone(pipelines["model"]).fit(X, _target(labels))

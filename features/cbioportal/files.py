@@ -29,21 +29,32 @@ _CONVENTIONAL = {
     "treatments": ("data_timeline_treatment.txt",),
 }
 
-REQUIRED_ROLES = ("patient", "sample")
+REQUIRED_ROLES = ("patient",)
+#: Roles of genomic data files (a study without any is clinical-only).
+GENOMIC_ROLES = ("mutations", "cna", "gene_matrix")
+#: Roles of which a study may hold several files, read together: supplementary clinical
+#: attribute files are merged by identifier, several MAFs are read one after the other.
+MERGED_ROLES = ("patient", "sample", "mutations")
 
 
 @dataclass
 class StudyFiles:
-    """Paths of one study's data files by role; ``panels`` are gene-panel definition files."""
+    """Paths of one study's data files by role (several for :data:`MERGED_ROLES`, in the order
+    they are read: the conventional file name first); ``panels`` are gene-panel definitions."""
 
     folder: Path
-    paths: dict[str, Path] = field(default_factory=dict)
+    paths: dict[str, list[Path]] = field(default_factory=dict)
     panels: list[Path] = field(default_factory=list)
     meta_study: dict[str, str] = field(default_factory=dict)
 
     def get(self, role: str) -> Path | None:
-        """The file of ``role``, or None when the study has none."""
-        return self.paths.get(role)
+        """The one file of ``role``, or None when the study has none."""
+        paths = self.paths.get(role, [])
+        return paths[0] if paths else None
+
+    def all(self, role: str) -> list[Path]:
+        """Every file of ``role`` (empty when the study has none)."""
+        return list(self.paths.get(role, []))
 
 
 def locate_study_files(folder: Path, report: LoadReport) -> StudyFiles:
@@ -65,7 +76,9 @@ def locate_study_files(folder: Path, report: LoadReport) -> StudyFiles:
         if role not in files.paths:
             found = next((folder / n for n in names if _present(folder / n)), None)
             if found is not None:
-                files.paths[role] = found
+                files.paths[role] = [found]
+    for role, paths in files.paths.items():
+        _check_count(role, paths, _CONVENTIONAL[role][0])
     for role in REQUIRED_ROLES:
         if role not in files.paths:
             raise CohortError(
@@ -74,9 +87,29 @@ def locate_study_files(folder: Path, report: LoadReport) -> StudyFiles:
             )
     files.panels = sorted(
         {*folder.glob("data_gene_panel*.txt"), *folder.glob("gene_panels/*.txt")}
-        - {files.paths.get("gene_matrix")}
+        - set(files.all("gene_matrix"))
     )
+    _warn_unread_data_files(files, report)
     return files
+
+
+def _check_count(role: str, paths: list[Path], conventional: str) -> None:
+    """Several files of a role that is read from one file are an error; of a merged role, the
+    file with the conventional name is read first."""
+    if len(paths) > 1 and role not in MERGED_ROLES:
+        raise CohortError(f"two data files of kind {role!r} ({paths[0].name} and "
+                          f"{paths[1].name}); mbcrisk reads one", file=paths[1].name,
+                          expected=f"one {role} file: merge them or remove one")
+    paths.sort(key=lambda path: (path.name != conventional, path.name))
+
+
+def _warn_unread_data_files(files: StudyFiles, report: LoadReport) -> None:
+    """Name every ``data_*`` file that no role or panel took, so nothing is ignored silently."""
+    taken = {path.name for paths in files.paths.values() for path in paths}
+    taken |= {path.name for path in files.panels}
+    for path in sorted(files.folder.glob("data_*")):
+        if path.name not in taken:
+            report.warn(f"{path.name}: not named by a meta file mbcrisk reads; not read")
 
 
 def _add_meta_file(files: StudyFiles, meta: Path, report: LoadReport) -> None:
@@ -89,11 +122,16 @@ def _add_meta_file(files: StudyFiles, meta: Path, report: LoadReport) -> None:
     if role is None or "data_filename" not in values:
         report.warn(f"{meta.name}: data type {key[0]}/{key[1]} is not read by mbcrisk")
         return
-    target = files.folder / values["data_filename"]
+    name = values["data_filename"]
+    if Path(name).is_absolute() or ".." in Path(name).parts:
+        raise CohortError(f"names data file {name!r}, outside the study folder",
+                          file=meta.name, column="data_filename",
+                          expected="a file name inside the study folder")
+    target = files.folder / name
     if not _present(target):
-        raise CohortError(f"names data file {values['data_filename']!r}, which is missing",
+        raise CohortError(f"names data file {name!r}, which is missing",
                           file=meta.name, column="data_filename")
-    files.paths[role] = target
+    files.paths.setdefault(role, []).append(target)
 
 
 def _present(path: Path) -> bool:

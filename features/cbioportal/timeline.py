@@ -50,6 +50,9 @@ def read_treatments(path: Path, report: LoadReport) -> tuple[pd.DataFrame, RowSo
                                                  report),
         }
     )[is_treatment].reset_index(drop=True)
+    read = {"PATIENT_ID", "START_DATE", "STOP_DATE", "EVENT_TYPE", "LINE", "SETTING", "AGENT",
+            "REASON_STOPPED", class_column}
+    report.unknown_columns.extend((table.name, c) for c in frame.columns if c not in read)
     lines = [line for line, keep in zip(table.lines, is_treatment, strict=True) if keep]
     columns = {"patient_id": "PATIENT_ID", "start_months": "START_DATE",
                "stop_months": "STOP_DATE", "line": "LINE"}

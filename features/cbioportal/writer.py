@@ -12,12 +12,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.cbioportal.reader import PATIENT_FIELDS, SAMPLE_FIELDS
+from features.cbioportal.dialects import PATIENT_FIELDS, SAMPLE_FIELDS, FieldRule
 from features.cohort import Cohort
 from features.units import months_to_days
 from features.vocab import WHOLE_EXOME_PANEL
 
 _YES_NO = {True: "YES", False: "NO"}
+
+
+def _writable(rules: tuple[FieldRule, ...]) -> list[FieldRule]:
+    """The first rule of each field, in its own unit (no scale): what the writer writes."""
+    seen: set[str] = set()
+    chosen = []
+    for rule in rules:
+        if rule.field not in seen and rule.scale == 1.0:
+            seen.add(rule.field)
+            chosen.append(rule)
+    return chosen
 
 
 def _cell(value: object) -> str:
@@ -68,7 +79,7 @@ def write_cbioportal_study(cohort: Cohort, folder: str | Path) -> Path:
 
 def _write_patients(cohort: Cohort, out: Path, study_id: str) -> None:
     frame = pd.DataFrame({"PATIENT_ID": cohort.patients.index})
-    for rule in PATIENT_FIELDS:
+    for rule in _writable(PATIENT_FIELDS):
         if rule.field in cohort.patients and cohort.patients[rule.field].notna().any():
             frame[rule.sources[0]] = cohort.patients[rule.field].to_numpy()
     for name in cohort.endpoints:
@@ -88,7 +99,7 @@ def _write_samples(cohort: Cohort, out: Path, study_id: str) -> None:
     samples = cohort.samples
     frame = pd.DataFrame({"PATIENT_ID": samples["patient_id"].to_numpy(),
                           "SAMPLE_ID": samples.index})
-    for rule in SAMPLE_FIELDS:
+    for rule in _writable(SAMPLE_FIELDS):
         if samples[rule.field].notna().any():
             frame[rule.sources[0]] = samples[rule.field].to_numpy()
     _write(out / "data_clinical_sample.txt", frame)

@@ -137,8 +137,8 @@ def _expect_error(folder: Path, pattern: str) -> CohortError:
 
 
 def test_missing_required_file(study: Path) -> None:
-    (study / "data_clinical_sample.txt").unlink()
-    _expect_error(study, r"required sample clinical file is missing")
+    (study / "data_clinical_patient.txt").unlink()
+    _expect_error(study, r"required patient clinical file is missing")
 
 
 def test_duplicate_patient_id(study: Path) -> None:

@@ -12,6 +12,8 @@ import mlflow
 import pytest
 from mlflow import MlflowClient
 
+from features.cbioportal.dialect_writer import write_study_dialect
+from features.synthetic import build_synthetic_cohort
 from tests.training.card_checks import check_facts, external_resources, unaccounted_numbers
 from training.cli import main
 from training.config import load_config
@@ -129,3 +131,18 @@ def test_html_card_opens_in_headless_chromium_with_no_other_request(
     keep = Path(__file__).resolve().parents[2] / "bench-results"
     keep.mkdir(exist_ok=True)
     shutil.copy(shot, keep / "model_card_screenshot.png")
+
+
+@pytest.mark.parametrize("task", ["relapse", "resistance"])
+def test_a_clinical_only_study_trains_and_its_card_says_so(
+        mlflow_store: str, quick_config: Path, tmp_path: Path, task: str) -> None:
+    folder = write_study_dialect(build_synthetic_cohort(800, 4), tmp_path / "clinical",
+                                 "clinical")
+    assert sorted(p.name for p in folder.glob("data_*")) == ["data_clinical_patient.txt"]
+    result = train(str(folder), load_config(quick_config, task=task))
+    assert result.evaluation.summary["model"]
+    source = load_card_source(f"{result.model_name}/{result.model_version}")
+    assert source.tags["mbcrisk.genomic_data"] == "none"
+    markdown, facts = render_markdown(source)
+    assert "No genomic data was available" in markdown
+    assert unaccounted_numbers(markdown, facts) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import signal
 import sys
 import threading
@@ -31,6 +32,9 @@ COMMANDS = {
 
 #: Exit code for input that cannot be used (a CohortError); argparse uses 2 for usage errors too.
 EXIT_BAD_INPUT = 2
+
+#: Exit code of a command whose output pipe closed (128 + SIGPIPE, as the shell reports it).
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -64,10 +68,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _terminated)
     handler: Command = args.handler
     try:
-        return handler(args)
+        code = handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
     except (CohortError, TrackingError, ModelLoadError, ValueError) as error:
         print(f"mbcrisk {args.command}: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # The reader went away (``mbcrisk validate ... | head``): stop quietly, as a command
+        # ended by SIGPIPE does; what remains buffered goes nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 def _terminated(signum: int, frame: object) -> None:

@@ -11,7 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from features.sources import BUILTIN_COHORTS
-from training.config import load_config
+from training.cli.cohort_options import add_cohort_options
+from training.config import load_config, with_cohort_options
 from training.tracking.registry import GateDecision
 from training.train import TrainResult, train
 
@@ -27,6 +28,7 @@ def add_task_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"study folder or built-in cohort ({', '.join(BUILTIN_COHORTS)}); "
                         "default synthetic")
     parser.add_argument("--config", type=Path, help="TOML file of settings (see docs/config.md)")
+    add_cohort_options(parser)
 
 
 def run_training(args: argparse.Namespace, task: str, console: Console) -> TrainResult:
@@ -34,6 +36,7 @@ def run_training(args: argparse.Namespace, task: str, console: Console) -> Train
     config = load_config(args.config, task=task, therapy=getattr(args, "therapy", None),
                          endpoint=getattr(args, "endpoint", None),
                          engine=getattr(args, "engine", None))
+    config = with_cohort_options(config, args.panels, args.columns)
     if getattr(args, "scheduler", None) and config.engine != "dask":
         raise ValueError("--scheduler needs --engine dask")
     progress = Progress(TextColumn(f"{config.task_name} folds"), BarColumn(),

@@ -7,7 +7,7 @@ import argparse
 import time
 from pathlib import Path
 
-from features.cbioportal.writer import write_cbioportal_study
+from features.cbioportal.dialect_writer import DIALECTS, write_study_dialect
 from features.synthetic import build_synthetic_cohort
 from features.synthetic.partitioned import write_synthetic_partitions
 
@@ -27,6 +27,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", choices=("cbioportal", "parquet"), default="cbioportal",
                         help="cbioportal: a study folder (default); parquet: partitions of "
                              "--partition-size patients, generated one at a time")
+    parser.add_argument("--dialect", choices=DIALECTS, default="cbioportal",
+                        help="with the cbioportal format: write the conventions of another "
+                        "kind of study (docs/cohorts.md); default: cBioPortal's standard")
     parser.add_argument("--partition-size", type=int, default=100_000,
                         help="patients per Parquet partition (default 100000)")
     parser.set_defaults(handler=run)
@@ -41,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     cohort = build_synthetic_cohort(args.n, args.seed)
     generated = time.perf_counter()
-    write_cbioportal_study(cohort, args.out)
+    write_study_dialect(cohort, args.out, args.dialect)
     written = time.perf_counter()
     print(f"SYNTHETIC cohort: {len(cohort.patients):,} patients, {len(cohort.samples):,} samples, "
           f"{len(cohort.mutations):,} mutations, {len(cohort.treatments):,} treatment lines")

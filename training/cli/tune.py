@@ -12,7 +12,8 @@ from rich.table import Table
 from features.design import build_design
 from features.labels import labels_for_task
 from features.sources import load_cohort
-from training.config import load_config
+from training.cli.cohort_options import add_cohort_options
+from training.config import load_config, with_cohort_options
 from training.tuning import candidates, nested_tuning
 
 
@@ -26,13 +27,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--outer", type=int, default=5, help="outer folds (default 5)")
     parser.add_argument("--inner", type=int, default=3, help="inner folds (default 3)")
     parser.add_argument("--json", action="store_true")
+    add_cohort_options(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Tune, then print the outer-fold table and the most chosen candidate."""
-    cohort, _ = load_cohort(args.cohort)
-    config = load_config(None, task=args.task, therapy=args.therapy)
+    config = with_cohort_options(load_config(None, task=args.task, therapy=args.therapy),
+                                 args.panels, args.columns)
+    cohort, _ = load_cohort(args.cohort, config.cohort.load_options())
     labels = labels_for_task(cohort, config.task_name)
     X = build_design(cohort, labels.time_origin)
     steps = args.outer * args.inner * len(candidates(labels.kind))

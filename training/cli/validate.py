@@ -9,7 +9,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from features.cbioportal.suggest import suggest_mapping
+from features.options import LoadOptions
 from features.sources import BUILTIN_COHORTS, load_cohort
+from training.cli.cohort_options import add_cohort_options
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -25,12 +28,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         f"{', '.join(sorted(BUILTIN_COHORTS))}",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    parser.add_argument("--suggest-mapping", action="store_true",
+                        help="print a starting column-mapping TOML for the columns not placed")
+    add_cohort_options(parser)
     parser.set_defaults(handler=run)
 
 
-def validation_result(source: str) -> dict[str, Any]:
+def validation_result(source: str, options: LoadOptions | None = None) -> dict[str, Any]:
     """The cohort summary and load report of ``source`` as one JSON-ready dict."""
-    cohort, report = load_cohort(source)
+    cohort, report = load_cohort(source, options)
     result = cohort.summary()
     report_dict = report.to_dict()
     result.update(
@@ -41,6 +47,8 @@ def validation_result(source: str) -> dict[str, Any]:
         excluded=report_dict["excluded"],
         recoded=report_dict["recoded"],
         unknown_columns=report_dict["unknown_columns"],
+        not_used=report_dict["not_used"],
+        columns_read=report_dict["columns_read"],
         warnings=report_dict["warnings"],
     )
     return result
@@ -48,7 +56,11 @@ def validation_result(source: str) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Print the validation result of ``args.source``; 0 when it loads."""
-    result = validation_result(args.source)
+    options = LoadOptions(args.panels, args.columns)
+    if args.suggest_mapping:
+        print(suggest_mapping(args.source), end="")
+        return 0
+    result = validation_result(args.source, options)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -74,7 +86,9 @@ def render(result: dict[str, Any], console: Console) -> None:
     _render_rows(console, "Recoded", ("column", "from", "to", "count"), result["recoded"])
     if result["unknown_columns"]:
         names = ", ".join(f"{c['file']}:{c['column']}" for c in result["unknown_columns"])
-        console.print(f"[bold]Columns not read[/bold]: {names}")
+        console.print(f"[bold]Columns not understood[/bold]: {names}")
+    for row in result["not_used"]:
+        console.print(f"[bold]Not used[/bold] {row['file']}:{row['column']}: {row['reason']}")
     for warning in result["warnings"]:
         console.print(f"[yellow]warning[/yellow]: {warning}")
 
