@@ -43,16 +43,27 @@ class ApplicabilityDomain:
 
     def check(self, X: pd.DataFrame) -> list[list[str]]:
         """Per row of ``X``: the reasons it is out of domain (empty list: in domain)."""
-        reasons: list[list[str]] = [[] for _ in range(len(X))]
+        columns = [*self.ranges, *self.genomic_features]
+        return self.check_rows(X.reindex(columns=columns).to_numpy(dtype=float), columns)
+
+    def check_rows(self, rows: np.ndarray, columns: list[str]) -> list[list[str]]:
+        """:meth:`check` of the numpy ``rows`` whose columns are named ``columns`` (a column
+        the domain knows but ``columns`` lacks is unknown)."""
+        position = {name: k for k, name in enumerate(columns)}
+        reasons: list[list[str]] = [[] for _ in range(len(rows))]
         for name, (low, high) in self.ranges.items():
-            if name not in X.columns:
+            if name not in position:
                 continue
-            values = X[name].to_numpy(dtype=float)
+            values = rows[:, position[name]]
             for i in np.flatnonzero((values < low) | (values > high)):
                 reasons[i].append(f"{name} = {values[i]:g} is outside the training range "
                                   f"{low:g} to {high:g}")
         if self.genomic_features:
-            known = X.reindex(columns=self.genomic_features).notna().mean(axis=1).to_numpy()
+            known = np.zeros(len(rows))
+            for name in self.genomic_features:
+                if name in position:
+                    known += ~np.isnan(rows[:, position[name]])
+            known /= len(self.genomic_features)
             for i in np.flatnonzero(known < self.min_profiled_share):
                 reasons[i].append(
                     f"genomic profile covers {known[i]:.0%} of the model's genomic features; "

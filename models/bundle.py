@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
+from features.encoder import ProfileEncoder
 from features.pipeline import feature_group
 from models.applicability import ApplicabilityDomain
 from models.factory import predict_probability, predict_risk, predict_survival
@@ -53,6 +54,13 @@ class ModelBundle:
     def feature_groups(self) -> dict[str, str]:
         """Feature -> group, for the model's features."""
         return {name: feature_group(name) for name in self.model_features}
+
+    @property
+    def encoder(self) -> ProfileEncoder:
+        """The compiled profile encoder of this model's inputs (``features.encoder``): a
+        profile straight to the row :meth:`input_frame` would give its design."""
+        return ProfileEncoder(tuple(self.input_features), self.origin,
+                              tuple(self.origin_sample_types))
 
     @property
     def score_meaning(self) -> str:

@@ -29,6 +29,11 @@ async def _respond(send: Any, status: int, error: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+#: A body over the size limit is still read, and dropped, up to this size before the 413, so
+#: the client gets the answer; beyond it the connection is closed.
+DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
+
+
 class Gateway:
     """Wraps the service's ASGI app; settings are read on the first request."""
 
@@ -85,14 +90,19 @@ class Gateway:
             await record()
 
         problem = self._precheck(key_name, headers)
+        body_pending = problem is not None and problem[0] == 413
         if problem is None:
-            received = await self._read_body(receive)
+            received, body_pending = await self._read_body(receive)
             if received is None:
                 problem = 413, self._too_large
             else:
                 body = received
                 n_patients, problem = self._check_body(body)
         if problem is not None:
+            if body_pending:
+                # read (and drop) what the client is still sending, so it gets the answer
+                # instead of a reset connection
+                await _drain(receive, DRAIN_LIMIT_BYTES)
             await refuse(*problem)
             return
         replayed = False
@@ -157,18 +167,29 @@ class Gateway:
             return 413, self._too_large
         return None
 
-    async def _read_body(self, receive: Any) -> bytes | None:
-        """The whole body, or None once it exceeds the size limit."""
+    async def _read_body(self, receive: Any) -> tuple[bytes | None, bool]:
+        """The whole body (None once it exceeds the size limit), and whether more of it is
+        still to come."""
         chunks, size, more = [], 0, True
         while more:
             message = await receive()
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.settings.max_body_bytes:
-                return None
-            chunks.append(chunk)
             more = message.get("more_body", False)
-        return b"".join(chunks)
+            if size > self.settings.max_body_bytes:
+                return None, more
+            chunks.append(chunk)
+        return b"".join(chunks), False
+
+
+async def _drain(receive: Any, limit: int) -> None:
+    """Receive and drop the rest of a request body, up to ``limit`` bytes."""
+    drained = 0
+    while drained <= limit:
+        message = await receive()
+        drained += len(message.get("body", b""))
+        if message.get("type") != "http.request" or not message.get("more_body", False):
+            return
 
 
 def _bearer(value: bytes) -> str | None:

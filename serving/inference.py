@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
+import numpy as np
 
 from models.bundle import ModelBundle
-from models.explain import explain, top_contributions, top_groups
-from serving.profile import build_request_cohort, design_for, profile_warnings
+from models.explain import top_contributions, top_groups
+from models.scoring import BundleScorer, Scores
+from serving.profile import model_genes, profile_warnings
 from serving.schemas import (
     Applicability,
     ExplainedPrediction,
@@ -39,65 +40,70 @@ class LoadedModel:
 
 
 class Predictor:
-    """Answers ``predict`` and ``explain`` with the relapse and resistance champions."""
+    """Answers ``predict`` and ``explain`` with the relapse and resistance champions: each
+    profile encoded straight into each model's row (:mod:`features.encoder`), then one pass per
+    model (:mod:`models.scoring`)."""
 
     def __init__(self, models: dict[str, LoadedModel]) -> None:
         if RELAPSE not in models:
             raise ValueError("the relapse model is required")
         self.models = models
+        self.encoders = {task: m.bundle.encoder for task, m in models.items()}
+        self.scorers = {task: BundleScorer.of(m.bundle) for task, m in models.items()}
+        bundles = {task: m.bundle for task, m in models.items()}
+        self.used_genes = set().union(*(model_genes(b) for b in bundles.values()))
 
     @property
     def model_info(self) -> dict[str, ModelInfo]:
         """Name, version, alias and run of every model, by task."""
         return {task: m.info for task, m in self.models.items()}
 
-    def _designs(self, profiles: list[PatientProfile]) -> dict[str, pd.DataFrame]:
-        cohort = build_request_cohort(profiles)
-        return {task: design_for(m.bundle, cohort, profiles) for task, m in self.models.items()}
+    def _score(self, profiles: list[PatientProfile]) -> dict[str, tuple[Scores, list]]:
+        """Per task: the one pass over the profiles' rows, and their applicability."""
+        out = {}
+        for task, model in self.models.items():
+            rows = self.encoders[task].encode(profiles)
+            out[task] = (self.scorers[task].score(rows), _domain(model.bundle, rows))
+        return out
 
     def _predictions(self, profiles: list[PatientProfile],
-                     designs: dict[str, pd.DataFrame]) -> list[dict]:
+                     scored: dict[str, tuple[Scores, list]]) -> list[dict]:
         relapse = self.models[RELAPSE].bundle
-        out = relapse.predict(designs[RELAPSE])
-        domain = _domain(relapse, designs[RELAPSE])
-        bundles = {t: m.bundle for t, m in self.models.items()}
-        resistance = {task: (m.bundle.predict(designs[task]), _domain(m.bundle, designs[task]))
-                      for task, m in self.models.items() if task != RELAPSE}
+        relapse_scores, domain = scored[RELAPSE]
         rows = []
         for i, profile in enumerate(profiles):
-            horizons = {f"{h:g}": float(out.iloc[i][f"relapse_free_{h:g}m"])
-                        for h in relapse.horizons_months}
+            horizons = {f"{h:g}": float(relapse_scores.survival[i, k])
+                        for k, h in enumerate(relapse.horizons_months)}
             rows.append({
                 "patient_id": profile.patient_id,
-                "risk_score": float(out.iloc[i]["risk_score"]),
+                "risk_score": float(relapse_scores.score[i]),
                 "risk_score_meaning": relapse.score_meaning,
-                "risk_group": str(out.iloc[i]["risk_group"]),
+                "risk_group": str(relapse_scores.risk_group[i]),
                 "relapse_free_probability": horizons,
                 "resistance": {
                     task.removeprefix("resistance_"): Resistance(
-                        probability=float(frame.iloc[i]["probability"]),
-                        risk_group=str(frame.iloc[i]["risk_group"]),
+                        probability=float(scores.score[i]),
+                        risk_group=str(scores.risk_group[i]),
                         label_definition=self.models[task].bundle.label_definition,
                         applicability=reasons[i])
-                    for task, (frame, reasons) in resistance.items()},
+                    for task, (scores, reasons) in scored.items() if task != RELAPSE},
                 "applicability": domain[i],
-                "warnings": profile_warnings(profile, bundles),
+                "warnings": profile_warnings(profile, self.used_genes),
                 "model": self.model_info,
             })
         return rows
 
     def predict(self, profiles: list[PatientProfile]) -> PredictResponse:
         """Risk, survival probabilities and resistance for every patient."""
-        rows = self._predictions(profiles, self._designs(profiles))
+        rows = self._predictions(profiles, self._score(profiles))
         return PredictResponse(predictions=[Prediction(**r) for r in rows],
                                model=self.model_info)
 
     def explain(self, profiles: list[PatientProfile]) -> ExplainResponse:
         """Predictions plus grouped and per-feature explanations of every model."""
-        designs = self._designs(profiles)
-        rows = self._predictions(profiles, designs)
-        explanations = {task: explain(m.bundle, designs[task])
-                        for task, m in self.models.items()}
+        scored = self._score(profiles)
+        rows = self._predictions(profiles, scored)
+        explanations = {task: scores.explanation() for task, (scores, _) in scored.items()}
         details = [_details(p) for p in profiles]
         for i, row in enumerate(rows):
             row["explanations"] = {
@@ -110,10 +116,10 @@ class Predictor:
                                model=self.model_info)
 
 
-def _domain(bundle: ModelBundle, X: pd.DataFrame) -> list[Applicability]:
+def _domain(bundle: ModelBundle, rows: np.ndarray) -> list[Applicability]:
     if bundle.applicability is None:
-        return [Applicability(in_domain=True, reasons=[]) for _ in range(len(X))]
-    reasons = bundle.applicability.check(bundle.input_frame(X))
+        return [Applicability(in_domain=True, reasons=[]) for _ in range(len(rows))]
+    reasons = bundle.applicability.check_rows(rows, bundle.input_features)
     return [Applicability(in_domain=not r, reasons=r) for r in reasons]
 
 

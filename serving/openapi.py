@@ -7,6 +7,7 @@ answers 404). Found by fuzzing the schema with schemathesis."""
 from __future__ import annotations
 
 import copy
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 SECURITY_SCHEME = "apiKey"
@@ -18,11 +19,33 @@ GATEWAY_RESPONSES = {
 }
 
 
+#: What the service is, for the schema's readers (BentoML's default is its own boilerplate).
+DESCRIPTION = (
+    "Explained, versioned estimates of relapse risk and treatment resistance in breast cancer "
+    "from a patient's clinical-pathological and genomic profile. `predict` and `explain` "
+    "answer with the registered champion models (name and version in every response, and what "
+    "each number means); `model_card` returns a model's card; `metadata` describes the served "
+    "models. Every prediction endpoint needs an API key (`Authorization: Bearer <key>`) and is "
+    "audited without clinical values. Research and decision-support software: never the sole "
+    "basis of a treatment decision.")
+
+
+def service_info() -> dict[str, Any]:
+    """The schema's ``info``: title, the installed mbcrisk version and the description."""
+    try:
+        release = version("mbcrisk")
+    except PackageNotFoundError:
+        release = "unknown"
+    return {"title": "mbcrisk", "version": release, "description": DESCRIPTION,
+            "license": {"name": "Apache-2.0"}}
+
+
 def complete_spec(spec: dict[str, Any], protected: frozenset[str], max_batch: int,
                   ) -> dict[str, Any]:
     """A copy of BentoML's ``spec`` with the gateway documented on the ``protected`` paths and
     the batch limit (``max_batch`` patients per request) on every ``patients`` list."""
     spec = copy.deepcopy(spec)
+    spec["info"] = service_info()
     spec.get("paths", {}).pop("/metrics", None)
     components = spec.setdefault("components", {})
     components.setdefault("securitySchemes", {})[SECURITY_SCHEME] = {

@@ -108,10 +108,10 @@ def model_genes(bundle: ModelBundle) -> set[str]:
     return genes
 
 
-def profile_warnings(profile: PatientProfile, bundles: dict[str, ModelBundle]) -> list[str]:
-    """What the models could not use, or had to take as unknown, for one patient."""
+def profile_warnings(profile: PatientProfile, used: set[str]) -> list[str]:
+    """What the models could not use, or had to take as unknown, for one patient (``used``:
+    the genes the models use, computed once when they are loaded)."""
     warnings = []
-    used = set().union(*(model_genes(b) for b in bundles.values()))
     for alteration in profile.alterations:
         gene = _symbol(alteration.gene)
         if gene not in used:

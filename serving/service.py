@@ -15,6 +15,7 @@ import bentoml
 from bentoml.exceptions import InvalidArgument
 
 from features.errors import CohortError
+from serving import log_privacy
 from serving.coalescer import Coalescer
 from serving.gateway import Gateway
 from serving.inference import Predictor
@@ -35,6 +36,7 @@ class MBCRiskService:
     """predict, explain, model_card and metadata over the champions of relapse and resistance."""
 
     def __init__(self) -> None:
+        log_privacy.install()  # rejected requests: one line, no content
         self.settings = Settings.from_env()
         self.models = load_served_models()
         self.predictor = Coalescer(Predictor(self.models), self.settings.max_batch)

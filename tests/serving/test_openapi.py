@@ -3,6 +3,7 @@ checks the whole against a real server)."""
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from typing import get_args
 
 from serving.gateway import PROTECTED
@@ -22,6 +23,9 @@ def test_gateway_documented_metrics_removed_batch_limited() -> None:
     assert "/metrics" in bentoml_spec["paths"]
     spec = complete_spec(bentoml_spec, PROTECTED, max_batch=7)
     assert "/metrics" not in spec["paths"]
+    assert spec["info"]["version"] == version("mbcrisk") != "None"
+    assert "relapse risk" in spec["info"]["description"]
+    assert "BentoML" not in spec["info"]["description"]
     for path in PROTECTED:
         operation = spec["paths"][path]["post"]
         assert set(GATEWAY_RESPONSES) <= set(operation["responses"])

@@ -135,3 +135,46 @@ def test_a_deeply_nested_body_is_a_400_and_is_audited(client: TestClient, served
     assert "nested too deeply" in response.json()["error"]
     records = audit.records()[before:]
     assert [(r.endpoint, r.status) for r in records] == [(path.lstrip("/"), 400)]
+
+
+#: A unique identifier and value the rejected requests carry; neither may reach a log.
+MARKER_ID, MARKER_VALUE = "MRN-7781236", "8123.4567"
+
+
+def test_rejected_requests_leave_no_trace_of_their_content(served: dict,
+                                                            tmp_path: Path) -> None:
+    """Malformed and invalid bodies carrying an identifier and a clinical value: each is a
+    4xx, and the server's whole output holds neither, nor any traceback."""
+    log = tmp_path / "rejected.log"
+    patient = {**EXAMPLE, "patient_id": MARKER_ID, "tumor_size_mm": float(MARKER_VALUE)}
+    bodies = [
+        f'{{"patients": [{{"age_years": 61, "tumor_size_mm": {MARKER_VALUE}, '
+        f'"patient_id": "{MARKER_ID}",}}]}}'.encode(),  # a trailing comma: not JSON
+        f'{{"patients": [{{"age_years": "sixty", "patient_id": "{MARKER_ID}"}}]}}'.encode(),
+        httpx.Request("POST", "/", json={"patients": [{**patient, "age_years": 7}]}).content,
+        httpx.Request("POST", "/", json={"patients": [{**patient, "grade": 9}]}).content,
+        httpx.Request("POST", "/", json={"patients": [{**patient, "nonsense": MARKER_ID}]}
+                      ).content,
+    ]
+    with running_server(served, log) as server:
+        for path in ("/predict", "/explain"):
+            for body in bodies:
+                response = httpx.post(server.base + path, content=body, timeout=60, headers={
+                    **auth(served), "Content-Type": "application/json"})
+                assert 400 <= response.status_code < 500, (path, response.status_code)
+    text = log.read_text(errors="replace")
+    assert MARKER_ID not in text
+    assert MARKER_VALUE not in text
+    assert "Traceback" not in text
+
+
+def test_an_11_mb_body_gets_the_json_413_from_a_real_server(served: dict,
+                                                            tmp_path: Path) -> None:
+    """Not a reset connection: the body is read (and dropped) before the answer."""
+    body = b'{"patients": [], "pad": "' + b"x" * (11 * 1024 * 1024) + b'"}'
+    with running_server(served, tmp_path / "big.log") as server:
+        for _ in range(3):
+            response = httpx.post(server.base + "/explain", content=body, timeout=120,
+                                  headers={**auth(served), "Content-Type": "application/json"})
+            assert response.status_code == 413
+            assert "request body over" in response.json()["error"]

@@ -6,8 +6,8 @@ import ast
 import re
 from html.parser import HTMLParser
 
-from training.reporting.card import Facts
 from training.reporting.card_source import CardSource
+from training.reporting.facts import Facts
 
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?%?$")
 

@@ -1,6 +1,6 @@
 """The model card (Model Cards for Model Reporting; TRIPOD+AI items a card can fill), rendered
-from a model version's MLflow run alone. Every number is a :class:`Fact` with its source, so a
-test can check each against the run."""
+from a model version's MLflow run alone. Every number is a fact with its source
+(:mod:`training.reporting.facts`), so a test can check each against the run."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ import ast
 import base64
 import html
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from markdown_it import MarkdownIt
 
 from training.reporting.card_source import CardSource
+from training.reporting.facts import Facts
 
 PRIMARY = {"relapse": ("harrell_c", "Harrell's C"), "default": ("auroc", "AUROC")}
 SURVIVAL_METRICS = (("harrell_c", "Harrell's C"), ("uno_c", "Uno's C (IPCW, truncated at tau)"),
@@ -23,30 +23,10 @@ BINARY_METRICS = (("auroc", "AUROC"), ("auprc", "AUPRC"), ("brier", "Brier score
                   ("cal_slope", "calibration slope"), ("cal_intercept", "calibration intercept"))
 
 
-@dataclass(frozen=True)
-class Fact:
-    """A number (or version string) shown in the card, and where it came from.
-
-    ``source`` is ``metric:<key>``, ``param:<key>``, ``tag:<key>``, ``version:<field>``,
-    ``requirement:<package>`` or ``artifact:<file>#<key path>``.
-    """
-
-    shown: str
-    source: str
-    value: Any
-
-
-@dataclass
-class Facts:
-    """Collects every fact the card shows."""
-
-    items: list[Fact] = field(default_factory=list)
-
-    def add(self, value: Any, source: str, fmt: str = "{}") -> str:
-        """Record ``value`` from ``source`` and return it as shown."""
-        shown = fmt.format(value)
-        self.items.append(Fact(shown, source, value))
-        return shown
+#: The card's sentence when the training cohort had no genomic data (run tag).
+NO_GENOMICS = ("- **No genomic data was available** in the training cohort (no mutation, "
+               "copy-number or gene-panel data): the model uses clinical-pathological features "
+               "only.\n")
 
 
 class CardWriter:
@@ -211,10 +191,7 @@ class CardWriter:
             "(unknown when the sample's panel does not cover the gene), hotspots, amplifications "
             "and deletions, tumour mutational burden, pathways, Razavi resistance classes, and "
             "primary-to-metastasis changes.\n"
-            + ("- **No genomic data was available** in the training cohort (no mutation, "
-               "copy-number or gene-panel data): the model uses clinical-pathological "
-               "features only.\n" if self.s.tags.get("mbcrisk.genomic_data") == "none"
-               else "")
+            + (NO_GENOMICS if self.s.tags.get("mbcrisk.genomic_data") == "none" else "")
             + "- Gene indicators are kept when altered in at least "
             + self.param("features.min_gene_frequency") + " of profiled training patients and "
             + self.param("features.min_gene_count") + " patients, a choice refitted inside "

@@ -1,0 +1,88 @@
+"""One pass of a bundle over encoded rows: preprocessing once, the booster's margin once, its
+contributions once; risk, survival probabilities, calibrated probabilities, risk groups and the
+explanation all follow from those arrays.
+
+The rows are a bundle's input columns (from :class:`features.encoder.ProfileEncoder`). The
+fitted feature selection of a tree pipeline is a column subset, applied here as an index; the
+numbers equal :meth:`ModelBundle.predict` and :func:`models.explain.explain` on the same rows
+(``tests/serving`` checks responses against the design path).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+from scipy.special import expit
+
+from models.aft import AFTRiskModel
+from models.bundle import RISK_GROUPS, ModelBundle
+from models.explain import Explanation
+
+
+@dataclass(frozen=True)
+class BundleScorer:
+    """A bundle made ready for rows: which input columns its model sees, and its booster."""
+
+    bundle: ModelBundle
+    selected: np.ndarray  # positions of the model's features among the input columns
+    features: list[str]
+
+    @classmethod
+    def of(cls, bundle: ModelBundle) -> BundleScorer:
+        """Precompute, once per loaded bundle, what every request needs."""
+        features = bundle.model_features
+        position = {name: k for k, name in enumerate(bundle.input_features)}
+        return cls(bundle, np.array([position[f] for f in features], dtype=int), features)
+
+    def score(self, rows: np.ndarray) -> Scores:
+        """Margins, contributions and predictions of the input ``rows`` (n x inputs)."""
+        model = self.bundle.pipeline[-1]
+        X = np.ascontiguousarray(rows[:, self.selected], dtype=float)
+        names = self.features if self.bundle.kind == "survival" else None
+        matrix = xgb.DMatrix(X, missing=np.nan, feature_names=names)
+        booster = model.booster_
+        margin = booster.predict(matrix, output_margin=True).astype(float)
+        contributions = booster.predict(matrix, pred_contribs=True).astype(float)
+        if isinstance(model, AFTRiskModel):  # its risk score is minus the margin
+            margin, contributions = -margin, -contributions
+        if self.bundle.kind == "survival":
+            score = margin
+            horizons = np.asarray(self.bundle.horizons_months, dtype=float)
+            survival = model.baseline_.survival(margin, horizons)
+        else:
+            calibrator = model.calibrated_.calibrated_classifiers_[0].calibrators[0]
+            score = np.asarray(calibrator.predict(expit(margin)), dtype=float)
+            survival = None
+        low, high = self.bundle.risk_group_cutpoints
+        groups = np.where(score >= high, RISK_GROUPS[2],
+                          np.where(score >= low, RISK_GROUPS[1], RISK_GROUPS[0]))
+        return Scores(self, X, margin, contributions, score, survival, groups)
+
+
+@dataclass(frozen=True)
+class Scores:
+    """What one pass over a batch of rows produced."""
+
+    scorer: BundleScorer
+    features: np.ndarray  # the model's own input rows
+    margin: np.ndarray
+    contributions: np.ndarray  # n x (features + 1), bias last
+    score: np.ndarray  # risk score (survival) or calibrated probability (binary)
+    survival: np.ndarray | None  # n x horizons: probability of no relapse by each horizon
+    risk_group: np.ndarray
+
+    def explanation(self) -> Explanation:
+        """The :class:`Explanation` of these rows, built from the arrays."""
+        bundle = self.scorer.bundle
+        index = pd.RangeIndex(len(self.margin))
+        columns = self.scorer.features
+        return Explanation(
+            contributions=pd.DataFrame(self.contributions[:, :-1], index=index,
+                                       columns=columns),
+            base_value=self.contributions[:, -1].copy(),
+            values=pd.DataFrame(self.features, index=index, columns=columns),
+            groups=bundle.feature_groups, scale=bundle.explainer.get("scale", ""),
+            bundle=bundle)

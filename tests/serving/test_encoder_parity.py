@@ -1,0 +1,155 @@
+"""The compiled profile encoder equals the design: for random API profiles (missing fields,
+unknown genes, panels, every alteration kind, both settings), each profile's encoded row is
+exactly ``build_design`` of that profile alone, reindexed to the model's input columns, for
+every task. ``make test`` runs 300 profiles per task; ``make test-long`` (CI) 10,000."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from features.encoder import ProfileEncoder
+from features.labels import labels_for_task
+from features.sources import load_synthetic
+from models.explain import explain
+from serving.inference import LoadedModel, Predictor
+from serving.profile import build_request_cohort, design_for
+from serving.schemas import Alteration, ModelInfo, PatientProfile
+from tests.support.quick_bundle import TASK_NAMES, fit_bundle
+
+GENES = ["ESR1", "PIK3CA", "TP53", "NF1", "ERBB2", "MYC", "CCND1", "PTEN", "AKT1", "RB1",
+         "MLL3", "KMT2C", "GATA3", "CDH1", "FOXA1", "BRCA2", "MDM4", "ZZZ3", "TTN"]
+CHANGES = ["D538G", "p.D538G", "p.Asp538Gly", "Y537S", "H1047R", "p.His1047Arg", "E545K",
+           "E542K", "E17K", "L755S", "R175H", "p.Arg175Ter"]
+THERAPIES = ["endocrine", "endocrine_cdk46", "anti_her2", "chemotherapy", "pi3k_akt_mtor",
+             "parp", "immunotherapy", "radiotherapy", "other"]
+SITES = ["bone", "liver", "lung", "brain", "lymph_node", "pleura", "skin", "other"]
+
+
+def _maybe(strategy: st.SearchStrategy) -> st.SearchStrategy:
+    return st.one_of(st.none(), strategy)
+
+
+alterations = st.builds(Alteration, gene=st.sampled_from(GENES),
+                        kind=st.sampled_from(["mutation", "amplification", "deletion",
+                                              "fusion"]),
+                        protein_change=_maybe(st.sampled_from(CHANGES)))
+
+profiles = st.builds(
+    PatientProfile,
+    age_years=st.floats(18, 110),
+    menopausal_status=_maybe(st.sampled_from(["pre", "peri", "post"])),
+    er_status=_maybe(st.sampled_from(["positive", "negative", "equivocal"])),
+    pr_status=_maybe(st.sampled_from(["positive", "negative"])),
+    her2_status=_maybe(st.sampled_from(["positive", "negative", "equivocal"])),
+    histology=_maybe(st.sampled_from(["ductal", "lobular", "mucinous", "other"])),
+    grade=_maybe(st.integers(1, 3)),
+    tumor_size_mm=_maybe(st.floats(0, 300)),
+    positive_lymph_nodes=_maybe(st.integers(0, 100)),
+    stage=_maybe(st.integers(0, 4)),
+    ecog=_maybe(st.integers(0, 4)),
+    setting=st.sampled_from(["early", "metastatic"]),
+    de_novo_metastatic=_maybe(st.booleans()),
+    months_since_diagnosis=_maybe(st.floats(0, 600)),
+    metastatic_sites=st.lists(st.sampled_from(SITES), max_size=4),
+    current_therapy=_maybe(st.sampled_from(THERAPIES)),
+    prior_therapies=st.lists(st.sampled_from(THERAPIES), max_size=4),
+    sample_type=st.sampled_from(["primary", "metastasis", "recurrence", "ctdna"]),
+    tmb=_maybe(st.floats(0, 100)),
+    alterations=st.lists(alterations, max_size=5),
+    profiled_genes=_maybe(st.lists(st.sampled_from(GENES), max_size=8)),
+)
+
+
+@pytest.fixture(scope="module")
+def bundles() -> dict:
+    cohort, _ = load_synthetic(600)
+    return {task: fit_bundle(cohort, task, n_estimators=10)[0] for task in TASK_NAMES}
+
+
+def _design_alone(bundle: object, profile: PatientProfile,
+                  cohort: object | None = None) -> pd.DataFrame:
+    cohort = build_request_cohort([profile]) if cohort is None else cohort
+    return design_for(bundle, cohort, [profile])
+
+
+def _check(bundles: list, batch: list[PatientProfile]) -> None:
+    """Every profile of ``batch``, alone, against each bundle's encoder."""
+    encoded = [bundle.encoder.encode(batch) for bundle in bundles]
+    for i, profile in enumerate(batch):
+        cohort = build_request_cohort([profile])
+        for bundle, rows in zip(bundles, encoded, strict=True):
+            design = _design_alone(bundle, profile, cohort)
+            expected = bundle.input_frame(design).to_numpy()[0]
+            np.testing.assert_array_equal(rows[i], expected, err_msg=str(profile))
+            # every feature the request design makes, not only the model's inputs
+            full = ProfileEncoder(tuple(design.columns), bundle.origin,
+                                  tuple(bundle.origin_sample_types))
+            np.testing.assert_array_equal(full.encode([profile])[0],
+                                          design.to_numpy(dtype=float)[0],
+                                          err_msg=str(profile))
+
+
+def _parity_test(examples: int, size: int):  # noqa: ANN202 - a test made per size
+    """A test of ``examples`` random batches of ``size`` profiles, each profile checked for
+    every task."""
+    @settings(max_examples=examples, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                     HealthCheck.function_scoped_fixture])
+    @given(batch=st.lists(profiles, min_size=size, max_size=size))
+    def check(bundles: dict, batch: list[PatientProfile]) -> None:
+        _check(list(bundles.values()), batch)
+
+    return check
+
+
+#: make test: 250 profiles; make test-long (run by CI): 10,200 profiles; each for every task.
+test_encoder_equals_the_design = _parity_test(125, 2)
+test_encoder_equals_the_design_on_10000_profiles = pytest.mark.long(_parity_test(3400, 3))
+
+
+def test_the_bundle_encoder_covers_the_model_inputs(bundles: dict) -> None:
+    for task, bundle in bundles.items():
+        labels = labels_for_task(load_synthetic(600)[0], TASK_NAMES[task])
+        assert bundle.encoder.columns == tuple(bundle.input_features)
+        assert bundle.encoder.origin == labels.origin
+
+
+@pytest.fixture(scope="module")
+def predictor(bundles: dict) -> Predictor:
+    info = ModelInfo(name="quick", version="1", alias="champion", run_id="none")
+    return Predictor({TASK_NAMES[task] if task != "relapse" else "relapse":
+                      LoadedModel(bundle, info) for task, bundle in bundles.items()})
+
+
+@settings(max_examples=30, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(batch=st.lists(profiles, min_size=1, max_size=3))
+def test_one_pass_answers_equal_the_design_path(predictor: Predictor,
+                                                batch: list[PatientProfile]) -> None:
+    """Risk, probabilities and contributions of the encoder-and-one-pass path equal those of
+    the design path (``ModelBundle.predict`` and ``explain`` on each profile's design)."""
+    answer = predictor.explain(batch)
+    for i, profile in enumerate(batch):
+        got = answer.predictions[i]
+        for task, model in predictor.models.items():
+            bundle = model.bundle
+            design = _design_alone(bundle, profile)
+            expected = bundle.predict(design).iloc[0]
+            explained = explain(bundle, design)
+            if task == "relapse":
+                assert got.risk_score == pytest.approx(expected["risk_score"], abs=1e-6)
+                for h, value in got.relapse_free_probability.items():
+                    assert value == pytest.approx(expected[f"relapse_free_{h}m"], abs=1e-6)
+            else:
+                name = task.removeprefix("resistance_")
+                assert got.resistance[name].probability == pytest.approx(
+                    expected["probability"], abs=1e-6)
+            explanation = got.explanations[task]
+            assert explanation.base_value == pytest.approx(explained.base_value[0], abs=1e-6)
+            for record in explanation.features:
+                assert record.contribution == pytest.approx(
+                    explained.contributions.iloc[0][record.feature], abs=1e-6)

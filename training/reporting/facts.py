@@ -1,0 +1,32 @@
+"""The facts of a model card: every number it shows, with where in the run it came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A number (or version string) shown in the card, and where it came from.
+
+    ``source`` is ``metric:<key>``, ``param:<key>``, ``tag:<key>``, ``version:<field>``,
+    ``requirement:<package>`` or ``artifact:<file>#<key path>``.
+    """
+
+    shown: str
+    source: str
+    value: Any
+
+
+@dataclass
+class Facts:
+    """Collects every fact the card shows."""
+
+    items: list[Fact] = field(default_factory=list)
+
+    def add(self, value: Any, source: str, fmt: str = "{}") -> str:
+        """Record ``value`` from ``source`` and return it as shown."""
+        shown = fmt.format(value)
+        self.items.append(Fact(shown, source, value))
+        return shown
