@@ -21,7 +21,7 @@ from features.report import LoadReport
 from features.tabular import TextTable
 
 _ROMAN = {"0": 0, "i": 1, "ii": 2, "iii": 3, "iv": 4}
-_STAGE = re.compile(r"^(?:(?:ajcc\s*)?stage\s*)?(?P<value>0|[1-4]|iv|i{1,3})[abc]?\d?$",
+_STAGE = re.compile(r"^(?:(?:ajcc\s*)?stage\s*)?(?P<value>0|[1-4]|iv|i{1,3})(?:[abc]\d?)?$",
                     re.IGNORECASE)
 _TNM = {
     "t": re.compile(r"^(?:[cpy]{0,2})t(?P<value>is|[0-4])(?:mi|[a-d])?(?:\(.*\))?$",

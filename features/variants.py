@@ -66,7 +66,8 @@ AMINO_ACIDS = {
     "Pyl": "O", "Ter": "*", "Xaa": "X",
 }
 _THREE_LETTER = re.compile("|".join(AMINO_ACIDS))
-_PREFIX = re.compile(r"^(?:[A-Za-z0-9_.]+:)?p\.")
+_PREFIX = re.compile(r"^(?:[A-Za-z0-9_.]+:)?[pP]\.")
+_LOWER_SHORT = re.compile(r"^[a-z]\d+[a-z*]$")
 
 
 def canonical_classification(value: str) -> str | None:
@@ -87,6 +88,8 @@ def short_protein_change(value: str) -> str:
     text = _PREFIX.sub("", value.strip())
     if text.startswith("(") and text.endswith(")"):
         text = text[1:-1]
+    if _LOWER_SHORT.match(text):  # h1047r: a short form in lower case
+        return text.upper()
     return _THREE_LETTER.sub(lambda match: AMINO_ACIDS[match.group(0)], text)
 
 

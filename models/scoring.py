@@ -52,9 +52,13 @@ class BundleScorer:
             score = margin
             horizons = np.asarray(self.bundle.horizons_months, dtype=float)
             survival = model.baseline_.survival(margin, horizons)
-        else:
+        elif model.calibration in ("sigmoid", "isotonic"):  # a calibrator of the probability
             calibrator = model.calibrated_.calibrated_classifiers_[0].calibrators[0]
             score = np.asarray(calibrator.predict(expit(margin)), dtype=float)
+            survival = None
+        else:  # another calibration: the model's own, one more booster call
+            frame = pd.DataFrame(X, columns=self.features)
+            score = np.asarray(model.predict_proba(frame)[:, 1], dtype=float)
             survival = None
         low, high = self.bundle.risk_group_cutpoints
         groups = np.where(score >= high, RISK_GROUPS[2],

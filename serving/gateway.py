@@ -32,6 +32,8 @@ async def _respond(send: Any, status: int, error: str) -> None:
 #: A body over the size limit is still read, and dropped, up to this size before the 413, so
 #: the client gets the answer; beyond it the connection is closed.
 DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
+#: ... and for at most this many seconds.
+DRAIN_SECONDS = 10.0
 
 
 class Gateway:
@@ -90,7 +92,9 @@ class Gateway:
             await record()
 
         problem = self._precheck(key_name, headers)
-        body_pending = problem is not None and problem[0] == 413
+        # a client waiting for "100 Continue" has sent nothing yet: answer it at once
+        body_pending = (problem is not None
+                        and b"100-continue" not in headers.get(b"expect", b"").lower())
         if problem is None:
             received, body_pending = await self._read_body(receive)
             if received is None:
@@ -101,8 +105,9 @@ class Gateway:
         if problem is not None:
             if body_pending:
                 # read (and drop) what the client is still sending, so it gets the answer
-                # instead of a reset connection
-                await _drain(receive, DRAIN_LIMIT_BYTES)
+                # instead of a reset connection; never wait long for a silent client
+                with anyio.move_on_after(DRAIN_SECONDS):
+                    await _drain(receive, DRAIN_LIMIT_BYTES)
             await refuse(*problem)
             return
         replayed = False

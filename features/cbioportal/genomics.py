@@ -132,8 +132,13 @@ def read_mutation_files(paths: list[Path], samples: pd.Index,
     frames = [frame for frame, _ in parts]
     mutations = pd.concat(frames, ignore_index=True)
     key = ["sample_id", "gene", "variant_classification", "protein_change"]
-    repeated = mutations.duplicated(key).to_numpy() & (
-        pd.Series([k for k, f in enumerate(frames) for _ in range(len(f))]) > 0).to_numpy()
+    seen: set[tuple] = set()
+    flags: list[bool] = []
+    for frame in frames:  # a call is repeated when an earlier file already has it
+        calls = list(map(tuple, frame[key].astype(str).to_numpy()))
+        flags += [call in seen for call in calls]
+        seen |= set(calls)
+    repeated = np.array(flags, dtype=bool)
     report.exclude("mutations", "the same call in an earlier mutation file (kept once)",
                    int(repeated.sum()))
     report.warn(f"{len(paths)} mutation files read together: " + ", ".join(
@@ -246,7 +251,7 @@ def _allele_fraction(table: TextTable, report: LoadReport) -> pd.Series:
 
 def _sequenced_samples(table: TextTable) -> pd.Index | None:
     for comment in table.comments:
-        if comment.startswith(_SEQUENCED):
+        if comment.lower().startswith(_SEQUENCED.lower()):  # MSK/GENIE write it in lower case
             return pd.Index(comment[len(_SEQUENCED):].split())
     return None
 

@@ -24,7 +24,13 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from features.cbioportal.dialects import PATIENT_FIELDS, SAMPLE_AGE_FIELD, SAMPLE_FIELDS
+from features.cbioportal.dialects import (
+    DIAGNOSIS_FIELDS,
+    PATIENT_FIELDS,
+    SAMPLE_AGE_FIELD,
+    SAMPLE_FIELDS,
+    normalise_name,
+)
 from features.errors import CohortError
 from features.report import LoadReport
 from features.tabular import TextTable, decode_text, read_bytes
@@ -74,7 +80,7 @@ def load_mapping(path: Path) -> ColumnMapping:
                               expected=f"one of {sorted(FIELD_IDS)}, an ID such as "
                               "RFS_MONTHS, or \"\" for a column not to read")
         targets[column] = FIELD_IDS.get(target, target)
-    values = {FIELD_IDS.get(name, name): {str(k): str(v) for k, v in spellings.items()}
+    values = {name: {str(k): str(v) for k, v in spellings.items()}
               for name, spellings in data.get("values", {}).items()}
     return ColumnMapping(Path(path), targets, values, lines)
 
@@ -94,13 +100,19 @@ def apply_mapping(table: TextTable, mapping: ColumnMapping | None,
         report.not_used.append((table.name, column, f"not read, by {mapping.path.name}"))
     frame = frame.drop(columns=dropped).rename(columns=renames)
     for target, spellings in mapping.values.items():
-        if target in frame.columns:
+        for column in [c for c in frame.columns if normalise_name(c) in _sources(target)]:
             for raw, value in spellings.items():
-                hits = frame[target] == raw
-                report.recode(target, raw, value, int(hits.sum()))
-            frame[target] = frame[target].replace(spellings)
+                report.recode(column, raw, value, int((frame[column] == raw).sum()))
+            frame[column] = frame[column].replace(spellings)
     spelled = {**table.spelled, **{new: old for old, new in renames.items()}}
     return replace(table, frame=frame, spelled=spelled)
+
+
+def _sources(target: str) -> set[str]:
+    """The attribute IDs a field (or an attribute ID) is read from."""
+    rules = [r for r in (*PATIENT_FIELDS, *SAMPLE_FIELDS, *DIAGNOSIS_FIELDS, SAMPLE_AGE_FIELD)
+             if r.field == target]
+    return {source for rule in rules for source in rule.sources} or {normalise_name(target)}
 
 
 def check_mapping_used(mapping: ColumnMapping | None) -> None:

@@ -28,7 +28,8 @@ def merge_attribute_files(tables: list[TextTable], parsed: list[Parsed],
         filled = 0
         new_ids = 0
         for position, frame in enumerate(frames):
-            merged[position], cells, columns, added = _merge_one(merged[position], frame, table)
+            merged[position], cells, columns, added = _merge_one(merged[position], frame, table,
+                                                                 report)
             filled += cells
             new_ids = max(new_ids, added)
             contributed += columns
@@ -38,8 +39,8 @@ def merge_attribute_files(tables: list[TextTable], parsed: list[Parsed],
     return tuple(merged)
 
 
-def _merge_one(base: pd.DataFrame, extra: pd.DataFrame,
-               table: TextTable) -> tuple[pd.DataFrame, int, list[str], int]:
+def _merge_one(base: pd.DataFrame, extra: pd.DataFrame, table: TextTable,
+               report: LoadReport) -> tuple[pd.DataFrame, int, list[str], int]:
     """``base`` with ``extra``'s rows and values; the number of values filled, the columns
     that received values and the number of new identifiers."""
     common = base.index.intersection(extra.index)
@@ -50,10 +51,12 @@ def _merge_one(base: pd.DataFrame, extra: pd.DataFrame,
         differ = both_given & unequal.to_numpy(dtype=bool)
         if differ.any():
             identifier = common[differ.argmax()]
+            spelled = next((c for file, c, field in report.columns_read
+                            if file == table.name and field == column), column)
             raise table.error(
                 f"{column} of {identifier!r} is {second[identifier]} here but "
                 f"{first[identifier]} in an earlier attribute file",
-                row=int(extra.index.get_loc(identifier)), column=column,
+                row=int(extra.index.get_loc(identifier)), column=spelled,
                 expected="the same value in every file that gives one")
     new = extra.index.difference(base.index)
     merged = base.reindex(base.index.append(new))

@@ -63,7 +63,8 @@ def load_cbioportal_study(path: str | Path, options: LoadOptions | None = None,
         report.warn(f"patients.de_novo_metastatic: {derived} values taken from the M category "
                     "or AJCC stage at diagnosis (M1 or stage IV: metastatic at diagnosis)")
     genomics = read_genomics(files, samples, report, options.panels)
-    if not any(files.all(role) for role in GENOMIC_ROLES):
+    clinical_only = not any(files.all(role) for role in GENOMIC_ROLES)
+    if clinical_only:
         report.warn("no genomic data: the study has no mutation, copy-number or gene-panel "
                     "file, so models use clinical-pathological features only")
     treatments, treatment_source = _read_treatments(files, report)
@@ -93,6 +94,8 @@ def load_cbioportal_study(path: str | Path, options: LoadOptions | None = None,
         "source": f"cBioPortal study folder {folder.name}",
         "synthetic": files.meta_study.get("synthetic", "").lower() in {"true", "yes", "1"},
     }
+    if clinical_only:  # samples without genomics: no patient needs a profiled sample
+        metadata["cohort_has_samples"] = False
     cohort = build_cohort(metadata, provenance, patients=patients, samples=samples,
                           outcomes=outcomes, treatments=treatments, **genomics)
     return cohort, report

@@ -96,7 +96,7 @@ CASES: dict[str, tuple[Mutation, Refused | Reported]] = {
     "supplementary patient file that disagrees": (
         _supplementary_patients([["P1", "Post", "62"]]),
         Refused("age_years of 'P1' is 62.0 here but 61.5 in an earlier attribute file",
-                SUPP_PATIENT, 2, "age_years")),
+                SUPP_PATIENT, 2, "AGE")),
     "supplementary sample file": (
         both(lambda s: write_table(s / SUPP_SAMPLE, ["PATIENT_ID", "SAMPLE_ID", "SAMPLE_SITE"],
                                    [["P1", "S1M", "liver"]]),
@@ -174,6 +174,9 @@ CASES: dict[str, tuple[Mutation, Refused | Reported]] = {
     "only a long-form HGVSp column": (
         both(edit(MAF, "HGVSp_Short", "HGVSp"), edit(MAF, "p.H1047R", "p.(His1047Arg)")),
         Reported("recoded HGVSp", 1, check=lambda c: _hotspot(c, "P1") == 1.0)),
+    "protein change in lower case": (
+        edit(MAF, "p.H1047R", "p.h1047r"),
+        Reported("unread column Entrez_Gene_Id", check=lambda c: _hotspot(c, "P1") == 1.0)),
     "protein change without p.": (
         edit(MAF, "p.H1047R", "H1047R"),
         Reported("unread column Entrez_Gene_Id", check=lambda c: _hotspot(c, "P1") == 1.0)),

@@ -14,6 +14,7 @@ import pytest
 from features import CohortError, load_cbioportal_study
 from features.cbioportal.dialect_writer import DIALECT_LOSSES, write_study_dialect
 from features.cohort import Cohort
+from features.labels import relapse_labels
 from features.options import LoadOptions
 from features.synthetic import build_synthetic_cohort
 from tests.features.study_builder import (
@@ -216,3 +217,45 @@ def test_suggest_mapping_lists_the_columns_not_placed(tmp_path: Path) -> None:
                                                '"Dx age yrs" = "age_years"'))
     cohort, _ = load_cbioportal_study(study, LoadOptions(columns=suggested))
     assert cohort.patients.loc["P2", "age_years"] == 45
+
+
+def test_patient_and_sample_files_without_genomics_keep_every_patient(tmp_path: Path) -> None:
+    study = write_study(tmp_path / "study")
+    for name in ("data_mutations_extended.txt", "data_cna.txt", "data_gene_matrix.txt",
+                 "data_gene_panel_a.txt", "data_gene_panel_b.txt"):
+        (study / name).unlink()
+    cohort, report = load_cbioportal_study(study)
+    assert len(cohort.samples) == len(SAMPLE_ROWS)
+    assert not cohort.has_samples  # no genomic samples: nobody needs a profiled one
+    labels = relapse_labels(cohort)
+    assert not any("profiled sample" in e.reason for e in labels.exclusions)
+    assert any(w.startswith("no genomic data") for w in report.warnings)
+
+
+def test_a_stage_with_a_stray_digit_is_refused(tmp_path: Path) -> None:
+    study = write_study(tmp_path / "study")
+    path = study / "data_clinical_sample.txt"
+    path.write_text(path.read_text().replace("\tIIB\t", "\t12\t"))
+    with pytest.raises(CohortError, match="'12' is not a stage"):
+        load_cbioportal_study(study)
+
+
+def test_mapping_values_reach_the_column_the_field_is_read_from(tmp_path: Path) -> None:
+    study = write_study(tmp_path / "study")
+    path = study / "data_clinical_sample.txt"
+    path.write_text(path.read_text().replace("\tPositive\t", "\tPos.\t"))
+    mapping = tmp_path / "columns.toml"
+    mapping.write_text('[values.er_status]\n"Pos." = "positive"\n')
+    cohort, report = load_cbioportal_study(study, LoadOptions(columns=mapping))
+    assert cohort.samples.loc["S1", "er_status"] == "positive"
+    assert report.recodings[("ER_STATUS", "Pos.", "positive")] > 0
+
+
+def test_sequenced_samples_header_in_lower_case(tmp_path: Path) -> None:
+    study = write_study(tmp_path / "study")
+    (study / "data_gene_matrix.txt").unlink()
+    maf = study / "data_mutations_extended.txt"
+    maf.write_text("#sequenced_samples: S1 S2\n" + maf.read_text())
+    cohort, _ = load_cbioportal_study(study)
+    profiled = cohort.samples["mutation_panel"].notna()
+    assert sorted(cohort.samples.index[profiled]) == ["S1", "S2"]
