@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -19,6 +20,18 @@ RESULTS = REPO / "bench-results"
 # The helpers shared with the tests (tests/support) are imported from the repository.
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+
+
+def median_seconds(repeats: int, work: Callable[[], object], warm_up: int = 1) -> float:
+    """Median wall time (s) of ``repeats`` calls of ``work`` after ``warm_up`` calls."""
+    for _ in range(warm_up):
+        work()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    return float(np.median(times))
 
 
 def free_port() -> int:

@@ -16,13 +16,11 @@ Prints a table and writes ``bench-results/scoring.json``.
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 import xgboost as xgb
-from _support import print_table, write_results
+from _support import median_seconds, print_table, write_results
 
 from features.design import build_design
 from features.labels import labels_for_task
@@ -30,16 +28,6 @@ from features.synthetic import build_synthetic_cohort
 from models.bundle import ModelBundle
 from models.explain import explain
 from tests.support.quick_bundle import TASK_NAMES, fit_bundle
-
-
-def _median_seconds(repeats: int, work: Callable[[], object]) -> float:
-    work()  # warm up
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - started)
-    return float(np.median(times))
 
 
 def _rates(bundle: ModelBundle, X: pd.DataFrame, repeats: int,
@@ -57,7 +45,7 @@ def _rates(bundle: ModelBundle, X: pd.DataFrame, repeats: int,
         "xgb_pred_contribs": lambda: booster.predict(dmatrix(), pred_contribs=True),
         "mbcrisk_explain": lambda: explain(bundle, X).grouped,
     }
-    rates = {name: len(X) / _median_seconds(repeats, fn) for name, fn in work.items()}
+    rates = {name: len(X) / median_seconds(repeats, fn) for name, fn in work.items()}
     return rates, matrix.shape[1]
 
 

@@ -1,14 +1,18 @@
-"""The real mbcrisk service next to a plain FastAPI app doing the same work, side by side.
+"""The real ``mbcrisk serve`` next to the floor of its work, side by side in one run.
 
-Both load the same champions (quick synthetic models trained into a temporary MLflow store and
-imported into BentoML's store) and answer POST /explain for the README's example patient
-through the same :class:`serving.inference.Predictor` and request coalescer. mbcrisk runs as
-``mbcrisk serve`` with everything on (API key, gateway, audit log); the FastAPI app is uvicorn
-with no key and no audit. So the ratio is what BentoML plus our gateway and audit cost on the
-real request path (design building, scoring, TreeSHAP, wording).
+The floor is a bare FastAPI app (uvicorn, one process) that only parses the JSON body and runs
+the two champions' boosters (margin and ``pred_contribs``, exact TreeSHAP) on a row prebuilt
+from the README's example patient: no validation, encoding, wording, key, audit or gateway.
+mbcrisk runs as ``mbcrisk serve`` with everything on (API key, gateway, audit log) and answers
+the same patient's POST /explain. Both load the same champions (quick synthetic models trained
+into a temporary MLflow store and imported into BentoML's store).
+
+Also printed, in process: the median time of one explained patient through
+:class:`serving.inference.Predictor` (encoding, one pass per model, wording) next to the bare
+boosters on the prebuilt rows.
 
 Run: ``make bench`` or ``.venv/bin/python benchmarks/serving_service.py [--requests 400]``.
-Prints a table and writes ``bench-results/serving_service.json``.
+Prints the tables and the ratios and writes ``bench-results/serving_service.json``.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from _support import (
     LOAD_COLUMNS,
     free_port,
     measure_server,
+    median_seconds,
     print_ratios,
     print_table,
     served_state,
@@ -39,27 +44,53 @@ EXAMPLE = {"patients": [{
     "alterations": [{"gene": "ESR1", "kind": "mutation", "protein_change": "D538G"}],
     "profiled_genes": ["ESR1", "PIK3CA", "TP53", "NF1", "ERBB2"]}]}
 
-FASTAPI_APP = textwrap.dedent('''
+BARE_MODELS = textwrap.dedent('''
+    import numpy as np
+    import xgboost as xgb
+
+    def prebuilt_boosters(models, profile):
+        """Per champion: its booster, and the profile's row as the booster's DMatrix input."""
+        work = []
+        for loaded in models.values():
+            bundle = loaded.bundle
+            position = {f: k for k, f in enumerate(bundle.input_features)}
+            columns = [position[f] for f in bundle.model_features]
+            row = np.ascontiguousarray(bundle.encoder.encode([profile])[:, columns])
+            names = bundle.model_features if bundle.kind == "survival" else None
+            work.append((bundle.pipeline[-1].booster_, row, names))
+        return work
+
+    def run_boosters(work):
+        """Margin and exact TreeSHAP contributions of each prebuilt row: the floor."""
+        out = []
+        for booster, row, names in work:
+            matrix = xgb.DMatrix(row, missing=np.nan, feature_names=names)
+            margin = booster.predict(matrix, output_margin=True)
+            contributions = booster.predict(matrix, pred_contribs=True)
+            out.append((float(margin[0]), contributions[0, :-1].tolist()))
+        return out
+''')
+
+BARE_APP = BARE_MODELS + textwrap.dedent('''
     from fastapi import FastAPI
-    from serving.coalescer import Coalescer
-    from serving.inference import Predictor
-    from serving.schemas import ExplainResponse, PredictRequest
-    from serving.settings import Settings
+    from serving.schemas import PatientProfile
     from serving.store import load_served_models
 
-    PREDICTOR = Coalescer(Predictor(load_served_models()), Settings.from_env().max_batch)
+    PROFILE = PatientProfile(**__PATIENT__)
+    WORK = prebuilt_boosters(load_served_models(), PROFILE)
     app = FastAPI()
 
     @app.post("/explain")
-    def explain(body: PredictRequest) -> ExplainResponse:
-        return PREDICTOR.explain(body.patients)
+    def explain(body: dict) -> dict:
+        return {"models": run_boosters(WORK)}
 ''')
 
 
 def _start(server: str, root: Path, env: dict[str, str], port: int) -> subprocess.Popen:
-    if server == "fastapi":
-        (root / "fastapi_app.py").write_text(FASTAPI_APP)
-        command = [sys.executable, "-m", "uvicorn", "fastapi_app:app", "--host", "127.0.0.1",
+    if server == "bare_fastapi":
+        (root / "bare_app.py").write_text(
+            BARE_APP.replace("__PATIENT__", repr(EXAMPLE["patients"][0])))
+        command = [sys.executable, "-m", "uvicorn", "bare_app:app", "--host", "127.0.0.1",
                    "--port", str(port), "--no-access-log", "--log-level", "warning"]
         env = {**env, "PYTHONPATH": str(root)}
     else:
@@ -69,24 +100,52 @@ def _start(server: str, root: Path, env: dict[str, str], port: int) -> subproces
                             stderr=subprocess.DEVNULL)
 
 
+def in_process(repeats: int) -> list[dict]:
+    """One explained patient through the Predictor, next to the bare boosters."""
+    from serving.inference import Predictor
+    from serving.schemas import PatientProfile
+    from serving.store import load_served_models
+
+    namespace: dict = {}
+    exec(BARE_MODELS, namespace)  # the same floor as the bare app
+    models = load_served_models()
+    predictor = Predictor(models)
+    profiles = [PatientProfile(**EXAMPLE["patients"][0])]
+    work = namespace["prebuilt_boosters"](models, profiles[0])
+    explain = round(1000 * median_seconds(repeats, lambda: predictor.explain(profiles), 20), 3)
+    predict = round(1000 * median_seconds(repeats, lambda: predictor.predict(profiles), 20), 3)
+    floor = round(1000 * median_seconds(repeats, lambda: namespace["run_boosters"](work), 20), 3)
+    return [{"path": "Predictor.explain (both models)", "median_ms": explain,
+             "ratio_to_floor": round(explain / floor, 2)},
+            {"path": "Predictor.predict (both models)", "median_ms": predict,
+             "ratio_to_floor": round(predict / floor, 2)},
+            {"path": "bare boosters (margin + contributions)", "median_ms": floor,
+             "ratio_to_floor": 1.0}]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=400, help="requests per concurrency")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16, 64])
+    parser.add_argument("--repeats", type=int, default=500, help="in-process repeats")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="mbcrisk-bench-") as tmp:
         root = Path(tmp)
         env, key = served_state(root)
+        process_rows = in_process(args.repeats)
         auth = {"Authorization": f"Bearer {key}"}
-        for server, headers in (("fastapi", {}), ("mbcrisk", auth)):
+        for server, headers in (("bare_fastapi", {}), ("mbcrisk", auth)):
             port = free_port()
             rows += measure_server(server, _start(server, root, env, port),
                                    f"http://127.0.0.1:{port}/explain", EXAMPLE, args.requests,
                                    args.concurrency, headers)
+    print("One explained patient, in process:")
+    print_table(process_rows, ["path", "median_ms", "ratio_to_floor"])
+    print("\nPOST /explain over HTTP (one patient per request):")
     print_table(rows, LOAD_COLUMNS)
-    print_ratios(rows, "mbcrisk", "fastapi")
-    write_results("serving_service", rows)
+    print_ratios(rows, "mbcrisk", "bare_fastapi")
+    write_results("serving_service", {"in_process": process_rows, "http": rows})
 
 
 if __name__ == "__main__":

@@ -6,28 +6,35 @@ import numpy as np
 import pandas as pd
 
 
-def derive_receptor_subtype(patients: pd.DataFrame) -> pd.Series:
-    """Receptor subtype from ER, PR and HER2 status at diagnosis.
+def receptor_subtype(er: object, pr: object, her2: object) -> str:
+    """Receptor subtype from ER, PR and HER2 status at diagnosis (each ``positive``,
+    ``negative``, ``equivocal`` or missing).
 
     ``her2_pos`` if HER2 is positive; otherwise ``hr_pos_her2_neg`` if ER or PR is positive and
     HER2 negative; ``triple_negative`` if all three are negative; ``unknown`` when the statuses
     that decide are missing or equivocal.
     """
-    def column(name: str) -> pd.Series:
-        if name in patients.columns:
-            return patients[name].astype("object")
-        return pd.Series(None, index=patients.index, dtype="object")
+    if her2 == "positive":
+        return "her2_pos"
+    if her2 == "negative":
+        if er == "positive" or pr == "positive":
+            return "hr_pos_her2_neg"
+        if er == "negative" and pr == "negative":
+            return "triple_negative"
+    return "unknown"
 
-    er, pr, her2 = column("er_status"), column("pr_status"), column("her2_status")
-    hr_positive = (er == "positive") | (pr == "positive")
-    hr_negative = (er == "negative") & (pr == "negative")
-    subtype = np.select(
-        [her2 == "positive", hr_positive & (her2 == "negative"),
-         hr_negative & (her2 == "negative")],
-        ["her2_pos", "hr_pos_her2_neg", "triple_negative"],
-        default="unknown",
-    )
-    return pd.Series(subtype, index=patients.index, dtype="object")
+
+def derive_receptor_subtype(patients: pd.DataFrame) -> pd.Series:
+    """:func:`receptor_subtype` of every patient (columns ``er_status``, ``pr_status``,
+    ``her2_status``; a missing column is missing for everyone)."""
+    def column(name: str) -> list[object]:
+        if name in patients.columns:
+            return patients[name].astype("object").tolist()
+        return [None] * len(patients)
+
+    subtypes = [receptor_subtype(er, pr, her2) for er, pr, her2 in zip(
+        column("er_status"), column("pr_status"), column("her2_status"), strict=True)]
+    return pd.Series(subtypes, index=patients.index, dtype="object")
 
 
 def derive_de_novo_metastatic(patients: pd.DataFrame) -> tuple[pd.Series, int]:

@@ -32,7 +32,8 @@ from features.variants import short_protein_changes
 from features.vocab import METASTATIC_SITE, WHOLE_EXOME_PANEL
 
 _BINARY = {"positive": 1.0, "negative": 0.0}
-_SUBTYPES = ("hr_pos_her2_neg", "her2_pos", "triple_negative")
+#: Receptor subtypes with a design indicator (``features.derived.receptor_subtype``).
+RECEPTOR_SUBTYPES = ("hr_pos_her2_neg", "her2_pos", "triple_negative")
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def _clinical(patients: pd.DataFrame, vocabulary: DesignVocabulary) -> pd.DataFr
         return patients[column].astype("object").map(_BINARY).astype(float)
 
     subtype = patients["receptor_subtype"].astype("object")
-    known_subtype = subtype.isin(_SUBTYPES)
+    known_subtype = subtype.isin(RECEPTOR_SUBTYPES)
     frame = pd.DataFrame({
         "clin__age_years": patients["age_years"].astype(float),
         "clin__tumor_size_mm": patients["tumor_size_mm"].astype(float),
@@ -127,7 +128,7 @@ def _clinical(patients: pd.DataFrame, vocabulary: DesignVocabulary) -> pd.DataFr
         "clin__postmenopausal": _indicator(patients["menopausal_status"], "post"),
         "clin__performance_status": patients["performance_status"].astype(float),
     }, index=patients.index)
-    for name in _SUBTYPES:
+    for name in RECEPTOR_SUBTYPES:
         frame[f"clin__subtype_{name}"] = (subtype == name).astype(float).where(known_subtype)
     pam50 = patients["pam50_subtype"].astype("object")
     for name in vocabulary.pam50_levels:

@@ -24,6 +24,8 @@ from typing import Protocol
 
 import numpy as np
 
+from features.derived import receptor_subtype
+from features.design import RECEPTOR_SUBTYPES
 from features.genes import (
     AMPLIFICATION_LEVEL,
     DELETION_LEVEL,
@@ -145,8 +147,9 @@ class ProfileEncoder:
         amplified = {g for g, v in levels.items() if max(v) >= AMPLIFICATION_LEVEL}
         deleted = {g for g, v in levels.items() if min(v) <= DELETION_LEVEL}
         mut = {gene: _flag(gene in mutated) for gene in panel | mutated}
-        amp = {gene: _flag(gene in amplified) for gene in levels}
-        dele = {gene: _flag(gene in deleted) for gene in levels}
+        # a listed gene is profiled for copy number as for mutations (0 unless reported)
+        amp = {gene: _flag(gene in amplified) for gene in panel}
+        dele = {gene: _flag(gene in deleted) for gene in panel}
         out |= {f"mut__{g}": v for g, v in mut.items()}
         out |= {f"cna__{g}_amp": v for g, v in amp.items()}
         out |= {f"cna__{g}_del": v for g, v in dele.items()}
@@ -187,8 +190,10 @@ def _clinical(p: EncodableProfile) -> dict[str, float]:
                                  else _flag(p.menopausal_status == "post")),
         "clin__performance_status": _number(p.ecog),
     }
-    # No clin__subtype_*: a request carries no derived receptor subtype, so the design leaves
-    # it unknown (a gap of the request path, kept here for parity; see docs/serving.md).
+    subtype = receptor_subtype(p.er_status, p.pr_status, p.her2_status)
+    for name in RECEPTOR_SUBTYPES:
+        out[f"clin__subtype_{name}"] = (math.nan if subtype == "unknown"
+                                        else _flag(subtype == name))
     return out
 
 

@@ -161,7 +161,7 @@ _CLINICAL_GROUPS = (
     (r"clin__lobular", "histology"),
     (r"clin__postmenopausal", "menopausal status"),
     (r"clin__performance", "performance status"),
-    (r"clin__(adjuvant|prior|radiotherapy|with_cdk46)", "treatment"),
+    (r"clin__(adjuvant|prior|radiotherapy|with_cdk46)", "treatment"),  # TREATMENT_GROUP
     (r"clin__(site_|n_sites|visceral|de_novo)", "metastatic disease"),
     (r"clin__months_from_diagnosis", "time since diagnosis"),
 )
@@ -169,6 +169,21 @@ _CLINICAL_GROUPS = (
 _COMBINED_GROUPS = {"rclass__esr1": "ESR1", "rclass__mapk": "MAPK pathway",
                     "path__mapk": "MAPK pathway", "rclass__er_tf": "ER transcriptional pathway",
                     "path__er_machinery": "ER transcriptional pathway"}
+
+
+#: The group of the treatment inputs (therapy received before the origin, or given with the
+#: line): markers of the clinicians' judgement of risk, never effects (confounding by
+#: indication); explanations and model cards flag them.
+TREATMENT_GROUP = "treatment"
+#: The treatment inputs, for people (the model card).
+TREATMENT_INPUTS = ("adjuvant chemotherapy, endocrine and anti-HER2 therapy, radiotherapy "
+                    "(at diagnosis); prior therapy classes, the number of prior lines and a "
+                    "CDK4/6 inhibitor with the line (at a treatment line)")
+
+
+def is_treatment(name: str) -> bool:
+    """True for a treatment input (:data:`TREATMENT_GROUP`)."""
+    return feature_group(name) == TREATMENT_GROUP
 
 
 def feature_group(name: str) -> str:

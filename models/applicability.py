@@ -51,19 +51,18 @@ class ApplicabilityDomain:
         the domain knows but ``columns`` lacks is unknown)."""
         position = {name: k for k, name in enumerate(columns)}
         reasons: list[list[str]] = [[] for _ in range(len(rows))]
-        for name, (low, high) in self.ranges.items():
-            if name not in position:
-                continue
-            values = rows[:, position[name]]
-            for i in np.flatnonzero((values < low) | (values > high)):
-                reasons[i].append(f"{name} = {values[i]:g} is outside the training range "
-                                  f"{low:g} to {high:g}")
+        bounded = [name for name in self.ranges if name in position]
+        if bounded:
+            values = rows[:, [position[name] for name in bounded]]
+            low = np.array([self.ranges[name][0] for name in bounded])
+            high = np.array([self.ranges[name][1] for name in bounded])
+            for i, j in zip(*np.nonzero((values < low) | (values > high)), strict=True):
+                name = bounded[j]
+                reasons[i].append(f"{name} = {values[i, j]:g} is outside the training range "
+                                  f"{low[j]:g} to {high[j]:g}")
         if self.genomic_features:
-            known = np.zeros(len(rows))
-            for name in self.genomic_features:
-                if name in position:
-                    known += ~np.isnan(rows[:, position[name]])
-            known /= len(self.genomic_features)
+            present = [position[name] for name in self.genomic_features if name in position]
+            known = (~np.isnan(rows[:, present])).sum(axis=1) / len(self.genomic_features)
             for i in np.flatnonzero(known < self.min_profiled_share):
                 reasons[i].append(
                     f"genomic profile covers {known[i]:.0%} of the model's genomic features; "

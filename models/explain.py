@@ -19,6 +19,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from features.pipeline import TREATMENT_GROUP, is_treatment
 from models.bundle import ModelBundle
 
 ADDITIVITY_TOLERANCE = 1e-5
@@ -32,63 +33,92 @@ class AdditivityError(ValueError):
 class Explanation:
     """Per patient (rows) contributions to the margin, per feature and per feature group.
 
-    ``values`` holds the patients' model-input values (NaN = unknown), for wording; ``groups``
-    maps each feature to its group. Positive contributions raise the risk.
+    Held as arrays (patients x ``features``): ``contribution_matrix`` (positive raises the
+    risk), ``value_matrix`` (the patients' model-input values, NaN = unknown, for wording);
+    ``base_value`` per patient; ``groups`` maps each feature to its group; ``index`` names the
+    patients. The DataFrame views (:attr:`contributions`, :attr:`values`, :attr:`grouped`) are
+    built on first use, so one patient's answer never pays for them.
     """
 
-    contributions: pd.DataFrame
+    contribution_matrix: np.ndarray
     base_value: np.ndarray
-    values: pd.DataFrame
+    value_matrix: np.ndarray
+    features: list[str]
     groups: dict[str, str]
     scale: str
     bundle: ModelBundle
+    index: pd.Index
 
     @property
     def margin(self) -> np.ndarray:
         """base + sum of contributions: the model's margin for each patient."""
-        return self.base_value + self.contributions.to_numpy().sum(axis=1)
+        return self.base_value + self.contribution_matrix.sum(axis=1)
 
     @cached_property
+    def contributions(self) -> pd.DataFrame:
+        """Contributions as a table (patients x features)."""
+        return pd.DataFrame(self.contribution_matrix, index=self.index, columns=self.features)
+
+    @cached_property
+    def values(self) -> pd.DataFrame:
+        """The model-input values as a table (patients x features; NaN = unknown)."""
+        return pd.DataFrame(self.value_matrix, index=self.index, columns=self.features)
+
+    @cached_property
+    def group_names(self) -> list[str]:
+        """The feature groups, sorted."""
+        return sorted({self.groups[n] for n in self.features})
+
+    @cached_property
+    def membership(self) -> np.ndarray:
+        """features x groups: 1 where the feature belongs to the group."""
+        position = {g: k for k, g in enumerate(self.group_names)}
+        matrix = np.zeros((len(self.features), len(self.group_names)))
+        for i, name in enumerate(self.features):
+            matrix[i, position[self.groups[name]]] = 1.0
+        return matrix
+
+    @cached_property
+    def group_matrix(self) -> np.ndarray:
+        """Contributions summed per feature group (patients x :attr:`group_names`)."""
+        return self.contribution_matrix @ self.membership
+
+    @property
     def grouped(self) -> pd.DataFrame:
-        """Contributions summed per feature group (patients x groups)."""
-        names = list(self.contributions.columns)
-        group_names = sorted({self.groups[n] for n in names})
-        membership = np.zeros((len(names), len(group_names)))
-        position = {g: k for k, g in enumerate(group_names)}
-        for i, name in enumerate(names):
-            membership[i, position[self.groups[name]]] = 1.0
-        return pd.DataFrame(self.contributions.to_numpy() @ membership,
-                            index=self.contributions.index, columns=group_names)
+        """:attr:`group_matrix` as a table."""
+        return pd.DataFrame(self.group_matrix, index=self.index, columns=self.group_names)
 
     def importance(self, by: str = "feature") -> pd.Series:
         """Mean absolute contribution per feature (``by="feature"``) or group, largest first."""
         table = self.contributions if by == "feature" else self.grouped
         return table.abs().mean().sort_values(ascending=False)
 
-    @cached_property
-    def default_survival_effect(self) -> pd.DataFrame:
-        """:meth:`survival_effect` at the bundle's horizons, computed once."""
-        return self.survival_effect()
-
-    def survival_effect(self, horizons_months: tuple[float, ...] | None = None) -> pd.DataFrame:
-        """Relapse only: for each patient, group and horizon, the change in S(t) (percentage
-        points) that the group causes: S(t | margin) - S(t | margin - group contribution).
-        Negative means the group lowers the chance of staying relapse-free. Long format."""
+    def group_survival_effect(self, rows: np.ndarray, groups: np.ndarray,
+                              horizons_months: tuple[float, ...] | None = None) -> np.ndarray:
+        """Relapse only: for patients ``rows`` and group positions ``groups`` (same length),
+        the change in S(t) in percentage points that the group causes at each horizon:
+        S(t | margin) - S(t | margin - group contribution). Negative means the group lowers
+        the chance of staying relapse-free. Shape: len(rows) x horizons."""
         if self.bundle.kind != "survival":
             raise ValueError("survival effects exist only for the relapse model")
         horizons = np.asarray(horizons_months or self.bundle.horizons_months, dtype=float)
         baseline = self.bundle.pipeline[-1].baseline_
-        margin = self.margin
-        grouped = self.grouped.to_numpy()
-        n_patients, n_groups = grouped.shape
-        with_all = baseline.survival(margin, horizons)[:, None, :]
-        without = baseline.survival((margin[:, None] - grouped).ravel(), horizons).reshape(
-            n_patients, n_groups, len(horizons))
-        effect = 100.0 * (with_all - without)
-        index = pd.MultiIndex.from_product(
-            [self.contributions.index, self.grouped.columns],
-            names=[self.contributions.index.name, "group"])
-        return pd.DataFrame(effect.reshape(n_patients * n_groups, len(horizons)), index=index,
+        margin = self.margin[rows]
+        with_all = baseline.survival(margin, horizons)
+        without = baseline.survival(margin - self.group_matrix[rows, groups], horizons)
+        return 100.0 * (with_all - without)
+
+    def survival_effect(self, horizons_months: tuple[float, ...] | None = None) -> pd.DataFrame:
+        """:meth:`group_survival_effect` for every patient and group, in long format (rows:
+        patient and group; columns: horizons in months)."""
+        n_patients, n_groups = self.group_matrix.shape
+        rows = np.repeat(np.arange(n_patients), n_groups)
+        groups = np.tile(np.arange(n_groups), n_patients)
+        effect = self.group_survival_effect(rows, groups, horizons_months)
+        horizons = horizons_months or self.bundle.horizons_months
+        index = pd.MultiIndex.from_product([self.index, self.group_names],
+                                           names=[self.index.name, "group"])
+        return pd.DataFrame(effect, index=index,
                             columns=pd.Index([f"{h:g}" for h in horizons],
                                              name="horizon_months"))
 
@@ -97,10 +127,11 @@ def explain(bundle: ModelBundle, X: pd.DataFrame) -> Explanation:
     """Explain the bundle's predictions for the design rows ``X`` (raw design columns)."""
     features = bundle.pipeline[:-1].transform(bundle.input_frame(X))
     raw = bundle.pipeline[-1].contributions(features)
-    contributions = pd.DataFrame(raw[:, :-1], index=X.index, columns=list(features.columns))
-    return Explanation(contributions=contributions, base_value=raw[:, -1].astype(float),
-                       values=features, groups=bundle.feature_groups,
-                       scale=bundle.explainer.get("scale", ""), bundle=bundle)
+    return Explanation(contribution_matrix=np.asarray(raw[:, :-1], dtype=float),
+                       base_value=raw[:, -1].astype(float),
+                       value_matrix=features.to_numpy(dtype=float),
+                       features=list(features.columns), groups=bundle.feature_groups,
+                       scale=bundle.explainer.get("scale", ""), bundle=bundle, index=X.index)
 
 
 def check_additivity(explanation: Explanation) -> float:
@@ -119,21 +150,28 @@ def check_additivity(explanation: Explanation) -> float:
     return gap
 
 
+def _largest(values: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` largest |values|, largest first (ties in feature order)."""
+    return np.argsort(-np.abs(values), kind="stable")[:k]
+
+
 def top_contributions(explanation: Explanation, row: int, k: int = 5,
                       details: dict[str, str] | None = None) -> list[dict[str, object]]:
     """The ``k`` largest contributions of patient ``row`` as readable records:
     ``{feature, group, value_shown, contribution, direction, sentence}``."""
     from models.wording import direction, sentence, value_shown
 
-    contributions = explanation.contributions.iloc[row]
-    order = contributions.abs().sort_values(ascending=False).index[:k]
+    contributions = explanation.contribution_matrix[row]
     records = []
-    for feature in order:
-        shown = value_shown(feature, float(explanation.values.iloc[row][feature]), details)
-        value = float(contributions[feature])
+    for j in _largest(contributions, k):
+        feature = explanation.features[j]
+        shown = value_shown(feature, float(explanation.value_matrix[row, j]), details)
+        value = float(contributions[j])
+        treatment = is_treatment(feature)
         records.append({"feature": feature, "group": explanation.groups[feature],
                         "value_shown": shown, "contribution": round(value, 6),
-                        "direction": direction(value), "sentence": sentence(shown, value)})
+                        "direction": direction(value), "treatment": treatment,
+                        "sentence": sentence(shown, value, treatment)})
     return records
 
 
@@ -143,24 +181,29 @@ def top_groups(explanation: Explanation, row: int, k: int = 5,
     group's leading feature, with (relapse) the effect on S(t) in percentage points."""
     from models.wording import direction, sentence, value_shown
 
-    grouped = explanation.grouped.iloc[row]
-    order = grouped.abs().sort_values(ascending=False).index[:k]
-    contributions = explanation.contributions.iloc[row]
-    effects = (explanation.default_survival_effect.xs(explanation.contributions.index[row],
-                                                      level=0)
+    grouped = explanation.group_matrix[row]
+    order = _largest(grouped, k)
+    contributions = np.abs(explanation.contribution_matrix[row])
+    members = explanation.membership
+    effects = (explanation.group_survival_effect(np.full(len(order), row), order)
                if explanation.bundle.kind == "survival" else None)
+    horizons = [f"{h:g}m" for h in explanation.bundle.horizons_months]
     records = []
-    for group in order:
-        members = [f for f in contributions.index if explanation.groups[f] == group]
-        lead = max(members, key=lambda f: abs(contributions[f]))
-        shown = value_shown(lead, float(explanation.values.iloc[row][lead]), details)
+    for rank, g in enumerate(order):
+        group = explanation.group_names[g]
+        in_group = np.flatnonzero(members[:, g])
+        lead = in_group[np.argmax(contributions[in_group])]
+        shown = value_shown(explanation.features[lead],
+                            float(explanation.value_matrix[row, lead]), details)
         if shown in ("not profiled", "unknown"):
             shown = f"{group} {shown}"
-        value = float(grouped[group])
+        value = float(grouped[g])
+        treatment = group == TREATMENT_GROUP
         record = {"group": group, "value_shown": shown, "contribution": round(value, 6),
-                  "direction": direction(value), "sentence": sentence(shown, value)}
+                  "direction": direction(value), "treatment": treatment,
+                  "sentence": sentence(shown, value, treatment)}
         if effects is not None:
             record["relapse_free_change_points"] = {
-                f"{h}m": round(float(v), 3) for h, v in effects.loc[group].items()}
+                h: round(float(v), 3) for h, v in zip(horizons, effects[rank], strict=True)}
         records.append(record)
     return records

@@ -29,13 +29,16 @@ class BundleScorer:
     bundle: ModelBundle
     selected: np.ndarray  # positions of the model's features among the input columns
     features: list[str]
+    groups: dict[str, str]  # feature -> group
+    booster: xgb.Booster
 
     @classmethod
     def of(cls, bundle: ModelBundle) -> BundleScorer:
         """Precompute, once per loaded bundle, what every request needs."""
         features = bundle.model_features
         position = {name: k for k, name in enumerate(bundle.input_features)}
-        return cls(bundle, np.array([position[f] for f in features], dtype=int), features)
+        return cls(bundle, np.array([position[f] for f in features], dtype=int), features,
+                   bundle.feature_groups, bundle.pipeline[-1].booster_)
 
     def score(self, rows: np.ndarray) -> Scores:
         """Margins, contributions and predictions of the input ``rows`` (n x inputs)."""
@@ -43,7 +46,7 @@ class BundleScorer:
         X = np.ascontiguousarray(rows[:, self.selected], dtype=float)
         names = self.features if self.bundle.kind == "survival" else None
         matrix = xgb.DMatrix(X, missing=np.nan, feature_names=names)
-        booster = model.booster_
+        booster = self.booster
         margin = booster.predict(matrix, output_margin=True).astype(float)
         contributions = booster.predict(matrix, pred_contribs=True).astype(float)
         if isinstance(model, AFTRiskModel):  # its risk score is minus the margin
@@ -81,12 +84,9 @@ class Scores:
     def explanation(self) -> Explanation:
         """The :class:`Explanation` of these rows, built from the arrays."""
         bundle = self.scorer.bundle
-        index = pd.RangeIndex(len(self.margin))
-        columns = self.scorer.features
         return Explanation(
-            contributions=pd.DataFrame(self.contributions[:, :-1], index=index,
-                                       columns=columns),
-            base_value=self.contributions[:, -1].copy(),
-            values=pd.DataFrame(self.features, index=index, columns=columns),
-            groups=bundle.feature_groups, scale=bundle.explainer.get("scale", ""),
-            bundle=bundle)
+            contribution_matrix=self.contributions[:, :-1],
+            base_value=self.contributions[:, -1].copy(), value_matrix=self.features,
+            features=self.scorer.features, groups=self.scorer.groups,
+            scale=bundle.explainer.get("scale", ""), bundle=bundle,
+            index=pd.RangeIndex(len(self.margin)))

@@ -45,6 +45,41 @@ _BINARY = {
 }
 
 
+#: Model inputs for people, in warnings about what a patient's profile lacks.
+INPUT_LABELS = {
+    "clin__age_years": "age", "clin__tumor_size_mm": "tumour size",
+    "clin__positive_nodes": "positive lymph nodes", "clin__grade": "grade",
+    "clin__stage": "stage", "clin__t_category": "T category", "clin__n_category": "N category",
+    "clin__npi": "Nottingham prognostic index", "clin__performance_status": "ECOG status",
+    "clin__er_positive": "ER status", "clin__pr_positive": "PR status",
+    "clin__her2_positive": "HER2 status", "clin__lobular": "histology",
+    "clin__postmenopausal": "menopausal status", "clin__er_fmol_mg": "ER level (fmol/mg)",
+    "clin__pr_fmol_mg": "PR level (fmol/mg)", "tmb": "TMB",
+    "clin__months_from_diagnosis": "months since diagnosis",
+    "clin__de_novo_metastatic": "whether metastatic at diagnosis",
+}
+_INPUT_PATTERNS = (
+    ("clin__subtype_", "receptor subtype"), ("clin__pam50_", "PAM50 subtype"),
+    ("clin__intclust_", "integrative cluster"), ("clin__adjuvant_", "adjuvant therapy"),
+    ("clin__radiotherapy", "adjuvant therapy"), ("clin__prior_", "prior therapy"),
+    ("clin__with_cdk46", "current therapy"), ("clin__site_", "metastatic sites"),
+    ("clin__n_sites", "metastatic sites"), ("clin__visceral", "metastatic sites"),
+    ("evo__", "primary-to-metastasis changes (need a profiled primary and metastasis)"),
+)
+#: Prefixes of the gene-level genomic inputs (unknown when the gene is not profiled).
+GENOMIC_INPUT_PREFIXES = ("mut__", "hot__", "cna__", "path__", "rclass__")
+
+
+def input_label(feature: str) -> str:
+    """What a model input is, for people (``stage``, ``ER status``, ``metastatic sites``)."""
+    if feature in INPUT_LABELS:
+        return INPUT_LABELS[feature]
+    for prefix, label in _INPUT_PATTERNS:
+        if feature.startswith(prefix):
+            return label
+    return _titled(feature.split("__")[-1])
+
+
 def _titled(text: str) -> str:
     return text.replace("_", " ")
 
@@ -101,9 +136,12 @@ def _clinical(feature: str, value: float) -> str:
             "_NEG", "-")
         return (f"integrative cluster {cluster}" if value >= 0.5
                 else f"not integrative cluster {cluster}")
-    if feature.startswith(("clin__adjuvant_", "clin__prior_")):
+    if feature.startswith(("clin__adjuvant_", "clin__prior_")) and feature != (
+            "clin__prior_lines"):
         therapy = _titled(feature.split("__")[1])
-        return therapy if value >= 0.5 else f"no {therapy}"
+        return f"received {therapy}" if value >= 0.5 else f"no {therapy} received"
+    if feature == "clin__radiotherapy":
+        return "received radiotherapy" if value >= 0.5 else "no radiotherapy received"
     if feature in _CLINICAL:
         return _CLINICAL[feature][0].format(v=value)
     return f"{_titled(feature.split('__')[-1])} {value:g}"
@@ -118,6 +156,11 @@ def direction(contribution: float) -> str:
     return "does not change"
 
 
-def sentence(shown: str, contribution: float) -> str:
-    """One line for people, e.g. ``ESR1 D538G raises the predicted risk``."""
+def sentence(shown: str, contribution: float, treatment: bool = False) -> str:
+    """One line for people, e.g. ``ESR1 D538G raises the predicted risk``. A treatment input
+    (``treatment``) is worded as a marker of the clinical decision, not as an effect."""
+    if treatment:
+        return (f"{shown[0].upper()}{shown[1:]}: reflects the clinicians' assessment of risk, "
+                f"not an effect of the treatment (the model's risk {direction(contribution)} "
+                "with it)")
     return f"{shown[0].upper()}{shown[1:]} {direction(contribution)} the predicted risk"

@@ -13,7 +13,13 @@ import numpy as np
 from models.bundle import ModelBundle
 from models.explain import top_contributions, top_groups
 from models.scoring import BundleScorer, Scores
-from serving.profile import model_genes, profile_warnings
+from serving.profile import (
+    input_labels,
+    missing_input_warnings,
+    model_genes,
+    profile_warnings,
+    synthetic_training_warnings,
+)
 from serving.schemas import (
     Applicability,
     ExplainedPrediction,
@@ -52,6 +58,8 @@ class Predictor:
         self.scorers = {task: BundleScorer.of(m.bundle) for task, m in models.items()}
         bundles = {task: m.bundle for task, m in models.items()}
         self.used_genes = set().union(*(model_genes(b) for b in bundles.values()))
+        self.synthetic_warnings = synthetic_training_warnings(bundles)
+        self.input_labels = {task: input_labels(s.features) for task, s in self.scorers.items()}
 
     @property
     def model_info(self) -> dict[str, ModelInfo]:
@@ -70,8 +78,11 @@ class Predictor:
                      scored: dict[str, tuple[Scores, list]]) -> list[dict]:
         relapse = self.models[RELAPSE].bundle
         relapse_scores, domain = scored[RELAPSE]
+        unknown = {task: np.isnan(scores.features) for task, (scores, _) in scored.items()}
         rows = []
         for i, profile in enumerate(profiles):
+            missing = {task: [self.input_labels[task][j] for j in np.flatnonzero(mask[i])]
+                       for task, mask in unknown.items()}
             horizons = {f"{h:g}": float(relapse_scores.survival[i, k])
                         for k, h in enumerate(relapse.horizons_months)}
             rows.append({
@@ -88,7 +99,8 @@ class Predictor:
                         applicability=reasons[i])
                     for task, (scores, reasons) in scored.items() if task != RELAPSE},
                 "applicability": domain[i],
-                "warnings": profile_warnings(profile, self.used_genes),
+                "warnings": [*profile_warnings(profile, self.used_genes),
+                             *missing_input_warnings(missing), *self.synthetic_warnings],
                 "model": self.model_info,
             })
         return rows

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 import sqlite3
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,8 +26,16 @@ class KeyStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
         with self._connect() as db:
             db.execute(_SCHEMA)
+
+    def _reader(self) -> sqlite3.Connection:
+        """This thread's connection for lookups (kept open: a request pays no connect)."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = self._connect()
+        return db
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=10)
@@ -56,7 +65,7 @@ class KeyStore:
         if not key:
             return None
         digest = _hash(key)
-        with self._connect() as db:
+        with self._reader() as db:  # commits the read: a key revoked since is seen
             row = db.execute("SELECT name, key_sha256 FROM api_keys WHERE key_sha256 = ? AND "
                              "revoked IS NULL", (digest,)).fetchone()
         if row is None or not hmac.compare_digest(row[1], digest):

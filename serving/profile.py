@@ -7,14 +7,18 @@ is built by :func:`features.design.build_design`: one code path for training and
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pandas as pd
 
 from features.cohort import Cohort, build_cohort
-from features.design import build_design
+from features.derived import derive_receptor_subtype
+from features.design import DesignVocabulary, build_design
 from features.labels import TimeOrigin
+from features.pipeline import feature_group
 from features.vocab import GENE_SYMBOL_UPDATES
 from models.bundle import ModelBundle
+from models.wording import GENOMIC_INPUT_PREFIXES, input_label
 from serving.schemas import PatientProfile
 
 REQUEST_PANEL = "REQUEST_PANEL_{}"
@@ -71,7 +75,9 @@ def build_request_cohort(profiles: list[PatientProfile]) -> Cohort:
             treatments.append({"patient_id": pid, "line": len(p.prior_therapies) + 1,
                                "setting": "metastatic", "therapy_class": p.current_therapy,
                                "start_months": origin})
-    return build_cohort({"name": "request"}, patients=pd.DataFrame(patients),
+    patients_frame = pd.DataFrame(patients)
+    patients_frame["receptor_subtype"] = derive_receptor_subtype(patients_frame)
+    return build_cohort({"name": "request"}, patients=patients_frame,
                         samples=pd.DataFrame(samples),
                         mutations=pd.DataFrame(mutations, columns=[
                             "sample_id", "gene", "variant_classification", "protein_change",
@@ -95,7 +101,11 @@ def design_for(bundle: ModelBundle, cohort: Cohort, profiles: list[PatientProfil
     else:
         months = pd.Series([p.months_since_diagnosis or 0.0 for p in profiles], index=ids)
     origin = TimeOrigin(bundle.origin, months, tuple(bundle.origin_sample_types))
-    return build_design(cohort, origin)
+    own = DesignVocabulary.of(cohort)
+    # a listed gene is profiled for copy number as for mutations: 0 unless an alteration is
+    # reported (the cohort's own vocabulary would know only genes with a copy-number call)
+    listed = set(own.cna_genes) | set(cohort.panels["gene"].astype(str))
+    return build_design(cohort, origin, replace(own, cna_genes=tuple(sorted(listed))))
 
 
 def model_genes(bundle: ModelBundle) -> set[str]:
@@ -109,8 +119,9 @@ def model_genes(bundle: ModelBundle) -> set[str]:
 
 
 def profile_warnings(profile: PatientProfile, used: set[str]) -> list[str]:
-    """What the models could not use, or had to take as unknown, for one patient (``used``:
-    the genes the models use, computed once when they are loaded)."""
+    """What the models could not use, or had to assume, for one patient (``used``: the genes
+    the models use, computed once when they are loaded). The inputs a profile leaves unknown
+    are :func:`missing_input_warnings`."""
     warnings = []
     for alteration in profile.alterations:
         gene = _symbol(alteration.gene)
@@ -121,14 +132,57 @@ def profile_warnings(profile: PatientProfile, used: set[str]) -> list[str]:
     if profile.profiled_genes is None:
         warnings.append("profiled_genes not given: genes without a reported alteration are "
                         "taken as not profiled (unknown), not as wild type")
-    for field, label in (("er_status", "ER status"), ("her2_status", "HER2 status"),
-                         ("grade", "grade"), ("tumor_size_mm", "tumour size"),
-                         ("positive_lymph_nodes", "positive lymph nodes"), ("tmb", "TMB")):
-        if getattr(profile, field) is None:
-            warnings.append(f"{label} missing: handled as unknown by the models")
     if profile.setting == "metastatic" and profile.months_since_diagnosis is None:
         warnings.append("months_since_diagnosis missing in the metastatic setting: 0 assumed")
     if profile.setting == "early" and profile.sample_type != "primary":
         warnings.append("a non-primary sample at diagnosis: the relapse model uses only "
                         "primary-tumour genomics")
     return warnings
+
+
+def _models(tasks: list[str]) -> str:
+    names = [MODEL_NAMES.get(t, f"{t} model") for t in tasks]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+#: The served models, for people.
+MODEL_NAMES = {"relapse": "relapse model", "resistance_endocrine": "endocrine-resistance model"}
+
+
+def input_labels(features: list[str]) -> list[tuple[bool, str]]:
+    """Per model input: whether it is a gene-level genomic input, and its name for people
+    (the gene or pathway for a genomic input). Computed once per loaded model."""
+    return [(True, feature_group(f)) if f.startswith(GENOMIC_INPUT_PREFIXES)
+            else (False, input_label(f)) for f in features]
+
+
+def missing_input_warnings(missing: dict[str, list[tuple[bool, str]]]) -> list[str]:
+    """One warning per model input a patient's profile leaves unknown (``missing``: per task,
+    the :func:`input_labels` of the model's inputs that are NaN for the patient), worded for
+    people: clinical inputs by name with the models that take them as unknown; the gene-level
+    genomic inputs counted per model, naming their genes or pathways."""
+    clinical: dict[str, list[str]] = {}
+    genomic: dict[str, set[str]] = {}
+    for task, labels in missing.items():
+        for is_genomic, label in labels:
+            if is_genomic:
+                genomic.setdefault(task, set()).add(label)
+                continue
+            tasks = clinical.setdefault(label, [])
+            if task not in tasks:
+                tasks.append(task)
+    warnings = [f"{label} missing: taken as unknown by the {_models(tasks)}"
+                for label, tasks in clinical.items()]
+    for task, names in genomic.items():
+        shown = sorted(names)
+        warnings.append(f"{len(shown)} genes or pathways the {_models([task])} uses are not "
+                        f"profiled ({', '.join(shown)}): taken as unknown; list the genes the "
+                        "sample's panel covered in profiled_genes")
+    return warnings
+
+
+def synthetic_training_warnings(bundles: dict[str, ModelBundle]) -> list[str]:
+    """A warning for each model trained on the built-in synthetic cohort."""
+    return [f"the {_models([task])} was trained on SYNTHETIC data (the generated demonstration "
+            "cohort): its answers are not clinical evidence"
+            for task, bundle in bundles.items() if bundle.cohort.get("synthetic")]

@@ -154,6 +154,9 @@ class ContributionRecord(BaseModel):
     value_shown: str
     contribution: float
     direction: str
+    treatment: bool = Field(description="a treatment input: it reflects the clinicians' "
+                            "assessment of risk (confounding by indication), not an effect "
+                            "of the treatment")
     sentence: str
 
 
@@ -164,6 +167,9 @@ class GroupRecord(BaseModel):
     value_shown: str
     contribution: float
     direction: str
+    treatment: bool = Field(description="a treatment input: it reflects the clinicians' "
+                            "assessment of risk (confounding by indication), not an effect "
+                            "of the treatment")
     sentence: str
     relapse_free_change_points: dict[str, float] | None = None
 

@@ -16,19 +16,22 @@ from bentoml.exceptions import InvalidArgument
 
 from features.errors import CohortError
 from serving import log_privacy
-from serving.coalescer import Coalescer
+from serving.batching import BatchedPredictor
 from serving.gateway import Gateway
 from serving.inference import Predictor
 from serving.schemas import ExplainResponse, PatientList, PredictResponse, ServedTask
 from serving.settings import Settings
 from serving.store import load_served_models
 
+#: Seconds a request may take, waiting for its batch included.
+TIMEOUT_S = 60
+
 
 @bentoml.service(
     name="mbcrisk",
     workers=1,
-    threads=32,
-    traffic={"timeout": 60},
+    threads=4,  # the sync endpoints (card, metadata); scoring runs in batches
+    traffic={"timeout": TIMEOUT_S},
     logging={"access": {"enabled": False}},
     metrics={"enabled": False},
 )
@@ -39,22 +42,22 @@ class MBCRiskService:
         log_privacy.install()  # rejected requests: one line, no content
         self.settings = Settings.from_env()
         self.models = load_served_models()
-        self.predictor = Coalescer(Predictor(self.models), self.settings.max_batch)
+        self.predictor = BatchedPredictor(Predictor(self.models), max_latency_s=TIMEOUT_S)
         self.settings.state_dir.mkdir(parents=True, exist_ok=True)
         self.settings.served_file.write_text(json.dumps(
             {m.info.name: m.info.version for m in self.models.values()}))
 
     @bentoml.api(route="/predict")
-    def predict(self, patients: PatientList) -> PredictResponse:
+    async def predict(self, patients: PatientList) -> PredictResponse:
         """Relapse risk, relapse-free probabilities and resistance, per patient."""
         with _as_bad_request():
-            return self.predictor.predict(patients)
+            return await self.predictor.predict(patients)
 
     @bentoml.api(route="/explain")
-    def explain(self, patients: PatientList) -> ExplainResponse:
+    async def explain(self, patients: PatientList) -> ExplainResponse:
         """Predictions plus grouped and per-feature explanations, worded."""
         with _as_bad_request():
-            return self.predictor.explain(patients)
+            return await self.predictor.explain(patients)
 
     @bentoml.api(route="/model_card")
     def model_card(self, model: ServedTask = "relapse") -> dict:

@@ -86,6 +86,24 @@ def test_groups_sum_features_and_survival_effect_has_the_right_sign() -> None:
     assert abs(features[0]["contribution"]) >= abs(features[-1]["contribution"])
 
 
+def test_treatment_inputs_are_flagged_as_markers_of_the_decision_in_every_record() -> None:
+    cohort, _ = load_cohort("gbsg2")  # hormonal therapy is GBSG2's treatment input
+    bundle, X, _ = fit_bundle(cohort, "relapse")
+    explanation = explain(bundle, X.iloc[:40])
+    k = len(explanation.features)
+    seen = 0
+    for row in range(40):
+        for record in top_contributions(explanation, row, k):
+            assert record["treatment"] == record["feature"].startswith(
+                ("clin__adjuvant_", "clin__prior_", "clin__radiotherapy", "clin__with_cdk46"))
+            assert ("not an effect of the treatment" in record["sentence"]) == record[
+                "treatment"]
+            seen += record["treatment"]
+        for record in top_groups(explanation, row, k):
+            assert record["treatment"] == (record["group"] == "treatment")
+    assert seen == 40  # every patient's treatment input was worded as a marker
+
+
 @pytest.mark.parametrize(("feature", "value", "details", "expected"), [
     ("mut__ESR1", 1.0, {"ESR1": "D538G"}, "ESR1 D538G"),
     ("mut__ESR1", 0.0, None, "ESR1 wild type"),
@@ -103,4 +121,8 @@ def test_values_in_human_terms(feature: str, value: float, details, expected: st
 
 def test_sentence() -> None:
     assert sentence("ESR1 D538G", 0.3) == "ESR1 D538G raises the predicted risk"
+    marker = sentence("received adjuvant chemotherapy", -0.2, treatment=True)
+    assert marker.startswith("Received adjuvant chemotherapy: reflects the clinicians'")
+    assert "not an effect of the treatment" in marker
+    assert "lowers" in marker
     assert sentence("ER positive", -0.2) == "ER positive lowers the predicted risk"

@@ -3,6 +3,7 @@ and a real ``mbcrisk serve`` process over HTTP on 127.0.0.1."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -25,8 +26,8 @@ def test_service_class_called_directly(served: dict) -> None:
     from serving.service import MBCRiskService
 
     service = MBCRiskService()
-    response = service.predict(patients=[PatientProfile(**EXAMPLE), PatientProfile(
-        age_years=45, er_status="negative")])
+    response = asyncio.run(service.predict(patients=[PatientProfile(**EXAMPLE), PatientProfile(
+        age_years=45, er_status="negative")]))
     assert isinstance(response, PredictResponse)
     first = response.predictions[0]
     assert first.patient_id == "study-0042"
@@ -34,7 +35,7 @@ def test_service_class_called_directly(served: dict) -> None:
     assert 0 < first.resistance["endocrine"].probability < 1
     assert first.model["relapse"].alias == "champion"
     assert any("TMB missing" in w for w in response.predictions[1].warnings)
-    explained = service.explain(patients=[PatientProfile(**EXAMPLE)])
+    explained = asyncio.run(service.explain(patients=[PatientProfile(**EXAMPLE)]))
     assert isinstance(explained, ExplainResponse)
     groups = explained.predictions[0].explanations["resistance_endocrine"].groups
     assert any(g.value_shown == "ESR1 D538G" for g in groups)

@@ -13,6 +13,7 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
+from features.pipeline import TREATMENT_INPUTS
 from training.reporting.card_source import CardSource
 from training.reporting.facts import Facts
 
@@ -191,6 +192,10 @@ class CardWriter:
             "(unknown when the sample's panel does not cover the gene), hotspots, amplifications "
             "and deletions, tumour mutational burden, pathways, Razavi resistance classes, and "
             "primary-to-metastasis changes.\n"
+            + "- Treatment inputs: " + TREATMENT_INPUTS + ". Treatment is chosen by the "
+            "clinicians from their assessment of the patient's risk (confounding by "
+            "indication): these inputs are markers of that decision, not effects of the "
+            "treatment, and every explanation flags them as such (`treatment: true`).\n"
             + (NO_GENOMICS if self.s.tags.get("mbcrisk.genomic_data") == "none" else "")
             + "- Gene indicators are kept when altered in at least "
             + self.param("features.min_gene_frequency") + " of profiled training patients and "

@@ -1,0 +1,147 @@
+"""Concurrent requests scored in one batch by BentoML's dispatcher: each request gets exactly
+its own answer, a failing request fails alone, and the dispatcher survives any exception.
+
+No assertion depends on how fast this machine scores: requests are held at a gate until the
+queue holds what the test needs (waiting for a condition, never for a deadline to pass)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from serving.batching import BatchedPredictor
+from serving.inference import Predictor
+from serving.schemas import PatientProfile
+from tests.serving.conftest import EXAMPLE
+
+pytestmark = pytest.mark.slow
+
+#: Requests that take BentoML's dispatcher through its warm-up (batches of one while it learns
+#: how long a batch takes), so the test's own requests meet its steady behaviour.
+WARM_UP = 12
+
+
+class GatedPredictor(Predictor):
+    """The real predictor, held at a gate while ``gate`` is clear, which fails for a patient
+    called ``poison`` and stops with KeyboardInterrupt for one called ``interrupt``."""
+
+    def __init__(self, predictor: Predictor) -> None:
+        super().__init__(predictor.models)
+        self.entered, self.gate = threading.Event(), threading.Event()
+        self.gate.set()
+        self.calls: list[int] = []
+
+    def _score(self, profiles: list[PatientProfile]) -> dict:
+        self.calls.append(len(profiles))
+        self.entered.set()
+        self.gate.wait(timeout=60)
+        if any(p.patient_id == "poison" for p in profiles):
+            raise ValueError("poisoned request")
+        if any(p.patient_id == "interrupt" for p in profiles):
+            raise KeyboardInterrupt
+        return super()._score(profiles)
+
+
+@pytest.fixture(scope="module")
+def predictor(served: dict) -> Predictor:
+    from serving.store import load_served_models
+
+    return Predictor(load_served_models())
+
+
+def _profiles(k: int) -> list[PatientProfile]:
+    return [PatientProfile(**{**EXAMPLE, "patient_id": f"p{k}-{j}",
+                               "age_years": 40 + 3 * (k % 12) + j}) for j in range(1 + k % 2)]
+
+
+async def _queued(batched: BatchedPredictor, kind: str, size: int) -> None:
+    """Return once ``size`` requests wait in the dispatcher's queue (60 s at most)."""
+    deadline = time.monotonic() + 60
+    while len(batched.dispatchers[kind]._queue) < size:
+        assert time.monotonic() < deadline, "requests never queued"
+        await asyncio.sleep(0.005)
+
+
+async def _entered(gated: GatedPredictor) -> None:
+    deadline = time.monotonic() + 60
+    while not gated.entered.is_set():
+        assert time.monotonic() < deadline, "scoring never started"
+        await asyncio.sleep(0.005)
+
+
+async def _warmed(gated: GatedPredictor) -> BatchedPredictor:
+    batched = BatchedPredictor(gated, max_latency_s=60)
+    for k in range(WARM_UP):
+        await batched.explain(_profiles(k))
+        await batched.predict(_profiles(k))
+    gated.calls.clear()
+    batched.batch_sizes.clear()
+    return batched
+
+
+def test_queued_requests_are_merged_and_each_gets_its_own_answer(predictor: Predictor) -> None:
+    gated = GatedPredictor(predictor)
+    requests = {k: _profiles(k) for k in range(5)}  # 1, 2, 1, 2, 1 patients
+
+    async def scenario() -> dict:
+        batched = await _warmed(gated)
+        gated.gate.clear()
+        gated.entered.clear()
+        first = asyncio.ensure_future(batched.explain(requests[0]))
+        await _entered(gated)  # request 0 is being scored, held at the gate
+        rest = {k: asyncio.ensure_future(batched.explain(requests[k])) for k in range(1, 5)}
+        await _queued(batched, "explain", 4)
+        gated.gate.set()
+        answers = {0: await first} | {k: await f for k, f in rest.items()}
+        assert batched.batch_sizes == [1, 4]
+        return answers
+
+    answers = asyncio.run(scenario())
+    assert gated.calls == [1, 6]  # the first alone, then requests 1-4 (6 patients) at once
+    for k, profiles in requests.items():
+        assert answers[k].model_dump() == predictor.explain(profiles).model_dump()
+
+
+def test_a_failing_request_does_not_fail_the_others_merged_with_it(
+        predictor: Predictor) -> None:
+    gated = GatedPredictor(predictor)
+    poison = [PatientProfile(**{**EXAMPLE, "patient_id": "poison"})]
+
+    async def scenario() -> None:
+        batched = await _warmed(gated)
+        gated.gate.clear()
+        gated.entered.clear()
+        first = asyncio.ensure_future(batched.predict(_profiles(0)))
+        await _entered(gated)
+        bad = asyncio.ensure_future(batched.predict(poison))
+        await _queued(batched, "predict", 1)
+        good = asyncio.ensure_future(batched.predict(_profiles(1)))
+        await _queued(batched, "predict", 2)
+        gated.gate.set()
+        assert (await first).predictions[0].patient_id == "p0-0"
+        with pytest.raises(ValueError, match="poisoned"):
+            await bad
+        assert [p.patient_id for p in (await good).predictions] == ["p1-0", "p1-1"]
+
+    asyncio.run(scenario())
+    # the first alone; poison and good merged (that batch failed); then each alone
+    assert gated.calls == [1, 3, 1, 2]
+
+
+def test_the_dispatcher_survives_any_exception(predictor: Predictor) -> None:
+    gated = GatedPredictor(predictor)
+    interrupt = [PatientProfile(**{**EXAMPLE, "patient_id": "interrupt"})]
+
+    async def scenario() -> None:
+        batched = await _warmed(gated)
+        with pytest.raises(RuntimeError, match="KeyboardInterrupt"):
+            await batched.predict(interrupt)
+        with pytest.raises(RuntimeError, match="KeyboardInterrupt"):  # merged, then alone
+            await asyncio.gather(batched.predict(interrupt), batched.predict(_profiles(1)))
+        answer = await batched.predict(_profiles(0))
+        assert answer.predictions[0].patient_id == "p0-0"
+
+    asyncio.run(scenario())
