@@ -20,7 +20,7 @@ from sklearn.pipeline import Pipeline
 from features.encoder import ProfileEncoder
 from features.pipeline import feature_group
 from models.applicability import ApplicabilityDomain
-from models.factory import predict_probability, predict_risk, predict_survival
+from models.unprofiled import UnprofiledReference
 
 BUNDLE_FILE = "bundle.pkl"
 RISK_GROUPS = ("low", "intermediate", "high")
@@ -44,6 +44,9 @@ class ModelBundle:
     risk_group_cutpoints: tuple[float, float] = (np.nan, np.nan)
     explainer: dict[str, str] = field(default_factory=dict)
     applicability: ApplicabilityDomain | None = None
+    #: The reference set of the unknown-is-unknown rule (None: bundles from before the rule,
+    #: or models without gene-level inputs).
+    unprofiled: UnprofiledReference | None = None
 
     @property
     def model_features(self) -> list[str]:
@@ -76,20 +79,19 @@ class ModelBundle:
 
     def predict(self, X: pd.DataFrame) -> pd.DataFrame:
         """Per patient: ``risk_score``, ``risk_group`` and, for relapse, ``relapse_free_<h>m``
-        (probability of no relapse by h months); for resistance, ``probability``."""
-        X = self.input_frame(X)
+        (probability of no relapse by h months); for resistance, ``probability``. Unknown
+        gene-level inputs follow the unknown-is-unknown rule (:mod:`models.unprofiled`)."""
+        from models.scoring import BundleScorer  # scoring is built on the bundle
+
+        scores = BundleScorer.of(self).score(self.input_frame(X).to_numpy(dtype=float),
+                                             explain=False)
+        out = pd.DataFrame({"risk_score": scores.score}, index=X.index)
         if self.kind == "survival":
-            score = predict_risk(self.pipeline, X)
-            surv = predict_survival(self.pipeline, X, np.asarray(self.horizons_months))
-            out = pd.DataFrame({"risk_score": score}, index=X.index)
             for k, h in enumerate(self.horizons_months):
-                out[f"relapse_free_{h:g}m"] = surv[:, k]
+                out[f"relapse_free_{h:g}m"] = scores.survival[:, k]
         else:
-            score = predict_probability(self.pipeline, X)
-            out = pd.DataFrame({"risk_score": score, "probability": score}, index=X.index)
-        low, high = self.risk_group_cutpoints
-        out["risk_group"] = np.where(score >= high, RISK_GROUPS[2],
-                                     np.where(score >= low, RISK_GROUPS[1], RISK_GROUPS[0]))
+            out["probability"] = scores.score
+        out["risk_group"] = scores.risk_group
         return out
 
     def save(self, folder: str | Path) -> Path:

@@ -48,6 +48,15 @@ class Explanation:
     scale: str
     bundle: ModelBundle
     index: pd.Index
+    #: patients x features: True where the unknown-is-unknown rule averaged the input (its
+    #: contribution is the average; :func:`unprofiled_summary`, never a driver). None: none.
+    averaged: np.ndarray | None = None
+
+    def known(self, row: int) -> np.ndarray:
+        """Which features of patient ``row`` are the patient's own (not averaged)."""
+        if self.averaged is None:
+            return np.ones(len(self.features), dtype=bool)
+        return ~self.averaged[row]
 
     @property
     def margin(self) -> np.ndarray:
@@ -99,13 +108,19 @@ class Explanation:
         the change in S(t) in percentage points that the group causes at each horizon:
         S(t | margin) - S(t | margin - group contribution). Negative means the group lowers
         the chance of staying relapse-free. Shape: len(rows) x horizons."""
+        return self.survival_change(rows, self.group_matrix[rows, groups], horizons_months)
+
+    def survival_change(self, rows: np.ndarray, contributions: np.ndarray,
+                        horizons_months: tuple[float, ...] | None = None) -> np.ndarray:
+        """Relapse only: S(t | margin) - S(t | margin - contribution) in percentage points,
+        for patients ``rows`` and the ``contributions`` (same length) of what is removed."""
         if self.bundle.kind != "survival":
             raise ValueError("survival effects exist only for the relapse model")
         horizons = np.asarray(horizons_months or self.bundle.horizons_months, dtype=float)
         baseline = self.bundle.pipeline[-1].baseline_
         margin = self.margin[rows]
         with_all = baseline.survival(margin, horizons)
-        without = baseline.survival(margin - self.group_matrix[rows, groups], horizons)
+        without = baseline.survival(margin - contributions, horizons)
         return 100.0 * (with_all - without)
 
     def survival_effect(self, horizons_months: tuple[float, ...] | None = None) -> pd.DataFrame:
@@ -162,8 +177,9 @@ def top_contributions(explanation: Explanation, row: int, k: int = 5,
     from models.wording import direction, sentence, value_shown
 
     contributions = explanation.contribution_matrix[row]
+    own = np.flatnonzero(explanation.known(row))
     records = []
-    for j in _largest(contributions, k):
+    for j in own[_largest(contributions[own], k)]:
         feature = explanation.features[j]
         shown = value_shown(feature, float(explanation.value_matrix[row, j]), details)
         value = float(contributions[j])
@@ -181,11 +197,14 @@ def top_groups(explanation: Explanation, row: int, k: int = 5,
     group's leading feature, with (relapse) the effect on S(t) in percentage points."""
     from models.wording import direction, sentence, value_shown
 
-    grouped = explanation.group_matrix[row]
-    order = _largest(grouped, k)
-    contributions = np.abs(explanation.contribution_matrix[row])
-    members = explanation.membership
-    effects = (explanation.group_survival_effect(np.full(len(order), row), order)
+    known = explanation.known(row)
+    own = np.where(known, explanation.contribution_matrix[row], 0.0)
+    members = explanation.membership * known[:, None]  # the patient's own features only
+    grouped = own @ members
+    shown_groups = np.flatnonzero(members.any(axis=0))
+    order = shown_groups[_largest(grouped[shown_groups], k)]
+    contributions = np.abs(own)
+    effects = (explanation.survival_change(np.full(len(order), row), grouped[order])
                if explanation.bundle.kind == "survival" else None)
     horizons = [f"{h:g}m" for h in explanation.bundle.horizons_months]
     records = []
@@ -207,3 +226,25 @@ def top_groups(explanation: Explanation, row: int, k: int = 5,
                 h: round(float(v), 3) for h, v in zip(horizons, effects[rank], strict=True)}
         records.append(record)
     return records
+
+
+def unprofiled_summary(explanation: Explanation, row: int) -> dict[str, object] | None:
+    """The inputs the unknown-is-unknown rule averaged for patient ``row``, as one record
+    (``{inputs, contribution, sentence}``), or None when it averaged none. Never a driver: the
+    contribution is what the unprofiled genes add on average over the reference patients."""
+    from models.unprofiled import REFERENCE_SIZE
+    from models.wording import direction
+
+    if explanation.averaged is None or not explanation.averaged[row].any():
+        return None
+    mask = explanation.averaged[row]
+    value = float(explanation.contribution_matrix[row, mask].sum())
+    n = int(mask.sum())
+    return {"inputs": n, "contribution": round(value, 6),
+            "sentence": (f"{n} genomic inputs not profiled: averaged over {REFERENCE_SIZE} "
+                         f"training patients profiled for them (together they "
+                         f"{_PLURAL[direction(value)]} the predicted risk on average); list "
+                         "the genes the panel covered in profiled_genes")}
+
+
+_PLURAL = {"raises": "raise", "lowers": "lower", "does not change": "do not change"}

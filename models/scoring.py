@@ -40,17 +40,27 @@ class BundleScorer:
         return cls(bundle, np.array([position[f] for f in features], dtype=int), features,
                    bundle.feature_groups, bundle.pipeline[-1].booster_)
 
-    def score(self, rows: np.ndarray) -> Scores:
-        """Margins, contributions and predictions of the input ``rows`` (n x inputs)."""
+    def score(self, rows: np.ndarray, explain: bool = True) -> Scores:
+        """Margins, contributions and predictions of the input ``rows`` (n x inputs), with
+        the unknown-is-unknown rule (:mod:`models.unprofiled`) when the bundle has a reference
+        set: a patient's unknown gene-level inputs are averaged over it. ``explain=False``
+        skips the contributions (``Scores.contributions`` is then None)."""
         model = self.bundle.pipeline[-1]
         X = np.ascontiguousarray(rows[:, self.selected], dtype=float)
+        reference = self.bundle.unprofiled
+        if reference is not None:
+            scored, owner, averaged = reference.expand(X)
+        else:
+            scored, owner, averaged = X, np.arange(len(X)), None
         names = self.features if self.bundle.kind == "survival" else None
-        matrix = xgb.DMatrix(X, missing=np.nan, feature_names=names)
+        matrix = xgb.DMatrix(scored, missing=np.nan, feature_names=names)
         booster = self.booster
-        margin = booster.predict(matrix, output_margin=True).astype(float)
-        contributions = booster.predict(matrix, pred_contribs=True).astype(float)
+        margin = _mean_by(owner, booster.predict(matrix, output_margin=True).astype(float))
+        contributions = (_mean_by(owner, booster.predict(matrix, pred_contribs=True)
+                                  .astype(float)) if explain else None)
         if isinstance(model, AFTRiskModel):  # its risk score is minus the margin
-            margin, contributions = -margin, -contributions
+            margin = -margin
+            contributions = None if contributions is None else -contributions
         if self.bundle.kind == "survival":
             score = margin
             horizons = np.asarray(self.bundle.horizons_months, dtype=float)
@@ -59,14 +69,24 @@ class BundleScorer:
             calibrator = model.calibrated_.calibrated_classifiers_[0].calibrators[0]
             score = np.asarray(calibrator.predict(expit(margin)), dtype=float)
             survival = None
-        else:  # another calibration: the model's own, one more booster call
-            frame = pd.DataFrame(X, columns=self.features)
-            score = np.asarray(model.predict_proba(frame)[:, 1], dtype=float)
+        else:  # another calibration: the model's own (averaged), one more booster call
+            frame = pd.DataFrame(scored, columns=self.features)
+            score = _mean_by(owner, np.asarray(model.predict_proba(frame)[:, 1], dtype=float))
             survival = None
         low, high = self.bundle.risk_group_cutpoints
         groups = np.where(score >= high, RISK_GROUPS[2],
                           np.where(score >= low, RISK_GROUPS[1], RISK_GROUPS[0]))
-        return Scores(self, X, margin, contributions, score, survival, groups)
+        return Scores(self, X, margin, contributions, score, survival, groups, averaged)
+
+
+def _mean_by(owner: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The mean of ``values`` (rows, in blocks of consecutive equal ``owner``) per owner."""
+    if len(owner) == len(np.unique(owner)):
+        return values
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    counts = np.diff(np.r_[starts, len(owner)])
+    sums = np.add.reduceat(values, starts, axis=0)
+    return sums / (counts if values.ndim == 1 else counts[:, None])
 
 
 @dataclass(frozen=True)
@@ -76,10 +96,11 @@ class Scores:
     scorer: BundleScorer
     features: np.ndarray  # the model's own input rows
     margin: np.ndarray
-    contributions: np.ndarray  # n x (features + 1), bias last
+    contributions: np.ndarray | None  # n x (features + 1), bias last; None: not explained
     score: np.ndarray  # risk score (survival) or calibrated probability (binary)
     survival: np.ndarray | None  # n x horizons: probability of no relapse by each horizon
     risk_group: np.ndarray
+    averaged: np.ndarray | None = None  # n x features: unknown inputs the rule averaged
 
     def explanation(self) -> Explanation:
         """The :class:`Explanation` of these rows, built from the arrays."""
@@ -89,4 +110,4 @@ class Scores:
             base_value=self.contributions[:, -1].copy(), value_matrix=self.features,
             features=self.scorer.features, groups=self.scorer.groups,
             scale=bundle.explainer.get("scale", ""), bundle=bundle,
-            index=pd.RangeIndex(len(self.margin)))
+            index=pd.RangeIndex(len(self.margin)), averaged=self.averaged)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.bundle import ModelBundle
-from models.explain import top_contributions, top_groups
+from models.explain import top_contributions, top_groups, unprofiled_summary
 from models.scoring import BundleScorer, Scores
 from serving.profile import (
     input_labels,
@@ -122,7 +122,8 @@ class Predictor:
                 task: ModelExplanation(
                     scale=e.scale, base_value=float(e.base_value[i]),
                     groups=top_groups(e, i, TOP, details[i]),
-                    features=top_contributions(e, i, TOP, details[i]))
+                    features=top_contributions(e, i, TOP, details[i]),
+                    unprofiled=unprofiled_summary(e, i))
                 for task, e in explanations.items()}
         return ExplainResponse(predictions=[ExplainedPrediction(**r) for r in rows],
                                model=self.model_info)

@@ -174,13 +174,24 @@ class GroupRecord(BaseModel):
     relapse_free_change_points: dict[str, float] | None = None
 
 
+class UnprofiledRecord(BaseModel):
+    """The genomic inputs the patient's profile left unknown, averaged over reference training
+    patients (the unknown-is-unknown rule, docs/serving.md); never ranked among the drivers."""
+
+    inputs: int = Field(description="model inputs averaged")
+    contribution: float = Field(description="their summed average contribution to the margin")
+    sentence: str
+
+
 class ModelExplanation(BaseModel):
-    """Contributions to one model's margin for one patient."""
+    """Contributions to one model's margin for one patient (``groups`` and ``features``: the
+    largest of the patient's own inputs; ``unprofiled``: the averaged ones, if any)."""
 
     scale: str
     base_value: float
     groups: list[GroupRecord]
     features: list[ContributionRecord]
+    unprofiled: UnprofiledRecord | None = None
 
 
 class ExplainedPrediction(Prediction):

@@ -13,6 +13,7 @@ from features.labels import Labels, labels_for_task, survival_target
 from models.applicability import ApplicabilityDomain
 from models.bundle import ModelBundle
 from models.factory import build_pipelines
+from models.unprofiled import UnprofiledReference
 
 #: The short task names of the helpers -> task names of :func:`labels_for_task`.
 TASK_NAMES = {"relapse": "relapse", "resistance": "resistance_endocrine"}
@@ -39,5 +40,7 @@ def fit_bundle(cohort: Cohort, task: str, rows: np.ndarray | None = None,
         cohort={}, risk_group_cutpoints=(0.0, 0.5),
         applicability=ApplicabilityDomain.fit(X.iloc[rows],
                                               list(pipeline[:-1].get_feature_names_out())),
+        unprofiled=UnprofiledReference.fit(X.iloc[rows],
+                                           list(pipeline[:-1].get_feature_names_out())),
         explainer={"scale": pipeline[-1].risk_scale if labels.kind == "survival" else "log odds"})
     return bundle, X, labels

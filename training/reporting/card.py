@@ -196,6 +196,11 @@ class CardWriter:
             "clinicians from their assessment of the patient's risk (confounding by "
             "indication): these inputs are markers of that decision, not effects of the "
             "treatment, and every explanation flags them as such (`treatment: true`).\n"
+            "- For a new patient, the gene-level genomic inputs the profile leaves unknown are "
+            "averaged over a fixed reference set of training patients profiled for them (the "
+            "unknown-is-unknown rule, docs/serving.md), so what missingness meant in the "
+            "training panels does not act on the answer; they are reported together, never "
+            "as drivers.\n"
             + (NO_GENOMICS if self.s.tags.get("mbcrisk.genomic_data") == "none" else "")
             + "- Gene indicators are kept when altered in at least "
             + self.param("features.min_gene_frequency") + " of profiled training patients and "

@@ -29,6 +29,7 @@ from features.labels import Labels
 from models.applicability import ApplicabilityDomain
 from models.bundle import ModelBundle, file_sha256
 from models.explain import check_additivity, explain
+from models.unprofiled import UnprofiledReference
 from training.config import TrainConfig
 from training.evaluation.cross_validation import Evaluation
 from training.evaluation.missingness import informative_missingness
@@ -241,7 +242,8 @@ def build_bundle(fitted: Pipeline, input_features: list[str], labels: Labels,
                  cohort: dict[str, Any], digest: str, evaluation: Evaluation,
                  config: TrainConfig, domain_rows: pd.DataFrame) -> ModelBundle:
     """The deployable bundle of a pipeline fitted on every patient, with its meaning and
-    evaluation; the applicability domain is learnt from ``domain_rows`` of the design."""
+    evaluation; the applicability domain and the reference set of the unknown-is-unknown rule
+    are learnt from ``domain_rows`` of the design."""
     model_features = list(fitted[:-1].get_feature_names_out())
     survival = labels.kind == "survival"
     return ModelBundle(
@@ -257,6 +259,7 @@ def build_bundle(fitted: Pipeline, input_features: list[str], labels: Labels,
         risk_group_cutpoints=tuple(float(q) for q in np.quantile(evaluation.oof["model"][0],
                                                                   [1 / 3, 2 / 3])),
         applicability=ApplicabilityDomain.fit(domain_rows, model_features),
+        unprofiled=UnprofiledReference.fit(domain_rows, model_features),
         explainer={"method": "TreeSHAP via xgboost pred_contribs",
                    "scale": fitted[-1].risk_scale if survival
                    else "log odds (before calibration)"},

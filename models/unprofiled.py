@@ -1,0 +1,87 @@
+"""Unknown is unknown: how a model answers for a patient whose genes were not profiled.
+
+A tree model trained on several gene panels learns what "not profiled" meant in its training
+cohort (which panels, hence which hospitals and years), and would carry that into a new
+patient's answer. The rule instead: a gene-level genomic input the patient's profile leaves
+unknown (mutation, hotspot, copy number, pathway, resistance class, TMB) takes, in turn, the
+values of a fixed reference set of training patients profiled for it, and the patient's risk
+score (the model's margin) is the average over them. The explanation is the same average of
+the exact TreeSHAP contributions (so base + contributions = averaged margin still holds); the
+averaged inputs are reported together as one "not profiled (averaged)" entry, never as drivers.
+
+Listing a gene in ``profiled_genes`` therefore changes an answer only by replacing that average
+with the patient's own value (0 when no alteration is reported). The reference set is the
+``REFERENCE_SIZE`` training patients with the most complete genomic profiles (their gene-level
+indicators only: no clinical value, no identifier), drawn with a fixed seed at fit time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+#: Prefixes of the inputs the rule averages (``tmb`` too).
+UNPROFILED_PREFIXES = ("mut__", "hot__", "cna__", "path__", "rclass__")
+#: Training patients in the reference set.
+REFERENCE_SIZE = 24
+
+
+def averaged_input(feature: str) -> bool:
+    """True for the gene-level genomic inputs (and TMB) that the rule averages."""
+    return feature == "tmb" or feature.startswith(UNPROFILED_PREFIXES)
+
+
+@dataclass(frozen=True)
+class UnprofiledReference:
+    """The reference values of a model's averaged inputs: ``values`` (reference patients x
+    ``features``, the model's features in order; NaN for the inputs the rule never averages)."""
+
+    features: tuple[str, ...]
+    values: np.ndarray
+
+    @classmethod
+    def fit(cls, X: pd.DataFrame, features: list[str], size: int = REFERENCE_SIZE,
+            seed: int = 0) -> UnprofiledReference | None:
+        """From the training design ``X`` and the model's ``features``: the ``size`` patients
+        with the fewest unknown averaged inputs (ties drawn at random with ``seed``). None when
+        the model has no averaged input."""
+        averaged = [f for f in features if averaged_input(f)]
+        if not averaged or not len(X):
+            return None
+        genomic = X.reindex(columns=averaged).to_numpy(dtype=float)
+        unknown = np.isnan(genomic).sum(axis=1)
+        order = np.lexsort((np.random.default_rng(seed).random(len(X)), unknown))
+        chosen = genomic[order[:size]]
+        values = np.full((len(chosen), len(features)), np.nan)
+        position = {f: k for k, f in enumerate(features)}
+        values[:, [position[f] for f in averaged]] = chosen
+        return cls(tuple(features), values)
+
+    @property
+    def averaged(self) -> np.ndarray:
+        """Positions (among ``features``) of the inputs the rule averages."""
+        return np.array([k for k, f in enumerate(self.features) if averaged_input(f)],
+                        dtype=int)
+
+    def expand(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows to score for the model rows ``X`` (patients x ``features``): a patient with
+        no unknown averaged input is itself; a patient with some is one row per reference
+        patient, its unknown averaged inputs taking that patient's values.
+
+        Returns the rows, the patient each row belongs to (``owner``) and the mask of averaged
+        cells (patients x features, True where the rule replaced an unknown value)."""
+        averaged = np.zeros(X.shape, dtype=bool)
+        columns = self.averaged
+        averaged[:, columns] = np.isnan(X[:, columns])
+        needs = averaged.any(axis=1)
+        size = len(self.values)
+        copies = np.where(needs, size, 1)
+        owner = np.repeat(np.arange(len(X)), copies)
+        rows = X[owner].copy()
+        mask = averaged[owner]
+        reference = np.tile(self.values, (int(needs.sum()), 1))
+        expanded = np.repeat(needs, copies)
+        rows[expanded] = np.where(mask[expanded], reference, rows[expanded])
+        return rows, owner, averaged

@@ -1,0 +1,114 @@
+"""Unknown is unknown (models/unprofiled.py): a gene the request did not profile acts only
+through the documented rule, never through what missingness meant in the training panels.
+
+Property tests over random profiles: listing genes that no model uses changes nothing; listing
+model genes without alterations changes the answer exactly as the rule computed by hand says
+(the unknown gene-level inputs take each reference patient's values, the margin is their
+mean); no explanation ranks a "not profiled" entry among its drivers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xgboost as xgb
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from features.sources import load_synthetic
+from models.aft import AFTRiskModel
+from models.bundle import ModelBundle
+from models.scoring import BundleScorer
+from models.unprofiled import averaged_input
+from serving.inference import LoadedModel, Predictor
+from serving.profile import model_genes
+from serving.schemas import ModelInfo, PatientProfile
+from tests.serving.test_encoder_parity import GENES, profiles
+from tests.support.quick_bundle import TASK_NAMES, fit_bundle
+
+#: Valid symbols that no model of the fixture uses.
+UNUSED = ["ZZZ3", "OR4F5", "SAMD11", "NOC2L"]
+
+
+@pytest.fixture(scope="module")
+def bundles() -> dict[str, ModelBundle]:
+    cohort, _ = load_synthetic(600)
+    return {task: fit_bundle(cohort, task, n_estimators=10)[0] for task in TASK_NAMES}
+
+
+def _margin_by_hand(bundle: ModelBundle, row: np.ndarray) -> float:
+    """The rule, restated: each reference patient in turn lends its values to the unknown
+    gene-level inputs; the margin (risk score) is the mean over them."""
+    scorer = BundleScorer.of(bundle)
+    x = row[scorer.selected]
+    reference = bundle.unprofiled
+    unknown = [k for k, f in enumerate(scorer.features) if averaged_input(f) and np.isnan(x[k])]
+    rows = []
+    for values in reference.values:
+        filled = x.copy()
+        for k in unknown:
+            filled[k] = values[k]
+        rows.append(filled)
+    names = scorer.features if bundle.kind == "survival" else None
+    margins = scorer.booster.predict(xgb.DMatrix(np.array(rows), missing=np.nan,
+                                                 feature_names=names), output_margin=True)
+    sign = -1.0 if isinstance(bundle.pipeline[-1], AFTRiskModel) else 1.0
+    return sign * float(np.mean(margins if unknown else margins[:1]))
+
+
+@settings(max_examples=60, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(profile=profiles, listed=st.lists(st.sampled_from(GENES), min_size=1, max_size=6),
+       unused=st.lists(st.sampled_from(UNUSED), min_size=1, max_size=3))
+def test_listing_genes_moves_an_answer_only_as_the_rule_says(
+        bundles: dict[str, ModelBundle], profile: PatientProfile, listed: list[str],
+        unused: list[str]) -> None:
+    altered = {a.gene for a in profile.alterations}
+    extra = [g for g in listed if g not in altered]  # listed without an alteration
+    base = profile.profiled_genes or []
+    more = profile.model_copy(update={"profiled_genes": [*base, *extra]})
+    untouched = more.model_copy(update={"profiled_genes": [*base, *extra, *unused]})
+    for bundle in bundles.values():
+        assert bundle.unprofiled is not None
+        assert not set(unused) & model_genes(bundle)
+        scorer = BundleScorer.of(bundle)
+        rows = bundle.encoder.encode([profile, more, untouched])
+        scores = scorer.score(rows)
+        for i in range(3):
+            # xgboost's margins are float32: equal within the 1e-6 of the response contract
+            assert scores.margin[i] == pytest.approx(_margin_by_hand(bundle, rows[i]),
+                                                     abs=1e-6)
+        assert scores.margin[2] == scores.margin[1]  # genes no model uses change nothing
+        assert np.array_equal(scores.contributions[2], scores.contributions[1])
+
+
+@pytest.fixture(scope="module")
+def predictor(bundles: dict[str, ModelBundle]) -> Predictor:
+    info = ModelInfo(name="quick", version="1", alias="champion", run_id="none")
+    return Predictor({TASK_NAMES[task] if task != "relapse" else "relapse":
+                      LoadedModel(bundle, info) for task, bundle in bundles.items()})
+
+
+@settings(max_examples=40, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(batch=st.lists(profiles, min_size=1, max_size=3))
+def test_no_explanation_ranks_a_not_profiled_entry(predictor: Predictor,
+                                                   batch: list[PatientProfile]) -> None:
+    for prediction in predictor.explain(batch).predictions:
+        for task, explanation in prediction.explanations.items():
+            shown = [r.value_shown for r in (*explanation.groups, *explanation.features)]
+            assert not [v for v in shown if "not profiled" in v], (task, shown)
+            total = explanation.base_value + sum(
+                r.contribution for r in explanation.features)
+            assert np.isfinite(total)
+
+
+def test_the_averaged_explanation_still_adds_up_to_the_averaged_margin(
+        bundles: dict[str, ModelBundle]) -> None:
+    profile = PatientProfile(age_years=60, er_status="positive", setting="metastatic",
+                             months_since_diagnosis=30, sample_type="metastasis",
+                             alterations=[{"gene": "ESR1", "kind": "mutation",
+                                           "protein_change": "D538G"}])
+    for bundle in bundles.values():
+        scores = BundleScorer.of(bundle).score(bundle.encoder.encode([profile]))
+        explanation = scores.explanation()
+        assert explanation.margin[0] == pytest.approx(scores.margin[0], abs=1e-6)
