@@ -146,3 +146,25 @@ def no_secrets_in_logs(request: pytest.FixtureRequest, caplog: pytest.LogCapture
     sys.stderr.write(err)
     assert not secrets_in(caplog.text, served), "a secret reached the logs"
     assert not secrets_in(out + err, served), "a secret reached stdout/stderr"
+
+
+@pytest.fixture(scope="module")
+def quick_bundles() -> dict:
+    """Quick bundles of both tasks (10 trees, 600 synthetic patients), no MLflow."""
+    from features.sources import load_synthetic
+    from tests.support.quick_bundle import TASK_NAMES, fit_bundle
+
+    cohort, _ = load_synthetic(600)
+    return {task: fit_bundle(cohort, task, n_estimators=10)[0] for task in TASK_NAMES}
+
+
+@pytest.fixture(scope="module")
+def quick_predictor(quick_bundles: dict) -> object:
+    """The API's Predictor over :func:`quick_bundles`."""
+    from serving.inference import LoadedModel, Predictor
+    from serving.schemas import ModelInfo
+    from tests.support.quick_bundle import TASK_NAMES
+
+    info = ModelInfo(name="quick", version="1", alias="champion", run_id="none")
+    return Predictor({TASK_NAMES[task]: LoadedModel(bundle, info)
+                      for task, bundle in quick_bundles.items()})

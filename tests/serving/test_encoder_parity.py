@@ -15,10 +15,10 @@ from features.encoder import ProfileEncoder
 from features.labels import labels_for_task
 from features.sources import load_synthetic
 from models.scoring import BundleScorer
-from serving.inference import LoadedModel, Predictor
+from serving.inference import Predictor
 from serving.profile import build_request_cohort, design_for
-from serving.schemas import Alteration, ModelInfo, PatientProfile
-from tests.support.quick_bundle import TASK_NAMES, fit_bundle
+from serving.schemas import Alteration, PatientProfile
+from tests.support.quick_bundle import TASK_NAMES
 
 GENES = ["ESR1", "PIK3CA", "TP53", "NF1", "ERBB2", "MYC", "CCND1", "PTEN", "AKT1", "RB1",
          "MLL3", "KMT2C", "GATA3", "CDH1", "FOXA1", "BRCA2", "MDM4", "ZZZ3", "TTN"]
@@ -64,24 +64,18 @@ profiles = st.builds(
 )
 
 
-@pytest.fixture(scope="module")
-def bundles() -> dict:
-    cohort, _ = load_synthetic(600)
-    return {task: fit_bundle(cohort, task, n_estimators=10)[0] for task in TASK_NAMES}
-
-
 def _design_alone(bundle: object, profile: PatientProfile,
                   cohort: object | None = None) -> pd.DataFrame:
     cohort = build_request_cohort([profile]) if cohort is None else cohort
     return design_for(bundle, cohort, [profile])
 
 
-def _check(bundles: list, batch: list[PatientProfile]) -> None:
+def _check(quick_bundles: list, batch: list[PatientProfile]) -> None:
     """Every profile of ``batch``, alone, against each bundle's encoder."""
-    encoded = [bundle.encoder.encode(batch) for bundle in bundles]
+    encoded = [bundle.encoder.encode(batch) for bundle in quick_bundles]
     for i, profile in enumerate(batch):
         cohort = build_request_cohort([profile])
-        for bundle, rows in zip(bundles, encoded, strict=True):
+        for bundle, rows in zip(quick_bundles, encoded, strict=True):
             design = _design_alone(bundle, profile, cohort)
             expected = bundle.input_frame(design).to_numpy()[0]
             np.testing.assert_array_equal(rows[i], expected, err_msg=str(profile))
@@ -100,8 +94,8 @@ def _parity_test(examples: int, size: int):  # noqa: ANN202 - a test made per si
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                      HealthCheck.function_scoped_fixture])
     @given(batch=st.lists(profiles, min_size=size, max_size=size))
-    def check(bundles: dict, batch: list[PatientProfile]) -> None:
-        _check(list(bundles.values()), batch)
+    def check(quick_bundles: dict, batch: list[PatientProfile]) -> None:
+        _check(list(quick_bundles.values()), batch)
 
     return check
 
@@ -111,31 +105,24 @@ test_encoder_equals_the_design = _parity_test(125, 2)
 test_encoder_equals_the_design_on_10000_profiles = pytest.mark.long(_parity_test(3400, 3))
 
 
-def test_the_bundle_encoder_covers_the_model_inputs(bundles: dict) -> None:
-    for task, bundle in bundles.items():
+def test_the_bundle_encoder_covers_the_model_inputs(quick_bundles: dict) -> None:
+    for task, bundle in quick_bundles.items():
         labels = labels_for_task(load_synthetic(600)[0], TASK_NAMES[task])
         assert bundle.encoder.columns == tuple(bundle.input_features)
         assert bundle.encoder.origin == labels.origin
 
 
-@pytest.fixture(scope="module")
-def predictor(bundles: dict) -> Predictor:
-    info = ModelInfo(name="quick", version="1", alias="champion", run_id="none")
-    return Predictor({TASK_NAMES[task] if task != "relapse" else "relapse":
-                      LoadedModel(bundle, info) for task, bundle in bundles.items()})
-
-
 @settings(max_examples=30, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(batch=st.lists(profiles, min_size=1, max_size=3))
-def test_one_pass_answers_equal_the_design_path(predictor: Predictor,
+def test_one_pass_answers_equal_the_design_path(quick_predictor: Predictor,
                                                 batch: list[PatientProfile]) -> None:
     """Risk, probabilities and contributions of the encoder-and-one-pass path equal those of
     the design path (``ModelBundle.predict`` and the one pass on each profile's design)."""
-    answer = predictor.explain(batch)
+    answer = quick_predictor.explain(batch)
     for i, profile in enumerate(batch):
         got = answer.predictions[i]
-        for task, model in predictor.models.items():
+        for task, model in quick_predictor.models.items():
             bundle = model.bundle
             design = _design_alone(bundle, profile)
             expected = bundle.predict(design).iloc[0]

@@ -14,25 +14,17 @@ import xgboost as xgb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from features.sources import load_synthetic
 from models.aft import AFTRiskModel
 from models.bundle import ModelBundle
 from models.scoring import BundleScorer
 from models.unprofiled import averaged_input
-from serving.inference import LoadedModel, Predictor
+from serving.inference import Predictor
 from serving.profile import model_genes
-from serving.schemas import ModelInfo, PatientProfile
+from serving.schemas import PatientProfile
 from tests.serving.test_encoder_parity import GENES, profiles
-from tests.support.quick_bundle import TASK_NAMES, fit_bundle
 
 #: Valid symbols that no model of the fixture uses.
 UNUSED = ["ZZZ3", "OR4F5", "SAMD11", "NOC2L"]
-
-
-@pytest.fixture(scope="module")
-def bundles() -> dict[str, ModelBundle]:
-    cohort, _ = load_synthetic(600)
-    return {task: fit_bundle(cohort, task, n_estimators=10)[0] for task in TASK_NAMES}
 
 
 def _margin_by_hand(bundle: ModelBundle, row: np.ndarray) -> float:
@@ -60,14 +52,14 @@ def _margin_by_hand(bundle: ModelBundle, row: np.ndarray) -> float:
 @given(profile=profiles, listed=st.lists(st.sampled_from(GENES), min_size=1, max_size=6),
        unused=st.lists(st.sampled_from(UNUSED), min_size=1, max_size=3))
 def test_listing_genes_moves_an_answer_only_as_the_rule_says(
-        bundles: dict[str, ModelBundle], profile: PatientProfile, listed: list[str],
+        quick_bundles: dict[str, ModelBundle], profile: PatientProfile, listed: list[str],
         unused: list[str]) -> None:
     altered = {a.gene for a in profile.alterations}
     extra = [g for g in listed if g not in altered]  # listed without an alteration
     base = profile.profiled_genes or []
     more = profile.model_copy(update={"profiled_genes": [*base, *extra]})
     untouched = more.model_copy(update={"profiled_genes": [*base, *extra, *unused]})
-    for bundle in bundles.values():
+    for bundle in quick_bundles.values():
         assert bundle.unprofiled is not None
         assert not set(unused) & model_genes(bundle)
         scorer = BundleScorer.of(bundle)
@@ -81,19 +73,12 @@ def test_listing_genes_moves_an_answer_only_as_the_rule_says(
         assert np.array_equal(scores.contributions[2], scores.contributions[1])
 
 
-@pytest.fixture(scope="module")
-def predictor(bundles: dict[str, ModelBundle]) -> Predictor:
-    info = ModelInfo(name="quick", version="1", alias="champion", run_id="none")
-    return Predictor({TASK_NAMES[task] if task != "relapse" else "relapse":
-                      LoadedModel(bundle, info) for task, bundle in bundles.items()})
-
-
 @settings(max_examples=40, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(batch=st.lists(profiles, min_size=1, max_size=3))
-def test_no_explanation_ranks_a_not_profiled_entry(predictor: Predictor,
+def test_no_explanation_ranks_a_not_profiled_entry(quick_predictor: Predictor,
                                                    batch: list[PatientProfile]) -> None:
-    for prediction in predictor.explain(batch).predictions:
+    for prediction in quick_predictor.explain(batch).predictions:
         for task, explanation in prediction.explanations.items():
             shown = [r.value_shown for r in (*explanation.groups, *explanation.features)]
             assert not [v for v in shown if "not profiled" in v], (task, shown)
@@ -103,12 +88,12 @@ def test_no_explanation_ranks_a_not_profiled_entry(predictor: Predictor,
 
 
 def test_the_averaged_explanation_still_adds_up_to_the_averaged_margin(
-        bundles: dict[str, ModelBundle]) -> None:
+        quick_bundles: dict[str, ModelBundle]) -> None:
     profile = PatientProfile(age_years=60, er_status="positive", setting="metastatic",
                              months_since_diagnosis=30, sample_type="metastasis",
                              alterations=[{"gene": "ESR1", "kind": "mutation",
                                            "protein_change": "D538G"}])
-    for bundle in bundles.values():
+    for bundle in quick_bundles.values():
         scores = BundleScorer.of(bundle).score(bundle.encoder.encode([profile]))
         explanation = scores.explanation()
         assert explanation.margin[0] == pytest.approx(scores.margin[0], abs=1e-6)
