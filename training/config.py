@@ -134,10 +134,24 @@ def _build(cls: type, values: dict[str, Any], where: str) -> Any:
                 raise ValueError(f"{where}.{key}: expected a table")
             kwargs[key] = _build(type(default), value, f"{where}.{key}")
         elif isinstance(default, tuple):
-            kwargs[key] = tuple(value)
+            if not isinstance(value, list):
+                raise ValueError(f"{where}.{key}: expected a list")
+            kwargs[key] = tuple(_like(default[0], v, f"{where}.{key}") if default else v
+                                for v in value)
         else:
-            kwargs[key] = value
+            kwargs[key] = _like(default, value, f"{where}.{key}")
     return cls(**kwargs)
+
+
+def _like(default: Any, value: Any, where: str) -> Any:
+    """``value`` as the type of ``default`` where TOML spells it otherwise (``120`` for a
+    float setting), so one setting has one spelling in the run's parameters."""
+    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if (default is not None and not isinstance(default, dict) and value is not None
+            and not isinstance(value, type(default))):
+        raise ValueError(f"{where}: expected {type(default).__name__}, got {value!r}")
+    return value
 
 
 def with_cohort_options(config: TrainConfig, panels: Path | None,

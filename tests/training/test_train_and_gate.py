@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import mlflow
@@ -112,8 +113,11 @@ def test_promote_cli_prints_why(mlflow_store: str, quick_config: Path,
     out = capsys.readouterr().out
     assert "PROMOTED" in out
     assert "no champion yet" in out
-    assert main(["promote", "mbcrisk-relapse"]) == 0
+    assert main(["promote", "mbcrisk-relapse"]) == 3  # nothing promoted: scripts can tell
     assert "already the champion" in capsys.readouterr().out
+    assert main(["promote", "mbcrisk-nonexistent"]) == 2
+    assert "no registered model named 'mbcrisk-nonexistent'" in capsys.readouterr().err
+    assert main(["promote", "mbcrisk-resistance-endocrine"]) == 2  # not trained here
 
 
 def test_unreachable_tracking_store_is_a_clear_error(
@@ -157,3 +161,14 @@ def test_explain_cli_cohort_and_patient(mlflow_store: str, quick_config: Path, t
     run_id = client.get_model_version("mbcrisk-resistance-endocrine", "1").run_id
     logged = {a.path for a in client.list_artifacts(run_id, "explanations")}
     assert "explanations/waterfall_highest_risk.png" in logged
+
+
+def test_evaluate_off_a_terminal_prints_progress_lines_and_whole_names(
+        mlflow_store: str, quick_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", "--cohort", "gbsg2", "--config", str(quick_config)]) == 0
+    captured = capsys.readouterr()
+    steps = re.findall(r"relapse folds: (\d+)/(\d+) \(\d+ s\)", captured.err)
+    assert steps
+    assert steps[-1][0] == steps[-1][1]  # every fold reported, as plain lines
+    for name in ("cox_clinical", "kaplan_meier", "harrell_c", "mean_td_auc", "cal_slope_60"):
+        assert name in captured.out  # never cut, whatever the width

@@ -10,25 +10,50 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 
-from features.errors import CohortError
-from models.errors import ModelLoadError
-from training.errors import TrackingError
-
-#: Subcommand -> the module that defines it. Only the module of the command being run is
-#: imported, so a light command (validate) does not pay for mlflow, bentoml or shap.
+#: Subcommand -> the module that defines it and its one-line help. Only the module of the
+#: command being run is imported, so a light command (validate, ``--help``, ``--version``) does
+#: not pay for pandas, mlflow, bentoml or shap.
 COMMANDS = {
-    "validate": "training.cli.validate",
-    "synth": "training.cli.synth",
-    "train": "training.cli.train",
-    "evaluate": "training.cli.train",
-    "promote": "training.cli.promote",
-    "main": "training.cli.main",
-    "tune": "training.cli.tune",
-    "explain": "training.cli.explain",
-    "card": "training.cli.card",
-    "serve": "training.cli.serve",
-    "keys": "training.cli.serve",
+    "validate": ("training.cli.validate",
+                 "load and validate a cohort; report what was read, excluded and recoded"),
+    "synth": ("training.cli.synth",
+              "generate the SYNTHETIC cohort and write it as a cBioPortal study folder"),
+    "train": ("training.cli.train",
+              "evaluate the model against baselines by repeated CV, refit on all patients, "
+              "log to MLflow and register the new version as challenger"),
+    "evaluate": ("training.cli.train",
+                 "cross-validated evaluation only (logged to MLflow, not registered)"),
+    "promote": ("training.cli.promote",
+                "move 'champion' to the 'challenger' if it passes the gate"),
+    "main": ("training.cli.main",
+             "train both tasks, promote past the gate, print where results are"),
+    "tune": ("training.cli.tune",
+             "nested CV tuning of the boosted model (how the defaults were chosen)"),
+    "explain": ("training.cli.explain",
+                "explain a registered model's predictions on a cohort or one patient"),
+    "card": ("training.cli.card",
+             "write the model card (Markdown and self-contained HTML) of a version"),
+    "serve": ("training.cli.serve", "import the champions into BentoML and serve the API"),
+    "keys": ("training.cli.serve", "API keys: create (shown once), revoke, list"),
 }
+
+
+def command_help(name: str) -> str:
+    """The one-line help of subcommand ``name`` (one definition, for ``mbcrisk --help`` and
+    the command's own parser)."""
+    return COMMANDS[name][1]
+
+
+def version() -> str:
+    """The installed mbcrisk version."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("mbcrisk")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
 
 #: Exit code for input that cannot be used (a CohortError); argparse uses 2 for usage errors too.
 EXIT_BAD_INPUT = 2
@@ -40,23 +65,22 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
-    """The argument parser: of the command named first in ``argv`` when there is one (only
-    its module is imported), else of every command (for ``--help``)."""
+    """The argument parser: with the command named first in ``argv`` registered by its module
+    (only that module is imported); without one (``--help``), every command listed by name
+    and help alone, importing nothing."""
     parser = argparse.ArgumentParser(
         prog="mbcrisk",
         description="Explained relapse-risk and treatment-resistance models for breast cancer.",
     )
+    parser.add_argument("--version", action="version", version=f"mbcrisk {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     first = next((a for a in (argv or []) if not a.startswith("-")), None)
-    names = [first] if first in COMMANDS else list(COMMANDS)
-    registered: set[str] = set()
-    for name in names:
-        module_name = COMMANDS[name]
-        if module_name in registered:
-            continue
-        registered.add(module_name)
-        module = importlib.import_module(module_name)
-        (getattr(module, "add_parsers", None) or module.add_parser)(commands)
+    if first not in COMMANDS:
+        for name in COMMANDS:
+            commands.add_parser(name, help=command_help(name))
+        return parser
+    module = importlib.import_module(COMMANDS[first][0])
+    (getattr(module, "add_parsers", None) or module.add_parser)(commands)
     return parser
 
 
@@ -64,6 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand; return its exit code (2 with the error on stderr for bad input)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(argv).parse_args(argv)
+    from features.errors import CohortError  # after parsing: --help imports nothing heavy
+    from models.errors import ModelLoadError
+    from training.errors import TrackingError
+
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminated)
     handler: Command = args.handler

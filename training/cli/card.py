@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from training.cli import command_help
 from training.reporting.publish import CARD_ARTIFACT_DIR, publish_card
 from training.tracking.store import connect
 
@@ -12,7 +13,7 @@ from training.tracking.store import connect
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """Register ``card``."""
     parser = commands.add_parser(
-        "card", help="write the model card (Markdown and self-contained HTML) of a version")
+        "card", help=command_help("card"))
     parser.add_argument("--model", required=True,
                         help="NAME (champion), NAME@alias or NAME/version")
     parser.add_argument("--out", type=Path, help="folder for model_card.md and .html "

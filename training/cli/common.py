@@ -7,11 +7,11 @@ import argparse
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from features.sources import BUILTIN_COHORTS
 from training.cli.cohort_options import add_cohort_options
+from training.cli.output import name_column, steps
 from training.config import load_config, with_cohort_options
 from training.tracking.registry import GateDecision
 from training.train import TrainResult, train
@@ -39,14 +39,9 @@ def run_training(args: argparse.Namespace, task: str, console: Console) -> Train
     config = with_cohort_options(config, args.panels, args.columns)
     if getattr(args, "scheduler", None) and config.engine != "dask":
         raise ValueError("--scheduler needs --engine dask")
-    progress = Progress(TextColumn(f"{config.task_name} folds"), BarColumn(),
-                        MofNCompleteColumn(), TimeElapsedColumn(),
-                        console=Console(stderr=True), transient=True)
-    with progress:
-        bar = progress.add_task("folds", total=None)
+    with steps(f"{config.task_name} folds") as folds:
         result = train(args.cohort, config, register=args.register,
-                       on_start=lambda total: progress.update(bar, total=total),
-                       on_fold=lambda fold: progress.advance(bar),
+                       on_start=folds.start, on_fold=lambda fold: folds.advance(),
                        scheduler=getattr(args, "scheduler", None),
                        n_workers=getattr(args, "workers", 2))
     return result
@@ -56,9 +51,9 @@ def summary_table(result: TrainResult, title: str) -> Table:
     """Model versus baselines: mean ± half-width of the 95% interval of the main metrics."""
     kind = result.evaluation.kind
     table = Table(title=title, caption="mean ± half-width of the corrected 95% interval")
-    table.add_column("model")
+    name_column(table, "model", cells=result.evaluation.summary)
     for metric in SUMMARY_METRICS[kind]:
-        table.add_column(metric, justify="right")
+        name_column(table, metric, justify="right")
     for model, stats in result.evaluation.summary.items():
         cells = []
         for metric in SUMMARY_METRICS[kind]:
@@ -76,7 +71,10 @@ def report(name: str, decision: GateDecision, console: Console) -> None:
     for reason in decision.reasons:
         console.print(f"  - {reason}")
     if decision.comparisons:
-        table = Table("scope", "n", "challenger", "champion", "passed")
+        table = Table()
+        name_column(table, "scope", cells=[c["scope"] for c in decision.comparisons])
+        for column in ("n", "challenger", "champion", "passed"):
+            name_column(table, column)
         for c in decision.comparisons:
             table.add_row(c["scope"], "" if c["n"] is None else str(c["n"]),
                           f"{c['challenger']:.4f}", f"{c['champion']:.4f}", str(c["passed"]))

@@ -9,6 +9,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from training.cli import command_help
+from training.cli.output import output_console
 from training.reporting.explanations import explain_registered
 from training.tracking.store import connect
 
@@ -16,7 +18,7 @@ from training.tracking.store import connect
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """Register ``explain``."""
     parser = commands.add_parser(
-        "explain", help="explain a registered model's predictions on a cohort or one patient")
+        "explain", help=command_help("explain"))
     parser.add_argument("--model", required=True,
                         help="NAME (champion), NAME@alias or NAME/version")
     parser.add_argument("--cohort", required=True, help="study folder or built-in cohort")
@@ -34,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, indent=2, default=str))
     else:
-        _render(result, Console())
+        _render(result, output_console())
     return 0
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import argparse
 
-from rich.console import Console
-
+from training.cli import command_help
 from training.cli.common import add_task_arguments, report, run_training, summary_table
+from training.cli.output import output_console
 from training.config import TASKS, load_config
 from training.reporting.publish import publish_card
 from training.tracking.registry import promote
@@ -17,14 +17,14 @@ from training.tracking.store import tracking_uri
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """Register ``main``."""
     parser = commands.add_parser(
-        "main", help="train both tasks, promote past the gate, print where results are")
+        "main", help=command_help("main"))
     add_task_arguments(parser)
     parser.set_defaults(handler=run, register=True, therapy="endocrine", endpoint=None)
 
 
 def run(args: argparse.Namespace) -> int:
     """Train, promote and point at the MLflow UI, runs and models."""
-    console = Console()
+    console = output_console()
     config = load_config(args.config)
     for task in TASKS:
         result = run_training(args, task, console)

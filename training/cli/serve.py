@@ -10,16 +10,17 @@ import sys
 from models.errors import ModelLoadError
 from serving.keys import KeyStore
 from serving.settings import Settings
+from training.cli import command_help
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
     """Register ``serve`` and ``keys``."""
     serve = commands.add_parser(
-        "serve", help="import the champions into BentoML and serve the API")
+        "serve", help=command_help("serve"))
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=3000)
     serve.set_defaults(handler=run_serve)
-    keys = commands.add_parser("keys", help="API keys: create (shown once), revoke, list")
+    keys = commands.add_parser("keys", help=command_help("keys"))
     keys.add_argument("action", choices=("create", "revoke", "list"))
     keys.add_argument("name", nargs="?", help="key name (create, revoke)")
     keys.set_defaults(handler=run_keys)

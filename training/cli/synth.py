@@ -10,13 +10,14 @@ from pathlib import Path
 from features.cbioportal.dialect_writer import DIALECTS, write_study_dialect
 from features.synthetic import build_synthetic_cohort
 from features.synthetic.partitioned import write_synthetic_partitions
+from training.cli import command_help
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """Register the ``synth`` subcommand."""
     parser = commands.add_parser(
         "synth",
-        help="generate the SYNTHETIC cohort and write it as a cBioPortal study folder",
+        help=command_help("synth"),
         description="Generate the synthetic metastatic breast cancer cohort (documented "
         "generative model, planted effects) and write it where `mbcrisk validate` and "
         "`mbcrisk train` read real studies.",

@@ -7,19 +7,16 @@ import argparse
 import json
 import sys
 
-from rich.console import Console
-
+from training.cli import command_help
 from training.cli.common import add_task_arguments, run_training, summary_table
+from training.cli.output import output_console
 from training.evaluation.cross_validation import PRIMARY_METRIC
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
     """Register ``train`` and ``evaluate``."""
-    for name, register, text in (
-        ("train", True, "evaluate the model against baselines by repeated CV, refit on all "
-                        "patients, log to MLflow and register the new version as challenger"),
-        ("evaluate", False, "cross-validated evaluation only (logged to MLflow, not registered)"),
-    ):
+    for name, register in (("train", True), ("evaluate", False)):
+        text = command_help(name)
         parser = commands.add_parser(name, help=text, description=text)
         add_task_arguments(parser)
         parser.add_argument("--task", choices=("relapse", "resistance"), default="relapse")
@@ -43,7 +40,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """``train`` / ``evaluate``."""
-    console = Console()
+    console = output_console()
     result = run_training(args, args.task, console)
     if args.json:
         print(json.dumps(result.as_json(), indent=2))

@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from features.design import build_design
 from features.labels import labels_for_task
 from features.sources import load_cohort
+from training.cli import command_help
 from training.cli.cohort_options import add_cohort_options
+from training.cli.output import name_column, output_console, steps
 from training.config import load_config, with_cohort_options
 from training.tuning import candidates, nested_tuning
 
@@ -20,7 +20,7 @@ from training.tuning import candidates, nested_tuning
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """Register ``tune``."""
     parser = commands.add_parser(
-        "tune", help="nested CV tuning of the boosted model (how the defaults were chosen)")
+        "tune", help=command_help("tune"))
     parser.add_argument("--cohort", default="synthetic")
     parser.add_argument("--task", choices=("relapse", "resistance"), default="relapse")
     parser.add_argument("--therapy", default="endocrine")
@@ -38,23 +38,19 @@ def run(args: argparse.Namespace) -> int:
     cohort, _ = load_cohort(args.cohort, config.cohort.load_options())
     labels = labels_for_task(cohort, config.task_name)
     X = build_design(cohort, labels.time_origin)
-    steps = args.outer * args.inner * len(candidates(labels.kind))
-    progress = Progress(TextColumn("tuning fits"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), console=Console(stderr=True), transient=True)
-    with progress:
-        bar = progress.add_task("fits", total=steps)
-        result = nested_tuning(X, labels, args.outer, args.inner,
-                               on_step=lambda: progress.advance(bar))
+    total = args.outer * args.inner * len(candidates(labels.kind))
+    with steps("tuning fits", total) as fits:
+        result = nested_tuning(X, labels, args.outer, args.inner, on_step=fits.advance)
     if args.json:
         print(json.dumps({"folds": result.folds.to_dict(orient="records"),
                           "most_chosen": result.most_chosen}, indent=2))
         return 0
     table = Table(title=f"nested tuning: {labels.task} on {args.cohort}")
     for column in result.folds.columns:
-        table.add_column(column, justify="right")
+        name_column(table, column, justify="right")
     for row in result.folds.itertuples(index=False):
         table.add_row(*(f"{v:.4f}" if isinstance(v, float) else str(v) for v in row))
-    console = Console()
+    console = output_console()
     console.print(table)
     console.print(f"outer score mean {result.folds['outer_score'].mean():.4f}; most chosen: "
                   f"{result.most_chosen}")

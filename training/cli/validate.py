@@ -12,14 +12,16 @@ from rich.table import Table
 from features.cbioportal.suggest import suggest_mapping
 from features.options import LoadOptions
 from features.sources import BUILTIN_COHORTS, load_cohort
+from training.cli import command_help
 from training.cli.cohort_options import add_cohort_options
+from training.cli.output import output_console
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """Register the ``validate`` subcommand."""
     parser = commands.add_parser(
         "validate",
-        help="load and validate a cohort; report what was read, excluded and recoded",
+        help=command_help("validate"),
         description="Load a cohort and print its summary and load report. Exit 0 when it "
         "loads (possibly with exclusions), 2 when it cannot be used.",
     )
@@ -64,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        render(result, Console())
+        render(result, output_console())
     return 0
 
 

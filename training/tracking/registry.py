@@ -117,10 +117,17 @@ def gate(name: str, challenger: str, champion: str, margin: float,
 
 
 def promote(name: str, margin: float, min_subgroup_size: int) -> GateDecision:
-    """Move ``champion`` to the challenger when it passes the gate (or when there is none)."""
+    """Move ``champion`` to the challenger when it passes the gate (or when there is none).
+    ValueError for a model that is not registered or has no challenger (nothing to decide)."""
+    try:
+        MlflowClient().get_registered_model(name)
+    except MlflowException as error:
+        known = sorted(m.name for m in MlflowClient().search_registered_models())
+        raise ValueError(f"no registered model named {name!r} (registered: "
+                         f"{', '.join(known) or 'none'})") from error
     challenger = alias_version(name, CHALLENGER)
     if challenger is None:
-        return GateDecision(False, [f"{name} has no {CHALLENGER} version"])
+        raise ValueError(f"{name} has no {CHALLENGER} version: train one first")
     champion = alias_version(name, CHAMPION)
     if champion == challenger:
         return GateDecision(False, [f"version {challenger} is already the {CHAMPION}"])
