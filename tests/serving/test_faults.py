@@ -142,6 +142,7 @@ def test_an_unreachable_tracking_server_gives_a_clear_error(served: dict) -> Non
     assert time.monotonic() - started < 120
 
 
+@pytest.mark.long  # two server starts (~30 s): run by `make test-long` (CI)
 def test_the_audit_log_survives_a_server_restart(served: dict, tmp_path: Path) -> None:
     audit = AuditLog(Settings.from_env().audit_db)
     before = len(audit.records())

@@ -47,13 +47,8 @@ def _margin_by_hand(bundle: ModelBundle, row: np.ndarray) -> float:
     return sign * float(np.mean(margins if unknown else margins[:1]))
 
 
-@settings(max_examples=60, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(profile=profiles, listed=st.lists(st.sampled_from(GENES), min_size=1, max_size=6),
-       unused=st.lists(st.sampled_from(UNUSED), min_size=1, max_size=3))
-def test_listing_genes_moves_an_answer_only_as_the_rule_says(
-        quick_bundles: dict[str, ModelBundle], profile: PatientProfile, listed: list[str],
-        unused: list[str]) -> None:
+def _check_listing(quick_bundles: dict[str, ModelBundle], profile: PatientProfile,
+                   listed: list[str], unused: list[str]) -> None:
     altered = {a.gene for a in profile.alterations}
     extra = [g for g in listed if g not in altered]  # listed without an alteration
     base = profile.profiled_genes or []
@@ -73,7 +68,27 @@ def test_listing_genes_moves_an_answer_only_as_the_rule_says(
         assert np.array_equal(scores.contributions[2], scores.contributions[1])
 
 
-@settings(max_examples=40, deadline=None, database=None,
+def _listing_test(examples: int):  # noqa: ANN202 - a test made per size
+    """Listing genes moves an answer only as the rule says, over ``examples`` random cases."""
+    @settings(max_examples=examples, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow,
+                                     HealthCheck.function_scoped_fixture])
+    @given(profile=profiles, listed=st.lists(st.sampled_from(GENES), min_size=1, max_size=6),
+           unused=st.lists(st.sampled_from(UNUSED), min_size=1, max_size=3))
+    def check(quick_bundles: dict[str, ModelBundle], profile: PatientProfile,
+              listed: list[str], unused: list[str]) -> None:
+        _check_listing(quick_bundles, profile, listed, unused)
+
+    return check
+
+
+#: make test: 25 random cases (each 3 profiles, both tasks); make test-long (CI): 300.
+test_listing_genes_moves_an_answer_only_as_the_rule_says = _listing_test(25)
+test_listing_genes_moves_an_answer_only_as_the_rule_says_on_300_cases = pytest.mark.long(
+    _listing_test(300))
+
+
+@settings(max_examples=15, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(batch=st.lists(profiles, min_size=1, max_size=3))
 def test_no_explanation_ranks_a_not_profiled_entry(quick_predictor: Predictor,

@@ -8,6 +8,7 @@ compute; this module records, so a served model does not care where it was train
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -126,6 +127,21 @@ def cohort_summary(metadata: dict[str, Any], synthetic: bool, digest: str, label
     }
 
 
+def enter_project_run(task: str) -> None:
+    """Under ``mlflow run`` (``MLFLOW_RUN_ID`` set), make the run it opened the active run, in
+    its experiment, so mbcrisk's runs nest under it (the variable is then cleared: MLflow
+    would otherwise resume that run instead of starting the nested ones); otherwise use the
+    task's experiment (``mbcrisk-<task>``). Inside an active run (the project's, entered for an
+    earlier task of ``main``), nothing changes."""
+    if mlflow.active_run() is not None:
+        return
+    project_run = os.environ.pop("MLFLOW_RUN_ID", None)
+    if project_run is None:
+        mlflow.set_experiment(f"mbcrisk-{task}")
+    else:
+        mlflow.start_run(run_id=project_run)  # `mlflow run` ends it when the command exits
+
+
 def record_run(context: RunContext, n_folds: int,
                evaluate: Callable[[FoldCallback], Evaluation],
                final_bundle: Callable[[Evaluation], tuple[ModelBundle, pd.DataFrame]] | None,
@@ -137,7 +153,7 @@ def record_run(context: RunContext, n_folds: int,
     hyperparameters (defaults included) the run records."""
     labels = context.labels
     connect()
-    mlflow.set_experiment(f"mbcrisk-{labels.task}")
+    enter_project_run(labels.task)
     if on_start is not None:
         on_start(n_folds)
     with mlflow.start_run(run_name=f"{labels.task} on {context.cohort_name}",
