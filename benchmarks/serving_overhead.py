@@ -1,7 +1,9 @@
 """BentoML versus plain FastAPI doing the same light work: one explained prediction.
 
-Three servers: plain FastAPI (uvicorn), BentoML as mbcrisk configures it (one worker, 32 threads,
-access logging and metrics off), and BentoML with its defaults, to show what the settings buy.
+Three servers: plain FastAPI (uvicorn), BentoML with a synchronous endpoint in one worker of
+``--threads`` threads (default 32), access logging and metrics off, and BentoML with its
+defaults, to show what those settings buy. (mbcrisk itself now serves async, batched endpoints:
+its own figures are ``serving_service.py``'s.)
 
 Both servers load the same model and answer POST /explain by scoring one prepared patient row
 and computing its TreeSHAP contributions (well under a millisecond of model time), so the
@@ -104,7 +106,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16, 64])
     parser.add_argument("--threads", type=int, default=32,
-                        help="BentoML service threads (mbcrisk serves with 32)")
+                        help="BentoML service threads of the synchronous endpoint")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="mbcrisk-bench-") as tmp:
