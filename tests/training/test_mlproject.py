@@ -39,7 +39,10 @@ def test_every_entry_point_runs_through_mlflow_run(tmp_path: Path) -> None:
     quick.write_text(QUICK)
     path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep)
                            if not p.startswith(str(REPO / ".venv")))
-    env = {**os.environ, "MLFLOW_TRACKING_URI": store, "PATH": path,
+    # what earlier tests left in this process's environment must not reach `mlflow run`
+    inherited = {k: v for k, v in os.environ.items()
+                 if k not in ("MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_ID")}
+    env = {**inherited, "MLFLOW_TRACKING_URI": store, "PATH": path,
            "MLFLOW_ARTIFACTS_DESTINATION": str(tmp_path / "artifacts")}
     assert shutil.which("mbcrisk", path=path) is None  # the venv is not on PATH
     _mlflow_run("validate", {"cohort": "gbsg2"}, env)
