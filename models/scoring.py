@@ -80,8 +80,9 @@ class BundleScorer:
 
 
 def _mean_by(owner: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """The mean of ``values`` (rows, in blocks of consecutive equal ``owner``) per owner."""
-    if len(owner) == len(np.unique(owner)):
+    """The mean of ``values`` (rows, in blocks of consecutive equal ``owner``, owners
+    0..k-1 in order) per owner."""
+    if len(owner) == 0 or len(owner) == owner[-1] + 1:  # one row per owner: nothing to average
         return values
     starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
     counts = np.diff(np.r_[starts, len(owner)])
