@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import re
 from html.parser import HTMLParser
 
@@ -23,6 +24,10 @@ def _source_value(source: CardSource, fact_source: str) -> object:
     if kind == "version":
         return {"version": source.version.version, "run_id": source.version.run_id,
                 "bundle_sha256": source.version.tags.get("mbcrisk.bundle_sha256")}[key]
+    if kind == "version_tag":
+        tag, _, path = key.partition("#")
+        value = source.version.tags[tag]
+        return _at_path(json.loads(value), path) if path else value
     if kind == "run":
         return source.run_date
     if kind == "requirement":
@@ -30,14 +35,17 @@ def _source_value(source: CardSource, fact_source: str) -> object:
     if kind == "artifact":
         file, _, path = key.partition("#")
         if file in source.json:
-            value = source.json[file]
-            for part in path.split("."):
-                value = value[int(part)] if isinstance(value, list) else value[part]
-            return value
+            return _at_path(source.json[file], path)
         row, _, column = path.partition(".")
         table = source.tables[file]
         return table.loc[int(row), column or "mean_abs_contribution"]
     raise AssertionError(f"unknown fact source {fact_source}")
+
+
+def _at_path(value: object, path: str) -> object:
+    for part in path.split("."):
+        value = value[int(part)] if isinstance(value, list) else value[part]
+    return value
 
 
 def check_facts(source: CardSource, facts: Facts) -> int:

@@ -11,7 +11,8 @@ class Fact:
     """A number (or version string) shown in the card, and where it came from.
 
     ``source`` is ``metric:<key>``, ``param:<key>``, ``tag:<key>``, ``version:<field>``,
-    ``requirement:<package>`` or ``artifact:<file>#<key path>``.
+    ``version_tag:<key>[#<key path in its JSON>]``, ``requirement:<package>`` or
+    ``artifact:<file>#<key path>``.
     """
 
     shown: str

@@ -1,8 +1,10 @@
 """The model registry: names, aliases, and the promotion gate.
 
 A new version gets the ``challenger`` alias. ``promote`` moves ``champion`` to it only when the
-challenger is not worse than the champion on the same evaluation (same cohort digest and CV
-design), overall and in every subgroup both report with enough patients, by at most a margin.
+challenger is not worse than the champion, overall and in every subgroup both report with
+enough patients, by at most a margin: on the same evaluation (same cohort digest and CV design)
+when both were trained on one cohort; on the challenger's cohort and folds, the champion scored
+as trained, when the challenger was trained on another (:mod:`training.evaluation.new_cohort`).
 """
 
 from __future__ import annotations
@@ -15,11 +17,20 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from models.loading import load_registered_bundle
+from training.evaluation.new_cohort import (
+    CohortComparison,
+    compare_on_challenger_cohort,
+    comparison_tag,
+)
+
 CHALLENGER = "challenger"
 CHAMPION = "champion"
 #: Run params that must agree for two evaluations to be "the same evaluation".
 SAME_EVALUATION_KEYS = ("cv.n_splits", "cv.n_repeats", "cv.random_state", "task", "endpoint",
                         "therapy", "evaluation.tau_months", "evaluation.horizons_months")
+#: Run params that must agree for a challenger of another cohort to answer the same question.
+SAME_QUESTION_KEYS = ("task", "endpoint", "therapy")
 PRIMARY_METRIC = {"relapse": "harrell_c"}
 
 
@@ -76,22 +87,15 @@ def _subgroups(run_id: str) -> pd.DataFrame:
 
 def gate(name: str, challenger: str, champion: str, margin: float,
          min_subgroup_size: int) -> GateDecision:
-    """Compare two versions' evaluations; see the module docstring for the rule."""
+    """Compare two versions' evaluations of the same cohort; see the module docstring."""
     new, old = _run_of(name, challenger), _run_of(name, champion)
-    reasons = []
-    for key in SAME_EVALUATION_KEYS:
-        if new.data.params.get(key) != old.data.params.get(key):
-            reasons.append(f"evaluations differ in {key}: {new.data.params.get(key)} vs "
-                           f"{old.data.params.get(key)}")
+    reasons = _evaluation_differences(new, old, SAME_EVALUATION_KEYS)
     engines = [run.data.tags.get("mbcrisk.engine", "local") for run in (new, old)]
     if engines[0] != engines[1]:  # different models and fold plans (docs/distributed.md)
         reasons.append(f"evaluations differ in engine: {engines[0]} vs {engines[1]}")
-    if new.data.tags.get("mbcrisk.cohort_digest") != old.data.tags.get("mbcrisk.cohort_digest"):
-        reasons.append("evaluations differ in the training cohort (digest)")
     if reasons:
         return GateDecision(False, ["not the same evaluation: " + r for r in reasons])
-    task = new.data.tags.get("mbcrisk.task", "")
-    metric = primary_metric(task)
+    metric = primary_metric(new.data.tags.get("mbcrisk.task", ""))
     comparisons = [{
         "scope": "overall", "n": None,
         "challenger": new.data.metrics[f"model.{metric}.mean"],
@@ -105,6 +109,44 @@ def gate(name: str, challenger: str, champion: str, margin: float,
     for row in both.itertuples(index=False):
         comparisons.append({"scope": f"{row.factor}={row.level}", "n": int(row.n_new),
                             "challenger": float(row.mean_new), "champion": float(row.mean_old)})
+    return _decide(comparisons, metric, margin)
+
+
+def new_cohort_gate(name: str, challenger: str, champion: str, margin: float,
+                    min_subgroup_size: int) -> tuple[GateDecision, CohortComparison]:
+    """The gate for a challenger trained on another cohort than the champion: both on the
+    challenger's cohort and folds (:mod:`training.evaluation.new_cohort`). ValueError when
+    the two answer different questions or the challenger cannot be re-evaluated."""
+    new, old = _run_of(name, challenger), _run_of(name, champion)
+    reasons = _evaluation_differences(new, old, SAME_QUESTION_KEYS)
+    if reasons:
+        raise ValueError("champion and challenger answer different questions: "
+                         + "; ".join(reasons))
+    champion_bundle = load_registered_bundle(f"{name}/{champion}").bundle
+    comparison = compare_on_challenger_cohort(champion_bundle, new, min_subgroup_size)
+    comparisons = [{"scope": "overall", "n": None, "challenger": comparison.challenger_mean,
+                    "champion": comparison.champion_mean}, *comparison.subgroups]
+    interval = comparison.difference
+    where = (f"compared on the challenger's cohort {comparison.cohort} over its "
+             f"{len(comparison.folds)} folds, the champion scored as trained (not refitted): "
+             f"{comparison.metric} difference {interval.mean:+.4f}, interval "
+             f"{interval.ci_low:+.4f} to {interval.ci_high:+.4f}")
+    decision = _decide(comparisons, comparison.metric, margin)
+    decision.reasons.insert(0, where)
+    return decision, comparison
+
+
+def _evaluation_differences(new: mlflow.entities.Run, old: mlflow.entities.Run,
+                            keys: tuple[str, ...]) -> list[str]:
+    differences = [f"evaluations differ in {key}: {new.data.params.get(key)} vs "
+                   f"{old.data.params.get(key)}"
+                   for key in keys if new.data.params.get(key) != old.data.params.get(key)]
+    if new.data.tags.get("mbcrisk.task") != old.data.tags.get("mbcrisk.task"):
+        differences.append("the tasks differ")
+    return differences
+
+
+def _decide(comparisons: list[dict], metric: str, margin: float) -> GateDecision:
     failed = [c for c in comparisons if c["challenger"] < c["champion"] - margin]
     for c in comparisons:
         c["passed"] = c not in failed
@@ -113,31 +155,69 @@ def gate(name: str, challenger: str, champion: str, margin: float,
                    f"{c['champion']:.4f} - margin {margin}" for c in failed]
         return GateDecision(False, reasons, comparisons)
     return GateDecision(True, [f"not worse than the champion by more than {margin} on {metric} "
-                               f"overall and in {len(comparisons) - 1} subgroups"], comparisons)
+                               f"overall and in {len(comparisons) - 1} subgroups"],
+                        comparisons)
 
 
-def promote(name: str, margin: float, min_subgroup_size: int) -> GateDecision:
+def same_cohort(name: str, challenger: str, champion: str) -> bool:
+    """Whether two versions were trained on the same cohort (equal digests)."""
+    new, old = _run_of(name, challenger), _run_of(name, champion)
+    return new.data.tags.get("mbcrisk.cohort_digest") == old.data.tags.get(
+        "mbcrisk.cohort_digest")
+
+
+def promote(name: str, margin: float, min_subgroup_size: int,
+            accept_new_cohort: str | None = None) -> GateDecision:
     """Move ``champion`` to the challenger when it passes the gate (or when there is none).
-    ValueError for a model that is not registered or has no challenger (nothing to decide)."""
+
+    A challenger trained on another cohort than the champion faces the new-cohort gate; if it
+    fails, a non-empty ``accept_new_cohort`` (the user's reason) promotes it all the same, and
+    the reason is recorded. The decision is recorded as version tags (``mbcrisk.gate``,
+    ``mbcrisk.promotion``...), which the model card shows. ValueError for a model that is not
+    registered, has no challenger, or an acceptance given where the cohorts agree."""
     try:
         MlflowClient().get_registered_model(name)
     except MlflowException as error:
         known = sorted(m.name for m in MlflowClient().search_registered_models())
         raise ValueError(f"no registered model named {name!r} (registered: "
                          f"{', '.join(known) or 'none'})") from error
+    if accept_new_cohort is not None and not accept_new_cohort.strip():
+        raise ValueError("--accept-new-cohort needs a --reason (it is recorded)")
     challenger = alias_version(name, CHALLENGER)
     if challenger is None:
         raise ValueError(f"{name} has no {CHALLENGER} version: train one first")
     champion = alias_version(name, CHAMPION)
     if champion == challenger:
         return GateDecision(False, [f"version {challenger} is already the {CHAMPION}"])
+    tags: dict[str, str] = {}
     if champion is None:
         decision = GateDecision(True, [f"no {CHAMPION} yet: version {challenger} becomes it"])
-    else:
+        tags["mbcrisk.promotion"] = "first champion"
+    elif same_cohort(name, challenger, champion):
+        if accept_new_cohort is not None:
+            raise ValueError("the challenger was trained on the champion's cohort: there is no "
+                             "new cohort to accept; the gate compares their evaluations")
         decision = gate(name, challenger, champion, margin, min_subgroup_size)
+        tags["mbcrisk.promotion"] = "same-cohort gate"
+    else:
+        decision, comparison = new_cohort_gate(name, challenger, champion, margin,
+                                               min_subgroup_size)
+        tags.update({"mbcrisk.promotion": "new-cohort gate",
+                     "mbcrisk.new_cohort_comparison": comparison_tag(comparison)})
+        if not decision.promote and accept_new_cohort is not None:
+            decision.promote = True
+            decision.reasons.append(f"accepted by the user over the gate's refusal: "
+                                    f"{accept_new_cohort.strip()}")
+            tags.update({"mbcrisk.promotion": "new cohort accepted by the user",
+                         "mbcrisk.accepted_reason": accept_new_cohort.strip()})
+        elif not decision.promote:
+            decision.reasons.append("to promote it all the same, accept the new cohort "
+                                    "explicitly: --accept-new-cohort --reason TEXT")
     if decision.promote:
         client = MlflowClient()
         client.set_registered_model_alias(name, CHAMPION, challenger)
-        client.set_model_version_tag(name, challenger, "mbcrisk.gate",
-                                     json.dumps(decision.reasons))
+        tags.update({"mbcrisk.gate": json.dumps(decision.reasons),
+                     "mbcrisk.promoted_over": champion or "none"})
+        for key, value in tags.items():
+            client.set_model_version_tag(name, challenger, key, value)
     return decision

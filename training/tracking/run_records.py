@@ -40,6 +40,7 @@ from training.reporting.explain_plots import highest_risk_row, write_cohort_view
 from training.reporting.publish import publish_card
 from training.tracking.registry import model_name, register_version
 from training.tracking.store import (
+    COHORT_SOURCE_TAG,
     artifact_dir,
     connect,
     finite_metrics,
@@ -199,6 +200,7 @@ def log_context(context: RunContext) -> None:
         "mbcrisk.label_definition": labels.definition,
         "mbcrisk.code_version": version("mbcrisk"),
         "mbcrisk.engine": context.config.engine,
+        COHORT_SOURCE_TAG: _source_reference(context.source),
         **context.tags,
     })
     if context.synthetic:
@@ -225,6 +227,13 @@ def log_context(context: RunContext) -> None:
         write_csv(folder / "missingness_check.csv", missingness)
     flagged = missingness.loc[missingness["flagged"], "feature"].tolist()
     mlflow.set_tag("mbcrisk.missingness_flagged", ", ".join(flagged) or "none")
+
+
+def _source_reference(source: str) -> str:
+    """A cohort source that can be read again from elsewhere: an existing path made absolute,
+    a built-in cohort's name as it is."""
+    path = Path(source)
+    return str(path.resolve()) if path.exists() else source
 
 
 def log_evaluation(evaluation: Evaluation, labels: Labels, synthetic: bool) -> None:

@@ -19,6 +19,9 @@ from training.errors import TrackingError
 
 #: The embedded default store, in the working directory.
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+#: The run tag naming the cohort a run was trained on: a built-in cohort's name or an absolute
+#: path, so the cohort can be read again (the new-cohort comparison of the gate does).
+COHORT_SOURCE_TAG = "mbcrisk.cohort_source"
 _METRIC_KEY = re.compile(r"[^A-Za-z0-9_\-. /]")
 
 
