@@ -210,9 +210,12 @@ def protein_changes(cohort: Cohort, origin: TimeOrigin) -> dict[str, dict[str, s
     muts = cohort.mutations[cohort.mutations["sample_id"].isin(samples.index)
                             & cohort.mutations["non_silent"].fillna(True)
                             & cohort.mutations["protein_change"].notna()]
-    muts = muts.assign(patient_id=samples.loc[muts["sample_id"], "patient_id"].to_numpy())
-    joined = muts.groupby(["patient_id", "gene"])["protein_change"].agg(
-        lambda s: ", ".join(sorted(set(map(str, s)))))
+    pairs = pd.DataFrame({
+        "patient_id": samples.loc[muts["sample_id"], "patient_id"].astype(str).to_numpy(),
+        "gene": muts["gene"].astype(str).to_numpy(),
+        "protein_change": muts["protein_change"].astype(str).to_numpy()})
+    pairs = pairs.drop_duplicates().sort_values(["patient_id", "gene", "protein_change"])
+    joined = pairs.groupby(["patient_id", "gene"], sort=False)["protein_change"].agg(", ".join)
     result: dict[str, dict[str, str]] = {}
     for (patient, gene), text in joined.items():
         result.setdefault(str(patient), {})[str(gene)] = text

@@ -113,9 +113,9 @@ def relapse_labels(cohort: Cohort, endpoint: str | None = None) -> Labels:
         eligible_sample_types=DIAGNOSIS_SAMPLE_TYPES,
     )
     keep = cohort.patients.index
-    de_novo = cohort.patients["de_novo_metastatic"].fillna(False).astype(bool)
-    labels.exclude("metastatic at diagnosis: no relapse-free interval", keep[de_novo.to_numpy()])
-    keep = keep[~de_novo.to_numpy()]
+    de_novo = _de_novo(cohort)
+    labels.exclude(DE_NOVO_REASON, keep[de_novo])
+    keep = keep[~de_novo]
     known = frame.reindex(keep)
     missing = known["time_months"].isna() | known["event"].isna()
     labels.exclude(f"{name} time or status missing", keep[missing.to_numpy()])
@@ -132,9 +132,7 @@ def resistance_labels(cohort: Cohort, therapy: str = "endocrine") -> Labels:
     has them; otherwise, for endocrine therapy, the documented METABRIC proxy."""
     if therapy not in THERAPY_GROUPS:
         raise ValueError(f"unknown therapy {therapy!r}; choose from {sorted(THERAPY_GROUPS)}")
-    lines = cohort.treatments
-    dated = lines[lines["therapy_class"].isin(THERAPY_GROUPS[therapy])
-                  & (lines["setting"] == "metastatic") & lines["start_months"].notna()]
+    dated = _dated_metastatic_lines(cohort, therapy)
     if len(dated):
         return _resistance_on_lines(cohort, therapy, dated)
     if therapy == "endocrine":
@@ -166,8 +164,7 @@ def _resistance_on_lines(cohort: Cohort, therapy: str, lines: pd.DataFrame) -> L
             "primary", "metastasis", "recurrence", "ctdna"),
         horizon_months=horizon,
     )
-    first = lines.sort_values(["patient_id", "line", "start_months"]).groupby(
-        "patient_id", sort=False).first()
+    first = _first_lines(lines)
     untreated = cohort.patients.index.difference(first.index)
     labels.exclude(f"no metastatic {therapy} line", untreated)
     start = first["start_months"].astype(float)
@@ -217,9 +214,8 @@ def _endocrine_resistance_proxy(cohort: Cohort) -> Labels:
         eligible_sample_types=DIAGNOSIS_SAMPLE_TYPES, proxy=True, horizon_months=horizon,
     )
     patients = cohort.patients
-    population = ((patients["er_status"] == "positive").fillna(False)
-                  & patients["received_endocrine"].fillna(False)).to_numpy(dtype=bool)
-    labels.exclude("not ER-positive with endocrine therapy", patients.index[~population])
+    population = _proxy_population(cohort)
+    labels.exclude(PROXY_POPULATION_REASON, patients.index[~population])
     keep = patients.index[population]
     frame = cohort.endpoint(name).reindex(keep)
     missing = (frame["time_months"].isna() | frame["event"].isna()).to_numpy()
@@ -235,6 +231,80 @@ def _endocrine_resistance_proxy(cohort: Cohort) -> Labels:
                              "time_months": time.loc[keep], "event": event.loc[keep]})
     labels.origin_months = pd.Series(0.0, index=keep)
     return labels
+
+
+#: Why a relapse model does not score a patient.
+DE_NOVO_REASON = "metastatic at diagnosis: no relapse-free interval"
+#: Why the endocrine-resistance proxy does not score a patient.
+PROXY_POPULATION_REASON = "not ER-positive with endocrine therapy"
+
+
+def _de_novo(cohort: Cohort) -> np.ndarray:
+    return cohort.patients["de_novo_metastatic"].fillna(False).astype(bool).to_numpy()
+
+
+def _proxy_population(cohort: Cohort) -> np.ndarray:
+    patients = cohort.patients
+    return ((patients["er_status"] == "positive").fillna(False)
+            & patients["received_endocrine"].fillna(False)).to_numpy(dtype=bool)
+
+
+def _dated_metastatic_lines(cohort: Cohort, therapy: str) -> pd.DataFrame:
+    lines = cohort.treatments
+    return lines[lines["therapy_class"].isin(THERAPY_GROUPS[therapy])
+                 & (lines["setting"] == "metastatic") & lines["start_months"].notna()]
+
+
+def _first_lines(lines: pd.DataFrame) -> pd.DataFrame:
+    """Each patient's first line among ``lines`` (index ``patient_id``)."""
+    return lines.sort_values(["patient_id", "line", "start_months"]).groupby(
+        "patient_id", sort=False).first()
+
+
+@dataclass(frozen=True)
+class Population:
+    """The patients a task's model may score, each at its time origin; no outcome needed.
+    ``exclusions``: who the task's rules leave out, counted with the reason."""
+
+    origin: TimeOrigin
+    exclusions: list[Exclusion]
+
+
+def task_population(cohort: Cohort, task: str, origin: str,
+                    sample_types: tuple[str, ...]) -> Population:
+    """The patients of ``cohort`` a model of ``task`` may score, at the model's own time
+    origin (``origin``: ``diagnosis``, or the start of the first metastatic line of the
+    therapy) with its eligible ``sample_types``: the rules of the task's labels without the
+    outcome. ValueError when the cohort cannot place the origin (no dated lines)."""
+    patients = cohort.patients.index
+    exclusions: list[Exclusion] = []
+
+    def exclude(reason: str, mask: np.ndarray) -> None:
+        if mask.any():
+            exclusions.append(Exclusion(f"population.{task}", reason, int(mask.sum())))
+
+    if task == "relapse":
+        de_novo = _de_novo(cohort)
+        exclude(DE_NOVO_REASON, de_novo)
+        months = pd.Series(0.0, index=patients[~de_novo])
+    elif task.startswith("resistance_") and origin == "diagnosis":
+        population = _proxy_population(cohort)
+        exclude(PROXY_POPULATION_REASON, ~population)
+        months = pd.Series(0.0, index=patients[population])
+    elif task.startswith("resistance_"):
+        therapy = task.removeprefix("resistance_")
+        if therapy not in THERAPY_GROUPS:
+            raise ValueError(f"unknown therapy {therapy!r} in task {task!r}")
+        dated = _dated_metastatic_lines(cohort, therapy)
+        if dated.empty:
+            raise ValueError(f"the model predicts from the {origin}, and this cohort has no "
+                             f"dated metastatic {therapy} lines to place it")
+        first = _first_lines(dated)
+        exclude(f"no metastatic {therapy} line", ~patients.isin(first.index))
+        months = first["start_months"].astype(float).reindex(patients).dropna()
+    else:
+        raise ValueError(f"unknown task {task!r}; expected relapse or resistance_<therapy>")
+    return Population(TimeOrigin(origin, months, tuple(sample_types)), exclusions)
 
 
 def eligible_samples(cohort: Cohort, sample_types: tuple[str, ...],

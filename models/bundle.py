@@ -20,6 +20,7 @@ from sklearn.pipeline import Pipeline
 from features.encoder import ProfileEncoder
 from features.pipeline import feature_group
 from models.applicability import ApplicabilityDomain
+from models.moments import FeatureMoments
 from models.unprofiled import UnprofiledReference
 
 BUNDLE_FILE = "bundle.pkl"
@@ -47,6 +48,9 @@ class ModelBundle:
     #: The reference set of the unknown-is-unknown rule (None: bundles from before the rule,
     #: or models without gene-level inputs).
     unprofiled: UnprofiledReference | None = None
+    #: Moments and missingness of the model features over the training patients, the
+    #: reference of a scored cohort's shift report (None: bundles from before it existed).
+    training_moments: FeatureMoments | None = None
 
     @property
     def model_features(self) -> list[str]:

@@ -191,36 +191,68 @@ def top_contributions(explanation: Explanation, row: int, k: int = 5,
     return records
 
 
-def top_groups(explanation: Explanation, row: int, k: int = 5,
-               details: dict[str, str] | None = None) -> list[dict[str, object]]:
-    """The ``k`` groups with the largest summed contribution for patient ``row``, worded by the
-    group's leading feature, with (relapse) the effect on S(t) in percentage points."""
+def select_drivers(explanation: Explanation, rows: np.ndarray,
+                   k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The drivers of patients ``rows``, for all of them at once: their ``k`` feature groups
+    with the largest |summed contribution of the patient's own features| (inputs the
+    unknown-is-unknown rule averaged are not the patient's), largest first, ties in group
+    order. Returns three ``len(rows) x k`` arrays: the groups' positions in
+    :attr:`Explanation.group_names` (-1 where the patient has fewer groups), their summed
+    contributions, and each group's leading feature (largest |contribution|, first in feature
+    order on ties; a position in :attr:`Explanation.features`)."""
+    rows = np.asarray(rows, dtype=int)
+    contributions = explanation.contribution_matrix[rows]
+    known = (np.ones(contributions.shape, dtype=bool) if explanation.averaged is None
+             else ~explanation.averaged[rows])
+    own = np.where(known, contributions, 0.0)
+    membership = explanation.membership
+    grouped = own @ membership
+    available = (known @ membership) > 0  # groups with at least one own feature
+    key = np.where(available, -np.abs(grouped), np.inf)
+    order = np.argsort(key, axis=1, kind="stable")[:, :k]
+    order = np.where(np.take_along_axis(available, order, axis=1), order, -1)
+    values = np.where(order >= 0, np.take_along_axis(grouped, np.maximum(order, 0), axis=1),
+                      0.0)
+    feature_group = membership.argmax(axis=1)
+    strength = np.where(known, np.abs(own), -1.0)  # an averaged input never leads
+    lead = np.empty_like(order)
+    for j in range(order.shape[1]):
+        in_group = feature_group[None, :] == order[:, j][:, None]
+        lead[:, j] = np.argmax(np.where(in_group, strength, -2.0), axis=1)
+    return order, values, lead
+
+
+def driver_record(explanation: Explanation, row: int, group: int, lead: int, value: float,
+                  details: dict[str, str] | None = None) -> dict[str, object]:
+    """One driver in words: ``{group, value_shown, contribution, direction, treatment,
+    sentence}``, worded by the group's leading feature (positions from :func:`select_drivers`);
+    a treatment group is worded as a marker of the clinical decision."""
     from models.wording import direction, sentence, value_shown
 
-    known = explanation.known(row)
-    own = np.where(known, explanation.contribution_matrix[row], 0.0)
-    members = explanation.membership * known[:, None]  # the patient's own features only
-    grouped = own @ members
-    shown_groups = np.flatnonzero(members.any(axis=0))
-    order = shown_groups[_largest(grouped[shown_groups], k)]
-    contributions = np.abs(own)
-    effects = (explanation.survival_change(np.full(len(order), row), grouped[order])
+    name = explanation.group_names[group]
+    shown = value_shown(explanation.features[lead], float(explanation.value_matrix[row, lead]),
+                        details)
+    if shown in ("not profiled", "unknown"):
+        shown = f"{name} {shown}"
+    treatment = name == TREATMENT_GROUP
+    return {"group": name, "value_shown": shown, "contribution": round(float(value), 6),
+            "direction": direction(value), "treatment": treatment,
+            "sentence": sentence(shown, value, treatment)}
+
+
+def top_groups(explanation: Explanation, row: int, k: int = 5,
+               details: dict[str, str] | None = None) -> list[dict[str, object]]:
+    """The ``k`` drivers of patient ``row`` (:func:`select_drivers`) as :func:`driver_record`
+    records, with (relapse) the group's effect on S(t) in percentage points."""
+    order, values, lead = (a[0] for a in select_drivers(explanation, np.array([row]), k))
+    shown = order >= 0
+    order, values, lead = order[shown], values[shown], lead[shown]
+    effects = (explanation.survival_change(np.full(len(order), row), values)
                if explanation.bundle.kind == "survival" else None)
     horizons = [f"{h:g}m" for h in explanation.bundle.horizons_months]
     records = []
-    for rank, g in enumerate(order):
-        group = explanation.group_names[g]
-        in_group = np.flatnonzero(members[:, g])
-        lead = in_group[np.argmax(contributions[in_group])]
-        shown = value_shown(explanation.features[lead],
-                            float(explanation.value_matrix[row, lead]), details)
-        if shown in ("not profiled", "unknown"):
-            shown = f"{group} {shown}"
-        value = float(grouped[g])
-        treatment = group == TREATMENT_GROUP
-        record = {"group": group, "value_shown": shown, "contribution": round(value, 6),
-                  "direction": direction(value), "treatment": treatment,
-                  "sentence": sentence(shown, value, treatment)}
+    for rank, (g, value, j) in enumerate(zip(order, values, lead, strict=True)):
+        record = driver_record(explanation, row, int(g), int(j), float(value), details)
         if effects is not None:
             record["relapse_free_change_points"] = {
                 h: round(float(v), 3) for h, v in zip(horizons, effects[rank], strict=True)}

@@ -47,8 +47,12 @@ def test_killed_training_leaves_the_champion_untouched(served: dict, how: signal
     versions = {v.version for v in client.search_model_versions(f"name = '{name}'")}
     experiment = client.get_experiment_by_name("mbcrisk-relapse")
     before = {r.info.run_id for r in client.search_runs([experiment.experiment_id])}
+    # many folds, so the run is surely still going when the signal comes (a quick run could
+    # finish between its first fold and the signal)
+    long_run = served["root"] / f"long-{how.name}.toml"
+    long_run.write_text("[cv]\nn_splits = 5\nn_repeats = 20\n")
     process = subprocess.Popen([MBCRISK, "train", "--cohort", "synthetic", "--config",
-                                "quick.toml"], env=served["env"], cwd=served["root"],
+                                str(long_run)], env=served["env"], cwd=served["root"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120

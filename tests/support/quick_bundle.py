@@ -13,6 +13,7 @@ from features.labels import Labels, labels_for_task, survival_target
 from models.applicability import ApplicabilityDomain
 from models.bundle import ModelBundle
 from models.factory import build_pipelines
+from models.moments import FeatureMoments
 from models.unprofiled import UnprofiledReference
 
 #: The short task names of the helpers -> task names of :func:`labels_for_task`.
@@ -32,15 +33,16 @@ def fit_bundle(cohort: Cohort, task: str, rows: np.ndarray | None = None,
     target = (y["label"].to_numpy() if labels.kind == "binary"
               else survival_target(y["time_months"].to_numpy(), y["event"].to_numpy()))
     pipeline.fit(X.iloc[rows], target)
+    features = list(pipeline[:-1].get_feature_names_out())
     bundle = ModelBundle(
         task=labels.task, kind=labels.kind, pipeline=pipeline, input_features=list(X.columns),
         label_definition=labels.definition, origin=labels.origin,
         origin_sample_types=labels.eligible_sample_types,
         horizons_months=(12.0, 24.0, 36.0, 60.0), training_digest=cohort.digest(),
         cohort={}, risk_group_cutpoints=(0.0, 0.5),
-        applicability=ApplicabilityDomain.fit(X.iloc[rows],
-                                              list(pipeline[:-1].get_feature_names_out())),
-        unprofiled=UnprofiledReference.fit(X.iloc[rows],
-                                           list(pipeline[:-1].get_feature_names_out())),
+        applicability=ApplicabilityDomain.fit(X.iloc[rows], features),
+        unprofiled=UnprofiledReference.fit(X.iloc[rows], features),
+        training_moments=FeatureMoments.of(X.iloc[rows][features].to_numpy(dtype=float),
+                                           features),
         explainer={"scale": pipeline[-1].risk_scale if labels.kind == "survival" else "log odds"})
     return bundle, X, labels

@@ -51,6 +51,11 @@ def test_every_entry_point_runs_through_mlflow_run(tmp_path: Path) -> None:
     _mlflow_run("main", {"cohort": "gbsg2", "config": str(quick)}, env)
     _mlflow_run("card", {"model": "mbcrisk-relapse", "out": str(tmp_path / "card")}, env)
     assert (tmp_path / "card" / "model_card.md").is_file()
+    out = tmp_path / "scored.csv"
+    _mlflow_run("predict", {"model": "mbcrisk-relapse", "cohort": "gbsg2", "out": str(out),
+                            "top": "3"}, env)
+    assert out.is_file()
+    assert (tmp_path / "scored.csv.summary.json").is_file()
 
     mlflow.set_tracking_uri(store)
     client = MlflowClient()
@@ -58,7 +63,7 @@ def test_every_entry_point_runs_through_mlflow_run(tmp_path: Path) -> None:
     runs = client.search_runs([experiment.experiment_id])
     projects = [r for r in runs if r.data.tags.get("mlflow.project.entryPoint")]
     assert {r.data.tags["mlflow.project.entryPoint"] for r in projects} == {
-        "validate", "evaluate", "train", "main", "card"}
+        "validate", "evaluate", "train", "main", "card", "predict"}
     assert all(r.info.status == "FINISHED" for r in projects)
     by_id = {r.info.run_id: r for r in projects}
     tasks = [r for r in runs if r.data.tags.get("mlflow.parentRunId") in by_id]
@@ -70,4 +75,5 @@ def test_every_entry_point_runs_through_mlflow_run(tmp_path: Path) -> None:
     assert nested["evaluate"] == ["relapse on gbsg2"]
     assert nested["train"] == ["relapse on gbsg2"]
     assert len(nested["main"]) == 2  # relapse and resistance, under the one project run
+    assert nested["predict"] == ["predict mbcrisk-relapse on gbsg2"]
     assert client.get_model_version_by_alias("mbcrisk-relapse", "champion")

@@ -31,6 +31,8 @@ COMMANDS = {
              "nested CV tuning of the boosted model (how the defaults were chosen)"),
     "explain": ("training.cli.explain",
                 "explain a registered model's predictions on a cohort or one patient"),
+    "predict": ("training.cli.predict",
+                "score a whole cohort with a registered model to a file, with a shift report"),
     "card": ("training.cli.card",
              "write the model card (Markdown and self-contained HTML) of a version"),
     "serve": ("training.cli.serve", "import the champions into BentoML and serve the API"),

@@ -30,6 +30,7 @@ from features.labels import Labels
 from models.applicability import ApplicabilityDomain
 from models.bundle import ModelBundle, file_sha256
 from models.explain import check_additivity, explain
+from models.moments import FeatureMoments
 from models.unprofiled import UnprofiledReference
 from training.config import TrainConfig
 from training.evaluation.cross_validation import Evaluation
@@ -285,6 +286,8 @@ def build_bundle(fitted: Pipeline, input_features: list[str], labels: Labels,
                                                                   [1 / 3, 2 / 3])),
         applicability=ApplicabilityDomain.fit(domain_rows, model_features),
         unprofiled=UnprofiledReference.fit(domain_rows, model_features),
+        training_moments=FeatureMoments.of(
+            domain_rows.reindex(columns=model_features).to_numpy(dtype=float), model_features),
         explainer={"method": "TreeSHAP via xgboost pred_contribs",
                    "scale": fitted[-1].risk_scale if survival
                    else "log odds (before calibration)"},

@@ -1,0 +1,1 @@
+"""Batch prediction: a registered model scores a whole cohort to a file, with a shift report."""
