@@ -151,7 +151,8 @@ def _indicator(values: pd.Series, level: str) -> pd.Series:
 
 
 def _treatment(cohort: Cohort, origin: TimeOrigin) -> pd.DataFrame:
-    """Treatment known at the origin: adjuvant therapy at diagnosis; prior lines at a line."""
+    """Treatment known at the origin: adjuvant therapy at diagnosis; at a line, prior lines
+    and the therapy class of the line starting at the origin (``clin__current_<group>``)."""
     index = origin.months.index
     lines = cohort.treatments[cohort.treatments["patient_id"].isin(index)]
     if origin.at_diagnosis:
@@ -178,6 +179,8 @@ def _treatment(cohort: Cohort, origin: TimeOrigin) -> pd.DataFrame:
     }, index=index)
     frame["clin__prior_lines"] = before.groupby("patient_id").size().reindex(
         index, fill_value=0).astype(float)
+    for group, classes in THERAPY_GROUPS.items():
+        frame[f"clin__current_{group}"] = _any_line(at_origin, index, classes)
     frame["clin__with_cdk46_inhibitor"] = _any_line(at_origin, index, ("endocrine_cdk46",))
     frame["clin__months_from_diagnosis"] = origin.months.astype(float)
     return frame

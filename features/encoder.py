@@ -218,6 +218,8 @@ def _lines(p: EncodableProfile, cohort_origin: float, design_origin: float) -> d
     out = {f"clin__prior_{group}": _flag(bool(set(prior) & set(classes)))
            for group, classes in THERAPY_GROUPS.items()}
     out["clin__prior_lines"] = float(len(prior))
+    for group, classes in THERAPY_GROUPS.items():
+        out[f"clin__current_{group}"] = _flag(current in classes)
     out["clin__with_cdk46_inhibitor"] = _flag(current == "endocrine_cdk46")
     out["clin__months_from_diagnosis"] = design_origin
     return out

@@ -7,6 +7,7 @@ the reason, like the loaders do.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -141,15 +142,94 @@ def resistance_labels(cohort: Cohort, therapy: str = "endocrine") -> Labels:
                      f"{therapy} cannot be labelled")
 
 
+class TaskNotApplicable(ValueError):
+    """The cohort lacks what a task's labels need (dated treatment lines, an endpoint)."""
+
+
 def labels_for_task(cohort: Cohort, task: str, endpoint: str | None = None) -> Labels:
     """Labels of a task by its name: ``relapse`` (on ``endpoint``, default the cohort's
-    relapse-type endpoint) or ``resistance_<therapy>``; the one mapping from a task's name (a
-    bundle's ``task``, a config's ``task_name``) to its labels."""
+    relapse-type endpoint), ``progression`` or ``resistance_<therapy>``; the one mapping from
+    a task's name (a bundle's ``task``, a config's ``task_name``) to its labels."""
     if task == "relapse":
         return relapse_labels(cohort, endpoint)
+    if task == "progression":
+        return progression_labels(cohort)
     if task.startswith("resistance_"):
         return resistance_labels(cohort, task.removeprefix("resistance_"))
-    raise ValueError(f"unknown task {task!r}; expected relapse or resistance_<therapy>")
+    raise ValueError(f"unknown task {task!r}; expected relapse, progression or "
+                     "resistance_<therapy>")
+
+
+#: The progression task's time origin, for people (and the bundle).
+PROGRESSION_ORIGIN = "start of the current metastatic line"
+#: Sample types that may inform a prediction at a metastatic line.
+LINE_SAMPLE_TYPES = ("primary", "metastasis", "recurrence", "ctdna")
+#: How a line ends in the progression endpoint (progression-free survival on the line).
+PROGRESSION_EVENTS = ("progression", "death")
+
+
+def progression_labels(cohort: Cohort) -> Labels:
+    """Progression on a metastatic line: time from the line's start to progression or death
+    (months), censored when the line stopped for another reason or at the end of follow-up.
+
+    One line per patient, so folds stay patient-level: the index line is drawn among the
+    patient's dated metastatic lines (any therapy class) by a hash of the patient's identifier
+    (reproducible, independent of the cohort's order), so later lines are represented as they
+    are in clinic. Excludes, with counts: patients without a dated metastatic line, lines of
+    unknown end (no stop date and no follow-up), lines of no duration, and (when the cohort has
+    genomic samples) patients with no profiled sample known at the line's start.
+    """
+    labels = Labels(
+        task="progression", kind="survival",
+        definition=("time from the start of a metastatic treatment line to progression or "
+                    "death (months); censored when the line stopped for another reason or at "
+                    "the end of follow-up"),
+        origin=PROGRESSION_ORIGIN, y=pd.DataFrame(), origin_months=pd.Series(dtype=float),
+        eligible_sample_types=LINE_SAMPLE_TYPES,
+    )
+    lines = cohort.treatments
+    dated = lines[(lines["setting"] == "metastatic") & lines["start_months"].notna()]
+    if dated.empty:
+        raise TaskNotApplicable("no dated metastatic treatment lines in this cohort: "
+                                "progression on a line cannot be labelled")
+    labels.exclude("no dated metastatic line", cohort.patients.index.difference(
+        pd.Index(dated["patient_id"].unique())))
+    index_lines = _index_lines(dated)
+    start = index_lines["start_months"].astype(float)
+    follow_up = _follow_up_end(cohort, index_lines.index)
+    stop = index_lines["stop_months"].astype(float)
+    end = stop.fillna(follow_up)
+    reason = index_lines["reason_stopped"].astype("object")
+    event = (reason.isin(PROGRESSION_EVENTS) & stop.notna()).to_numpy()
+    duration = (end - start).to_numpy()
+    unknown = np.isnan(duration)
+    labels.exclude("line end unknown (no stop date, no follow-up)", index_lines.index[unknown])
+    empty = ~unknown & (duration <= 0)
+    labels.exclude("line of no duration", index_lines.index[empty])
+    keep = index_lines.index[~unknown & ~empty]
+    keep = _require_eligible_sample(cohort, labels, keep, start.loc[keep])
+    position = index_lines.index.get_indexer(keep)
+    labels.y = pd.DataFrame({"time_months": duration[position], "event": event[position]},
+                            index=keep)
+    labels.origin_months = start.loc[keep]
+    return labels
+
+
+def _index_lines(lines: pd.DataFrame) -> pd.DataFrame:
+    """One line per patient (index ``patient_id``), drawn by a hash of the identifier."""
+    ordered = lines.sort_values(["patient_id", "start_months", "line"])
+    counts = ordered.groupby("patient_id", sort=False).size()
+    draw = np.array([zlib.crc32(str(p).encode()) for p in counts.index], dtype=np.int64)
+    chosen = pd.Series(draw % counts.to_numpy(), index=counts.index)
+    rank = ordered.groupby("patient_id", sort=False).cumcount().to_numpy()
+    picked = ordered[rank == chosen.reindex(ordered["patient_id"]).to_numpy()]
+    return picked.set_index("patient_id")
+
+
+def _current_lines(lines: pd.DataFrame) -> pd.DataFrame:
+    """Each patient's most recent line among ``lines`` (index ``patient_id``)."""
+    return lines.sort_values(["patient_id", "start_months", "line"]).groupby(
+        "patient_id", sort=False).last()
 
 
 def _resistance_on_lines(cohort: Cohort, therapy: str, lines: pd.DataFrame) -> Labels:
@@ -273,9 +353,10 @@ class Population:
 def task_population(cohort: Cohort, task: str, origin: str,
                     sample_types: tuple[str, ...]) -> Population:
     """The patients of ``cohort`` a model of ``task`` may score, at the model's own time
-    origin (``origin``: ``diagnosis``, or the start of the first metastatic line of the
-    therapy) with its eligible ``sample_types``: the rules of the task's labels without the
-    outcome. ValueError when the cohort cannot place the origin (no dated lines)."""
+    origin (``origin``: ``diagnosis``, the start of the first metastatic line of the therapy,
+    or for progression the start of each patient's most recent dated metastatic line: the
+    current one) with its eligible ``sample_types``: the rules of the task's labels without
+    the outcome. TaskNotApplicable when the cohort cannot place the origin (no dated lines)."""
     patients = cohort.patients.index
     exclusions: list[Exclusion] = []
 
@@ -287,6 +368,15 @@ def task_population(cohort: Cohort, task: str, origin: str,
         de_novo = _de_novo(cohort)
         exclude(DE_NOVO_REASON, de_novo)
         months = pd.Series(0.0, index=patients[~de_novo])
+    elif task == "progression":
+        lines = cohort.treatments
+        dated = lines[(lines["setting"] == "metastatic") & lines["start_months"].notna()]
+        if dated.empty:
+            raise TaskNotApplicable(f"the model predicts from the {origin}, and this cohort "
+                                    "has no dated metastatic lines to place it")
+        current = _current_lines(dated)
+        exclude("no dated metastatic line", ~patients.isin(current.index))
+        months = current["start_months"].astype(float).reindex(patients).dropna()
     elif task.startswith("resistance_") and origin == "diagnosis":
         population = _proxy_population(cohort)
         exclude(PROXY_POPULATION_REASON, ~population)
@@ -297,8 +387,8 @@ def task_population(cohort: Cohort, task: str, origin: str,
             raise ValueError(f"unknown therapy {therapy!r} in task {task!r}")
         dated = _dated_metastatic_lines(cohort, therapy)
         if dated.empty:
-            raise ValueError(f"the model predicts from the {origin}, and this cohort has no "
-                             f"dated metastatic {therapy} lines to place it")
+            raise TaskNotApplicable(f"the model predicts from the {origin}, and this cohort "
+                                    f"has no dated metastatic {therapy} lines to place it")
         first = _first_lines(dated)
         exclude(f"no metastatic {therapy} line", ~patients.isin(first.index))
         months = first["start_months"].astype(float).reindex(patients).dropna()

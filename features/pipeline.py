@@ -161,7 +161,7 @@ _CLINICAL_GROUPS = (
     (r"clin__lobular", "histology"),
     (r"clin__postmenopausal", "menopausal status"),
     (r"clin__performance", "performance status"),
-    (r"clin__(adjuvant|prior|radiotherapy|with_cdk46)", "treatment"),  # TREATMENT_GROUP
+    (r"clin__(adjuvant|prior|radiotherapy|with_cdk46|current)", "treatment"),  # TREATMENT_GROUP
     (r"clin__(site_|n_sites|visceral|de_novo)", "metastatic disease"),
     (r"clin__months_from_diagnosis", "time since diagnosis"),
 )
@@ -177,8 +177,9 @@ _COMBINED_GROUPS = {"rclass__esr1": "ESR1", "rclass__mapk": "MAPK pathway",
 TREATMENT_GROUP = "treatment"
 #: The treatment inputs, for people (the model card).
 TREATMENT_INPUTS = ("adjuvant chemotherapy, endocrine and anti-HER2 therapy, radiotherapy "
-                    "(at diagnosis); prior therapy classes, the number of prior lines and a "
-                    "CDK4/6 inhibitor with the line (at a treatment line)")
+                    "(at diagnosis); prior therapy classes, the number of prior lines, the "
+                    "therapy class of the line and a CDK4/6 inhibitor with it (at a treatment "
+                    "line)")
 
 
 def is_treatment(name: str) -> bool:

@@ -70,10 +70,26 @@ class ModelBundle:
                               tuple(self.origin_sample_types))
 
     @property
+    def event(self) -> str:
+        """What a survival model's event is: ``relapse`` or ``progression`` (``resistance``
+        for a binary model)."""
+        if self.kind != "survival":
+            return "resistance"
+        return "progression" if self.task == "progression" else "relapse"
+
+    @property
+    def survival_columns(self) -> list[str]:
+        """Names of the survival probabilities at the horizons: ``relapse_free_60m``,
+        ``progression_free_12m`` (empty for a binary model)."""
+        if self.kind != "survival":
+            return []
+        return [f"{self.event}_free_{h:g}m" for h in self.horizons_months]
+
+    @property
     def score_meaning(self) -> str:
         """What ``risk_score`` means, for people."""
         if self.kind == "survival":
-            return self.pipeline[-1].risk_meaning
+            return self.pipeline[-1].risk_meaning.replace("relapse", self.event)
         return "probability of resistance (calibrated); higher means worse"
 
     def input_frame(self, X: pd.DataFrame) -> pd.DataFrame:
@@ -82,8 +98,9 @@ class ModelBundle:
         return X.reindex(columns=self.input_features).astype(float)
 
     def predict(self, X: pd.DataFrame) -> pd.DataFrame:
-        """Per patient: ``risk_score``, ``risk_group`` and, for relapse, ``relapse_free_<h>m``
-        (probability of no relapse by h months); for resistance, ``probability``. Unknown
+        """Per patient: ``risk_score``, ``risk_group`` and, for survival models, the
+        :attr:`survival_columns` (probability of no event by h months); for resistance,
+        ``probability``. Unknown
         gene-level inputs follow the unknown-is-unknown rule (:mod:`models.unprofiled`)."""
         from models.scoring import BundleScorer  # scoring is built on the bundle
 
@@ -91,8 +108,8 @@ class ModelBundle:
                                              explain=False)
         out = pd.DataFrame({"risk_score": scores.score}, index=X.index)
         if self.kind == "survival":
-            for k, h in enumerate(self.horizons_months):
-                out[f"relapse_free_{h:g}m"] = scores.survival[:, k]
+            for k, column in enumerate(self.survival_columns):
+                out[column] = scores.survival[:, k]
         else:
             out["probability"] = scores.score
         out["risk_group"] = scores.risk_group

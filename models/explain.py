@@ -104,18 +104,18 @@ class Explanation:
 
     def group_survival_effect(self, rows: np.ndarray, groups: np.ndarray,
                               horizons_months: tuple[float, ...] | None = None) -> np.ndarray:
-        """Relapse only: for patients ``rows`` and group positions ``groups`` (same length),
+        """Survival models: for patients ``rows`` and group positions ``groups`` (same length),
         the change in S(t) in percentage points that the group causes at each horizon:
         S(t | margin) - S(t | margin - group contribution). Negative means the group lowers
-        the chance of staying relapse-free. Shape: len(rows) x horizons."""
+        the chance of staying event-free. Shape: len(rows) x horizons."""
         return self.survival_change(rows, self.group_matrix[rows, groups], horizons_months)
 
     def survival_change(self, rows: np.ndarray, contributions: np.ndarray,
                         horizons_months: tuple[float, ...] | None = None) -> np.ndarray:
-        """Relapse only: S(t | margin) - S(t | margin - contribution) in percentage points,
+        """Survival models: S(t | margin) - S(t | margin - contribution) in percentage points,
         for patients ``rows`` and the ``contributions`` (same length) of what is removed."""
         if self.bundle.kind != "survival":
-            raise ValueError("survival effects exist only for the relapse model")
+            raise ValueError("survival effects exist only for survival models")
         horizons = np.asarray(horizons_months or self.bundle.horizons_months, dtype=float)
         baseline = self.bundle.pipeline[-1].baseline_
         margin = self.margin[rows]
@@ -243,7 +243,7 @@ def driver_record(explanation: Explanation, row: int, group: int, lead: int, val
 def top_groups(explanation: Explanation, row: int, k: int = 5,
                details: dict[str, str] | None = None) -> list[dict[str, object]]:
     """The ``k`` drivers of patient ``row`` (:func:`select_drivers`) as :func:`driver_record`
-    records, with (relapse) the group's effect on S(t) in percentage points."""
+    records, with (survival models) the group's effect on S(t) in percentage points."""
     order, values, lead = (a[0] for a in select_drivers(explanation, np.array([row]), k))
     shown = order >= 0
     order, values, lead = order[shown], values[shown], lead[shown]
@@ -254,7 +254,7 @@ def top_groups(explanation: Explanation, row: int, k: int = 5,
     for rank, (g, value, j) in enumerate(zip(order, values, lead, strict=True)):
         record = driver_record(explanation, row, int(g), int(j), float(value), details)
         if effects is not None:
-            record["relapse_free_change_points"] = {
+            record["event_free_change_points"] = {
                 h: round(float(v), 3) for h, v in zip(horizons, effects[rank], strict=True)}
         records.append(record)
     return records

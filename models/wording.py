@@ -62,7 +62,8 @@ _INPUT_PATTERNS = (
     ("clin__subtype_", "receptor subtype"), ("clin__pam50_", "PAM50 subtype"),
     ("clin__intclust_", "integrative cluster"), ("clin__adjuvant_", "adjuvant therapy"),
     ("clin__radiotherapy", "adjuvant therapy"), ("clin__prior_", "prior therapy"),
-    ("clin__with_cdk46", "current therapy"), ("clin__site_", "metastatic sites"),
+    ("clin__with_cdk46", "current therapy"), ("clin__current_", "current therapy"),
+    ("clin__site_", "metastatic sites"),
     ("clin__n_sites", "metastatic sites"), ("clin__visceral", "metastatic sites"),
     ("evo__", "primary-to-metastasis changes (need a profiled primary and metastasis)"),
 )
@@ -140,6 +141,9 @@ def _clinical(feature: str, value: float) -> str:
             "clin__prior_lines"):
         therapy = _titled(feature.split("__")[1])
         return f"received {therapy}" if value >= 0.5 else f"no {therapy} received"
+    if feature.startswith("clin__current_"):
+        therapy = _titled(feature[len("clin__current_"):])
+        return f"current line: {therapy}" if value >= 0.5 else f"current line not {therapy}"
     if feature == "clin__radiotherapy":
         return "received radiotherapy" if value >= 0.5 else "no radiotherapy received"
     if feature in _CLINICAL:

@@ -33,6 +33,9 @@ from serving.schemas import (
 )
 
 RELAPSE = "relapse"
+PROGRESSION = "progression"
+#: The time-to-event model of each setting.
+ENDPOINT_TASK = {"early": RELAPSE, "metastatic": PROGRESSION}
 TOP = 5
 
 
@@ -45,15 +48,38 @@ class LoadedModel:
     card_markdown: str | None = None
 
 
+def serves_setting(bundle: ModelBundle) -> str:
+    """The setting whose question a model answers: ``early`` for a model predicting from
+    diagnosis (relapse, the endocrine-resistance proxy), ``metastatic`` for one predicting from
+    the start of a metastatic line (progression, resistance on dated lines)."""
+    return "early" if bundle.origin == "diagnosis" else "metastatic"
+
+
+def not_applicable_reason(task: str, bundle: ModelBundle, setting: str) -> str:
+    """Why model ``task`` does not answer a patient of ``setting``, for people."""
+    if task == RELAPSE:
+        return ("the patient has metastatic disease: relapse from diagnosis no longer applies; "
+                "progression on the current line is answered instead")
+    if task == PROGRESSION:
+        return ("the patient is in the early setting: progression on a metastatic line does "
+                "not apply; relapse from diagnosis is answered instead")
+    return (f"this model predicts from the {bundle.origin} ({serves_setting(bundle)} "
+            f"setting); the patient is in the {setting} setting")
+
+
 class Predictor:
-    """Answers ``predict`` and ``explain`` with the relapse and resistance champions: each
-    profile encoded straight into each model's row (:mod:`features.encoder`), then one pass per
-    model (:mod:`models.scoring`)."""
+    """Answers ``predict`` and ``explain`` with the champions, each for the patients whose
+    setting its question fits (:func:`serves_setting`): the relapse model for the early setting,
+    the progression model for the metastatic setting, each resistance model for its own. Each
+    profile is encoded straight into each answering model's row (:mod:`features.encoder`),
+    then one pass per model (:mod:`models.scoring`)."""
 
     def __init__(self, models: dict[str, LoadedModel]) -> None:
-        if RELAPSE not in models:
-            raise ValueError("the relapse model is required")
+        for task in ENDPOINT_TASK.values():
+            if task not in models:
+                raise ValueError(f"the {task} model is required (make run trains it)")
         self.models = models
+        self.settings = {task: serves_setting(m.bundle) for task, m in models.items()}
         self.encoders = {task: m.bundle.encoder for task, m in models.items()}
         self.scorers = {task: BundleScorer.of(m.bundle) for task, m in models.items()}
         bundles = {task: m.bundle for task, m in models.items()}
@@ -66,39 +92,53 @@ class Predictor:
         """Name, version, alias and run of every model, by task."""
         return {task: m.info for task, m in self.models.items()}
 
-    def _score(self, profiles: list[PatientProfile]) -> dict[str, tuple[Scores, list]]:
-        """Per task: the one pass over the profiles' rows, and their applicability."""
+    def _score(self, profiles: list[PatientProfile]) -> dict[str, _Answered]:
+        """Per task: the one pass over the rows of the profiles it answers."""
         out = {}
         for task, model in self.models.items():
-            rows = self.encoders[task].encode(profiles)
-            out[task] = (self.scorers[task].score(rows), _domain(model.bundle, rows))
+            answered = [i for i, p in enumerate(profiles) if p.setting == self.settings[task]]
+            if not answered:
+                continue
+            rows = self.encoders[task].encode([profiles[i] for i in answered])
+            out[task] = _Answered({i: k for k, i in enumerate(answered)},
+                                  self.scorers[task].score(rows), _domain(model.bundle, rows))
         return out
 
     def _predictions(self, profiles: list[PatientProfile],
-                     scored: dict[str, tuple[Scores, list]]) -> list[dict]:
-        relapse = self.models[RELAPSE].bundle
-        relapse_scores, domain = scored[RELAPSE]
-        unknown = {task: np.isnan(scores.features) for task, (scores, _) in scored.items()}
+                     scored: dict[str, _Answered]) -> list[dict]:
+        unknown = {task: np.isnan(answer.scores.features) for task, answer in scored.items()}
         rows = []
         for i, profile in enumerate(profiles):
-            missing = {task: [self.input_labels[task][j] for j in np.flatnonzero(mask[i])]
-                       for task, mask in unknown.items()}
-            horizons = {f"{h:g}": float(relapse_scores.survival[i, k])
-                        for k, h in enumerate(relapse.horizons_months)}
+            tasks = [task for task, answer in scored.items() if i in answer.position]
+            missing = {task: [self.input_labels[task][j] for j in
+                              np.flatnonzero(unknown[task][scored[task].position[i]])]
+                       for task in tasks}
+            endpoint = ENDPOINT_TASK[profile.setting]
+            bundle = self.models[endpoint].bundle
+            answer, k = scored[endpoint], scored[endpoint].position[i]
+            horizons = {f"{h:g}": float(answer.scores.survival[k, j])
+                        for j, h in enumerate(bundle.horizons_months)}
             rows.append({
                 "patient_id": profile.patient_id,
-                "risk_score": float(relapse_scores.score[i]),
-                "risk_score_meaning": relapse.score_meaning,
-                "risk_group": str(relapse_scores.risk_group[i]),
-                "relapse_free_probability": horizons,
+                "setting": profile.setting,
+                "endpoint": endpoint,
+                "label_definition": bundle.label_definition,
+                "risk_score": float(answer.scores.score[k]),
+                "risk_score_meaning": bundle.score_meaning,
+                "risk_group": str(answer.scores.risk_group[k]),
+                "event_free_probability": horizons,
                 "resistance": {
                     task.removeprefix("resistance_"): Resistance(
-                        probability=float(scores.score[i]),
-                        risk_group=str(scores.risk_group[i]),
+                        probability=float(scored[task].scores.score[scored[task].position[i]]),
+                        risk_group=str(scored[task].scores.risk_group[
+                            scored[task].position[i]]),
                         label_definition=self.models[task].bundle.label_definition,
-                        applicability=reasons[i])
-                    for task, (scores, reasons) in scored.items() if task != RELAPSE},
-                "applicability": domain[i],
+                        applicability=scored[task].domain[scored[task].position[i]])
+                    for task in tasks if task.startswith("resistance_")},
+                "applicability": answer.domain[k],
+                "not_applicable": {
+                    task: not_applicable_reason(task, m.bundle, profile.setting)
+                    for task, m in self.models.items() if task not in tasks},
                 "warnings": [*profile_warnings(profile, self.used_genes),
                              *missing_input_warnings(missing), *self.synthetic_warnings],
                 "model": self.model_info,
@@ -106,27 +146,38 @@ class Predictor:
         return rows
 
     def predict(self, profiles: list[PatientProfile]) -> PredictResponse:
-        """Risk, survival probabilities and resistance for every patient."""
+        """The answers that fit each patient's setting, and what does not apply."""
         rows = self._predictions(profiles, self._score(profiles))
         return PredictResponse(predictions=[Prediction(**r) for r in rows],
                                model=self.model_info)
 
     def explain(self, profiles: list[PatientProfile]) -> ExplainResponse:
-        """Predictions plus grouped and per-feature explanations of every model."""
+        """Predictions plus grouped and per-feature explanations of every answering model."""
         scored = self._score(profiles)
         rows = self._predictions(profiles, scored)
-        explanations = {task: scores.explanation() for task, (scores, _) in scored.items()}
+        explanations = {task: answer.scores.explanation() for task, answer in scored.items()}
         details = [_details(p) for p in profiles]
         for i, row in enumerate(rows):
             row["explanations"] = {
                 task: ModelExplanation(
-                    scale=e.scale, base_value=float(e.base_value[i]),
-                    groups=top_groups(e, i, TOP, details[i]),
-                    features=top_contributions(e, i, TOP, details[i]),
-                    unprofiled=unprofiled_summary(e, i))
-                for task, e in explanations.items()}
+                    scale=e.scale, base_value=float(e.base_value[k]),
+                    groups=top_groups(e, k, TOP, details[i]),
+                    features=top_contributions(e, k, TOP, details[i]),
+                    unprofiled=unprofiled_summary(e, k))
+                for task, e in explanations.items()
+                if (k := scored[task].position.get(i)) is not None}
         return ExplainResponse(predictions=[ExplainedPrediction(**r) for r in rows],
                                model=self.model_info)
+
+
+@dataclass(frozen=True)
+class _Answered:
+    """One model's pass over the profiles it answers: ``position`` maps a profile's index in
+    the request to its row in ``scores`` and ``domain``."""
+
+    position: dict[int, int]
+    scores: Scores
+    domain: list[Applicability]
 
 
 def _domain(bundle: ModelBundle, rows: np.ndarray) -> list[Applicability]:

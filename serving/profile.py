@@ -146,7 +146,8 @@ def _models(tasks: list[str]) -> str:
 
 
 #: The served models, for people.
-MODEL_NAMES = {"relapse": "relapse model", "resistance_endocrine": "endocrine-resistance model"}
+MODEL_NAMES = {"relapse": "relapse model", "progression": "progression model",
+               "resistance_endocrine": "endocrine-resistance model"}
 
 
 def input_labels(features: list[str]) -> list[tuple[bool, str]]:

@@ -22,7 +22,9 @@ MAX_PATIENTS = 1000
 
 
 #: The served models, by task (the keys of :data:`serving.settings.SERVED_MODELS`).
-ServedTask = Literal["relapse", "resistance_endocrine"]
+ServedTask = Literal["relapse", "progression", "resistance_endocrine"]
+#: The time-to-event question answered in each setting.
+Endpoint = Literal["relapse", "progression"]
 
 #: An HGNC gene symbol, e.g. ``PIK3CA``.
 GeneSymbol = Annotated[str, Field(pattern=HGNC_SYMBOL.pattern, max_length=20)]
@@ -132,16 +134,28 @@ class Resistance(BaseModel):
 
 
 class Prediction(BaseModel):
-    """One patient's predictions and what they mean."""
+    """One patient's predictions and what they mean: the questions that apply to the
+    patient's setting (early: relapse from diagnosis; metastatic: progression on the current
+    line), resistance where its model's setting is the patient's, and the served models that
+    do not apply, with why."""
 
     patient_id: str | None
+    setting: Literal["early", "metastatic"]
+    endpoint: Endpoint = Field(
+        description="the time-to-event question answered: relapse from diagnosis (early "
+        "setting) or progression on the current line (metastatic setting)")
+    label_definition: str = Field(description="the endpoint's definition and time origin")
     risk_score: float
     risk_score_meaning: str
     risk_group: Literal["low", "intermediate", "high"]
-    relapse_free_probability: dict[str, float] = Field(
-        description="probability of no relapse by each horizon (months -> 0-1)")
+    event_free_probability: dict[str, float] = Field(
+        description="probability of no relapse (early) or no progression on the current "
+        "line (metastatic) by each horizon (months -> 0-1)")
     resistance: dict[str, Resistance]
     applicability: Applicability
+    not_applicable: dict[str, str] = Field(
+        description="served models whose question does not apply to this patient's setting, "
+        "and why (e.g. relapse from diagnosis for a patient with metastatic disease)")
     warnings: list[str]
     model: dict[str, ModelInfo]
 
@@ -161,7 +175,8 @@ class ContributionRecord(BaseModel):
 
 
 class GroupRecord(BaseModel):
-    """One feature group's contribution, worded; relapse adds survival effects."""
+    """One feature group's contribution, worded; relapse and progression add the effect on
+    the event-free probability."""
 
     group: str
     value_shown: str
@@ -171,7 +186,10 @@ class GroupRecord(BaseModel):
                             "assessment of risk (confounding by indication), not an effect "
                             "of the treatment")
     sentence: str
-    relapse_free_change_points: dict[str, float] | None = None
+    event_free_change_points: dict[str, float] | None = Field(
+        default=None, description="relapse and progression models: the change, in percentage "
+        "points, of the probability of staying event-free by each horizon that the group "
+        "causes (negative: it lowers the chance)")
 
 
 class UnprofiledRecord(BaseModel):

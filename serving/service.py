@@ -18,7 +18,7 @@ from features.errors import CohortError
 from serving import log_privacy
 from serving.batching import BatchedPredictor
 from serving.gateway import Gateway
-from serving.inference import Predictor
+from serving.inference import Predictor, serves_setting
 from serving.schemas import ExplainResponse, PatientList, PredictResponse, ServedTask
 from serving.settings import Settings
 from serving.store import load_served_models
@@ -36,7 +36,8 @@ TIMEOUT_S = 60
     metrics={"enabled": False},
 )
 class MBCRiskService:
-    """predict, explain, model_card and metadata over the champions of relapse and resistance."""
+    """predict, explain, model_card and metadata over the champions of relapse, progression
+    and resistance."""
 
     def __init__(self) -> None:
         log_privacy.install()  # rejected requests: one line, no content
@@ -49,7 +50,8 @@ class MBCRiskService:
 
     @bentoml.api(route="/predict")
     async def predict(self, patients: PatientList) -> PredictResponse:
-        """Relapse risk, relapse-free probabilities and resistance, per patient."""
+        """Per patient, the questions of their setting: early, relapse from diagnosis;
+        metastatic, progression on the current line; resistance where its model applies."""
         with _as_bad_request():
             return await self.predictor.predict(patients)
 
@@ -61,15 +63,18 @@ class MBCRiskService:
 
     @bentoml.api(route="/model_card")
     def model_card(self, model: ServedTask = "relapse") -> dict:
-        """The champion's model card (Markdown) for ``relapse`` or ``resistance_endocrine``."""
+        """The champion's model card (Markdown) for ``relapse``, ``progression`` or
+        ``resistance_endocrine``."""
         loaded = self.models[model]
         return {"model": loaded.info.model_dump(), "markdown": loaded.card_markdown or ""}
 
     @bentoml.api(route="/metadata")
     def metadata(self) -> dict:
-        """Names, versions, aliases, training cohort, features and horizons of every model."""
+        """Names, versions, aliases, the setting each model answers, training cohort, features
+        and horizons of every model."""
         return {task: {
             "model": m.info.model_dump(), "task": m.bundle.task,
+            "serves_setting": serves_setting(m.bundle),
             "label_definition": m.bundle.label_definition, "origin": m.bundle.origin,
             "training_cohort": m.bundle.cohort, "horizons_months": list(
                 m.bundle.horizons_months), "features": m.bundle.model_features,

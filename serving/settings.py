@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 #: Registered models the service serves, by task.
-SERVED_MODELS = {"relapse": "mbcrisk-relapse",
+SERVED_MODELS = {"relapse": "mbcrisk-relapse", "progression": "mbcrisk-progression",
                  "resistance_endocrine": "mbcrisk-resistance-endocrine"}
 SERVED_ALIAS = "champion"
 

@@ -75,7 +75,7 @@ class GateConfig:
     min_subgroup_size: int = 50
 
 #: The tasks a run can train.
-TASKS = ("relapse", "resistance")
+TASKS = ("relapse", "progression", "resistance")
 
 
 @dataclass(frozen=True)
@@ -101,8 +101,8 @@ class TrainConfig:
 
     @property
     def task_name(self) -> str:
-        """``relapse`` or ``resistance_<therapy>``."""
-        return "relapse" if self.task == "relapse" else f"resistance_{self.therapy}"
+        """``relapse``, ``progression`` or ``resistance_<therapy>``."""
+        return self.task if self.task != "resistance" else f"resistance_{self.therapy}"
 
     def flatten(self) -> dict[str, str]:
         """``section.key -> value`` strings, for MLflow params."""

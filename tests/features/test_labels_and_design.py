@@ -10,7 +10,14 @@ import pytest
 
 from features import build_cohort, load_cbioportal_study, load_cohort
 from features.design import build_design
-from features.labels import relapse_labels, resistance_labels
+from features.labels import (
+    TaskNotApplicable,
+    progression_labels,
+    relapse_labels,
+    resistance_labels,
+    task_population,
+)
+from features.schema import TABLES
 from features.synthetic import build_synthetic_cohort
 
 
@@ -63,6 +70,46 @@ def test_abc_resistance_labels_and_exclusions() -> None:
     assert _counts(labels) == {"no metastatic endocrine line": 1,
                                "died within 6 months without progression": 1}
     assert labels.origin_months.to_dict() == {"A": 31.0, "B": 20.0}
+
+
+def test_progression_labels_time_from_the_line_to_progression_or_death() -> None:
+    cohort = _tiny_cohort()
+    labels = progression_labels(cohort)
+    assert labels.kind == "survival"
+    assert labels.y["time_months"].to_dict() == {"A": 3.0, "B": 15.0, "C": 2.0}
+    assert labels.y["event"].to_dict() == {"A": True, "B": True, "C": True}  # C died
+    assert labels.origin_months.to_dict() == {"A": 31.0, "B": 20.0, "C": 41.0}
+    assert _counts(labels) == {"no dated metastatic line": 1}
+    X = build_design(cohort, labels.time_origin)
+    assert X["clin__current_endocrine"].to_dict() == {"A": 1.0, "B": 1.0, "C": 1.0}
+    assert X["clin__with_cdk46_inhibitor"].to_dict() == {"A": 1.0, "B": 0.0, "C": 0.0}
+    assert X["clin__prior_endocrine"].to_dict() == {"A": 1.0, "B": 0.0, "C": 0.0}  # adjuvant
+    assert X.loc["A", "mut__ESR1"] == 1.0  # the metastasis biopsied before the line
+
+
+def test_progression_index_lines_are_drawn_per_patient_reproducibly() -> None:
+    cohort = build_synthetic_cohort(600, 5)
+    labels = progression_labels(cohort)
+    lines = cohort.treatments[cohort.treatments["setting"] == "metastatic"]
+    starts = lines.groupby("patient_id")["start_months"].agg(list)
+    origin = labels.origin_months
+    assert all(origin[p] in starts[p] for p in origin.index)
+    later = sum(origin[p] > min(starts[p]) for p in origin.index)
+    assert 0 < later < len(origin)  # later lines are represented, not only first lines
+    tables = {name: cohort.table(name) for name in TABLES}
+    tables["treatments"] = tables["treatments"].sample(frac=1.0, random_state=1)
+    shuffled = build_cohort(dict(cohort.metadata), **tables)
+    again = progression_labels(shuffled)
+    pd.testing.assert_series_equal(again.origin_months.sort_index(), origin.sort_index())
+    censored = labels.y[~labels.y["event"]]
+    assert len(censored) > 0
+    assert (labels.y["time_months"] > 0).all()
+    population = task_population(cohort, "progression", labels.origin,
+                                 labels.eligible_sample_types)
+    current = lines.groupby("patient_id")["start_months"].max()
+    assert population.origin.months.to_dict() == current.to_dict()  # scoring: the latest line
+    with pytest.raises(TaskNotApplicable, match="no dated metastatic treatment lines"):
+        progression_labels(load_cohort("gbsg2")[0])
 
 
 def test_relapse_design_uses_only_samples_known_at_diagnosis() -> None:

@@ -80,7 +80,7 @@ def test_groups_sum_features_and_survival_effect_has_the_right_sign() -> None:
         assert np.sign(change) == -np.sign(contribution) or abs(contribution) < 1e-9
     record = top_groups(explanation, 0, 3)[0]
     assert set(record) >= {"group", "value_shown", "contribution", "direction", "sentence",
-                           "relapse_free_change_points"}
+                           "event_free_change_points"}
     features = top_contributions(explanation, 0, 5)
     assert len(features) == 5
     assert abs(features[0]["contribution"]) >= abs(features[-1]["contribution"])

@@ -20,7 +20,7 @@ import pytest
 
 from serving.keys import KeyStore
 from serving.settings import Settings
-from training.config import load_config
+from training.config import TASKS, load_config
 from training.tracking.registry import promote
 from training.train import train
 
@@ -51,7 +51,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
         quick = root / "quick.toml"
         quick.write_text("[cv]\nn_splits = 3\nn_repeats = 1\n")
-        for task in ("relapse", "resistance"):
+        for task in TASKS:
             result = train("synthetic", load_config(quick, task=task))
             promote(result.model_name, 0.01, 50)
         from serving.store import import_champions

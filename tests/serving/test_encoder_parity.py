@@ -15,7 +15,7 @@ from features.encoder import ProfileEncoder
 from features.labels import labels_for_task
 from features.sources import load_synthetic
 from models.scoring import BundleScorer
-from serving.inference import Predictor
+from serving.inference import Predictor, serves_setting
 from serving.profile import build_request_cohort, design_for
 from serving.schemas import Alteration, PatientProfile
 from tests.support.quick_bundle import TASK_NAMES
@@ -122,16 +122,21 @@ def test_one_pass_answers_equal_the_design_path(quick_predictor: Predictor,
     answer = quick_predictor.explain(batch)
     for i, profile in enumerate(batch):
         got = answer.predictions[i]
-        for task, model in quick_predictor.models.items():
-            bundle = model.bundle
+        answering = {task for task, model in quick_predictor.models.items()
+                     if serves_setting(model.bundle) == profile.setting}
+        assert set(got.explanations) == answering
+        assert set(got.not_applicable) == set(quick_predictor.models) - answering
+        for task in answering:
+            bundle = quick_predictor.models[task].bundle
             design = _design_alone(bundle, profile)
             expected = bundle.predict(design).iloc[0]
             explained = BundleScorer.of(bundle).score(
                 bundle.input_frame(design).to_numpy(dtype=float)).explanation()
-            if task == "relapse":
+            if bundle.kind == "survival":
+                assert got.endpoint == task
                 assert got.risk_score == pytest.approx(expected["risk_score"], abs=1e-6)
-                for h, value in got.relapse_free_probability.items():
-                    assert value == pytest.approx(expected[f"relapse_free_{h}m"], abs=1e-6)
+                for h, value in got.event_free_probability.items():
+                    assert value == pytest.approx(expected[f"{task}_free_{h}m"], abs=1e-6)
             else:
                 name = task.removeprefix("resistance_")
                 assert got.resistance[name].probability == pytest.approx(

@@ -29,20 +29,31 @@ def test_service_class_called_directly(served: dict) -> None:
     response = asyncio.run(service.predict(patients=[PatientProfile(**EXAMPLE), PatientProfile(
         age_years=45, er_status="negative")]))
     assert isinstance(response, PredictResponse)
-    first = response.predictions[0]
+    first, early = response.predictions
     assert first.patient_id == "study-0042"
-    assert set(first.relapse_free_probability) == {"12", "24", "36", "60"}
+    assert (first.setting, first.endpoint) == ("metastatic", "progression")
+    assert "progression" in first.label_definition
+    assert set(first.event_free_probability) == {"12", "24", "36", "60"}
     assert 0 < first.resistance["endocrine"].probability < 1
+    assert "relapse from diagnosis no longer applies" in first.not_applicable["relapse"]
     assert first.model["relapse"].alias == "champion"
-    assert any("TMB missing" in w for w in response.predictions[1].warnings)
+    assert (early.setting, early.endpoint) == ("early", "relapse")
+    assert early.resistance == {}  # the line-level resistance model: metastatic setting only
+    assert set(early.not_applicable) == {"progression", "resistance_endocrine"}
+    assert any("TMB missing" in w for w in early.warnings)
     explained = asyncio.run(service.explain(patients=[PatientProfile(**EXAMPLE)]))
     assert isinstance(explained, ExplainResponse)
-    groups = explained.predictions[0].explanations["resistance_endocrine"].groups
+    explanations = explained.predictions[0].explanations
+    assert set(explanations) == {"progression", "resistance_endocrine"}
+    groups = explanations["resistance_endocrine"].groups
     assert any(g.value_shown == "ESR1 D538G" for g in groups)
-    relapse_groups = explained.predictions[0].explanations["relapse"].groups
-    assert all(g.relapse_free_change_points is not None for g in relapse_groups)
-    assert service.model_card(model="relapse")["markdown"].startswith("# Model card")
-    assert service.metadata()["relapse"]["horizons_months"] == [12.0, 24.0, 36.0, 60.0]
+    assert all(g.event_free_change_points is not None
+               for g in explanations["progression"].groups)
+    assert service.model_card(model="progression")["markdown"].startswith("# Model card")
+    metadata = service.metadata()
+    assert metadata["relapse"]["horizons_months"] == [12.0, 24.0, 36.0, 60.0]
+    assert {task: m["serves_setting"] for task, m in metadata.items()} == {
+        "relapse": "early", "progression": "metastatic", "resistance_endocrine": "metastatic"}
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +62,29 @@ def client(served: dict) -> TestClient:
 
     with TestClient(MBCRiskService.to_asgi()) as test_client:
         yield test_client
+
+
+def _readme_explain_body() -> dict:
+    """The body of the README's ``/explain`` example, as a newcomer would send it."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    call = readme[readme.index("curl -s -X POST http://127.0.0.1:3000/explain"):]
+    return json.loads(call[call.index("-d '") + 4:call.index("}]}'") + 3])
+
+
+def test_the_readme_patient_gets_progression_and_resistance_in_domain(
+        client: TestClient, served: dict) -> None:
+    response = client.post("/explain", json=_readme_explain_body(), headers=auth(served))
+    assert response.status_code == 200
+    answer = response.json()["predictions"][0]
+    assert (answer["setting"], answer["endpoint"]) == ("metastatic", "progression")
+    assert "relapse" in answer["not_applicable"]
+    assert answer["applicability"] == {"in_domain": True, "reasons": []}
+    assert answer["resistance"]["endocrine"]["applicability"]["in_domain"] is True
+    assert set(answer["explanations"]) == {"progression", "resistance_endocrine"}
+    for explanation in answer["explanations"].values():
+        for record in (*explanation["groups"], *explanation["features"]):
+            assert "not profiled" not in record["value_shown"]
+            assert record["treatment"] == (record["group"] == "treatment")
 
 
 def test_asgi_predict_explain_and_audit(client: TestClient, served: dict) -> None:

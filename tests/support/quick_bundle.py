@@ -17,7 +17,8 @@ from models.moments import FeatureMoments
 from models.unprofiled import UnprofiledReference
 
 #: The short task names of the helpers -> task names of :func:`labels_for_task`.
-TASK_NAMES = {"relapse": "relapse", "resistance": "resistance_endocrine"}
+TASK_NAMES = {"relapse": "relapse", "progression": "progression",
+              "resistance": "resistance_endocrine"}
 
 
 def fit_bundle(cohort: Cohort, task: str, rows: np.ndarray | None = None,

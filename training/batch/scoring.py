@@ -57,10 +57,7 @@ class Tally:
 
 def output_columns(bundle: ModelBundle, top: int) -> list[str]:
     """The columns of the output table, in order (``top`` drivers; 0: no explanation)."""
-    if bundle.kind == "survival":
-        predictions = [f"relapse_free_{h:g}m" for h in bundle.horizons_months]
-    else:
-        predictions = ["probability"]
+    predictions = bundle.survival_columns if bundle.kind == "survival" else ["probability"]
     columns = ["patient_id", "risk_score", "risk_score_meaning", "risk_group", *predictions,
                "in_domain", "out_of_domain_reasons", "unprofiled_inputs"]
     for rank in range(1, top + 1):
@@ -109,8 +106,8 @@ def _blocks(bundle: ModelBundle, scorer: BundleScorer, patients: pd.Index, rows:
                  "risk_score_meaning": np.full(len(block), bundle.score_meaning, dtype=object),
                  "risk_group": scores.risk_group.astype(object)}
         if bundle.kind == "survival":
-            for k, h in enumerate(bundle.horizons_months):
-                frame[f"relapse_free_{h:g}m"] = scores.survival[:, k]
+            for k, column in enumerate(bundle.survival_columns):
+                frame[column] = scores.survival[:, k]
         else:
             frame["probability"] = scores.score
         frame["in_domain"] = np.array([not r for r in reasons], dtype=bool)
@@ -163,7 +160,7 @@ def _dtype(column: str) -> str:
         return "bool"
     if column == "unprofiled_inputs":
         return "int64"
-    if column.startswith(("risk_score", "relapse_free", "probability")) or column.endswith(
-            "contribution"):
+    if column.startswith(("risk_score", "relapse_free", "progression_free", "probability")) or (
+            column.endswith("contribution")):
         return "object" if column == "risk_score_meaning" else "float64"
     return "object"

@@ -46,7 +46,7 @@ def _render(result: dict, console: Console) -> None:
     if "groups" in result:
         table = Table("group", "value", "contribution", "effect")
         for record in result["groups"]:
-            change = record.get("relapse_free_change_points", {})
+            change = record.get("event_free_change_points", {})
             effect = ", ".join(f"{h}: {v:+.1f} pts" for h, v in change.items())
             table.add_row(record["group"], record["value_shown"],
                           f"{record['contribution']:+.3f}", effect)

@@ -1,10 +1,12 @@
 """``mbcrisk main``: the main job of MLproject's ``main`` entry point and ``make run``: train
-relapse and endocrine resistance, promote each past the gate, say where everything is."""
+relapse, progression on a line (where the cohort dates its lines) and endocrine resistance,
+promote each past the gate, say where everything is."""
 
 from __future__ import annotations
 
 import argparse
 
+from features.labels import TaskNotApplicable
 from training.cli import command_help
 from training.cli.common import add_task_arguments, report, run_training, summary_table
 from training.cli.output import output_console
@@ -27,7 +29,11 @@ def run(args: argparse.Namespace) -> int:
     console = output_console()
     config = load_config(args.config)
     for task in TASKS:
-        result = run_training(args, task, console)
+        try:
+            result = run_training(args, task, console)
+        except TaskNotApplicable as reason:
+            console.print(f"{task}: not trained on {args.cohort}: {reason}\n")
+            continue
         console.print(summary_table(result, f"{task} on {args.cohort}: {result.n_patients} "
                                             f"patients, {result.n_events} events"))
         decision = promote(result.model_name, config.gate.margin, config.gate.min_subgroup_size)

@@ -10,6 +10,7 @@ import sys
 from training.cli import command_help
 from training.cli.common import add_task_arguments, run_training, summary_table
 from training.cli.output import output_console
+from training.config import TASKS
 from training.evaluation.cross_validation import PRIMARY_METRIC
 
 
@@ -19,7 +20,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         text = command_help(name)
         parser = commands.add_parser(name, help=text, description=text)
         add_task_arguments(parser)
-        parser.add_argument("--task", choices=("relapse", "resistance"), default="relapse")
+        parser.add_argument("--task", choices=TASKS, default="relapse")
         parser.add_argument("--therapy", default="endocrine",
                             help="therapy class for --task resistance (default endocrine)")
         parser.add_argument("--endpoint", help="relapse endpoint name (default: the cohort's "

@@ -13,7 +13,7 @@ from features.sources import load_cohort
 from training.cli import command_help
 from training.cli.cohort_options import add_cohort_options
 from training.cli.output import name_column, output_console, steps
-from training.config import load_config, with_cohort_options
+from training.config import TASKS, load_config, with_cohort_options
 from training.tuning import candidates, nested_tuning
 
 
@@ -22,7 +22,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "tune", help=command_help("tune"))
     parser.add_argument("--cohort", default="synthetic")
-    parser.add_argument("--task", choices=("relapse", "resistance"), default="relapse")
+    parser.add_argument("--task", choices=TASKS, default="relapse")
     parser.add_argument("--therapy", default="endocrine")
     parser.add_argument("--outer", type=int, default=5, help="outer folds (default 5)")
     parser.add_argument("--inner", type=int, default=3, help="inner folds (default 3)")

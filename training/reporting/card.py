@@ -18,7 +18,8 @@ from features.pipeline import TREATMENT_INPUTS
 from training.reporting.card_source import CardSource
 from training.reporting.facts import Facts
 
-PRIMARY = {"relapse": ("harrell_c", "Harrell's C"), "default": ("auroc", "AUROC")}
+PRIMARY = {"relapse": ("harrell_c", "Harrell's C"), "progression": ("harrell_c", "Harrell's C"),
+           "default": ("auroc", "AUROC")}
 SURVIVAL_METRICS = (("harrell_c", "Harrell's C"), ("uno_c", "Uno's C (IPCW, truncated at tau)"),
                     ("mean_td_auc", "mean time-dependent AUC"), ("ibs", "integrated Brier score"))
 BINARY_METRICS = (("auroc", "AUROC"), ("auprc", "AUPRC"), ("brier", "Brier score"),
@@ -38,7 +39,7 @@ class CardWriter:
         self.s = source
         self.facts = Facts()
         self.task = source.tags.get("mbcrisk.task", "")
-        self.survival = self.task == "relapse"
+        self.survival = self.task in ("relapse", "progression")
         self.summary = source.json.get("cohort_summary.json", {})
         self.labels = source.json.get("labels.json", {})
 
@@ -143,9 +144,12 @@ class CardWriter:
         return "\n".join(lines)
 
     def intended_use(self) -> str:
-        what = ("relapse risk over time (risk score and probability of remaining relapse-free "
-                "at each horizon)" if self.survival else
-                "the probability of primary resistance to the therapy class")
+        what = {"relapse": "relapse risk over time from diagnosis (risk score and probability "
+                           "of remaining relapse-free at each horizon)",
+                "progression": "the risk of progression on the current metastatic line, from "
+                               "its start (risk score and probability of remaining "
+                               "progression-free at each horizon)"}.get(
+            self.task, "the probability of primary resistance to the therapy class")
         return (
             "## Intended use\n\n"
             f"- **Purpose**: research and clinical decision support: estimates of {what} for "

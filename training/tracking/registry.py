@@ -31,7 +31,7 @@ SAME_EVALUATION_KEYS = ("cv.n_splits", "cv.n_repeats", "cv.random_state", "task"
                         "therapy", "evaluation.tau_months", "evaluation.horizons_months")
 #: Run params that must agree for a challenger of another cohort to answer the same question.
 SAME_QUESTION_KEYS = ("task", "endpoint", "therapy")
-PRIMARY_METRIC = {"relapse": "harrell_c"}
+PRIMARY_METRIC = {"relapse": "harrell_c", "progression": "harrell_c"}
 
 
 def model_name(task: str) -> str:
@@ -40,7 +40,8 @@ def model_name(task: str) -> str:
 
 
 def primary_metric(task: str) -> str:
-    """The metric the gate compares: Harrell's C for relapse, AUROC for resistance."""
+    """The metric the gate compares: Harrell's C for relapse and progression, AUROC for
+    resistance."""
     return PRIMARY_METRIC.get(task, "auroc")
 
 
