@@ -140,9 +140,12 @@ def combine_statistics(parts: list[pd.DataFrame]) -> pd.DataFrame:
     }, index=pd.Index(columns, name="feature"))
 
 
-def tree_preprocessing(min_frequency: float, min_count: int) -> list[tuple[str, object]]:
-    """Steps before a tree model: frequency selection only (trees take NaN as missing)."""
-    return [("select", GeneFrequencyFilter(min_frequency, min_count))]
+def tree_preprocessing(min_frequency: float, min_count: int,
+                       clinical_only: bool = False) -> list[tuple[str, object]]:
+    """Steps before a tree model: frequency selection only (trees take NaN as missing); with
+    ``clinical_only``, the clinical columns only (the ablation of the genomic features)."""
+    return [("select", GeneFrequencyFilter(min_frequency, min_count,
+                                           ("clin__",) if clinical_only else None))]
 
 
 def pandas_pipeline(steps: list[tuple[str, object]]) -> Pipeline:

@@ -51,10 +51,14 @@ def aft_bounds(time: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndar
 class AFTRiskModel(BoostedTrees):
     """XGBoost ``survival:aft``; ``predict`` gives the risk score -mu(x), minus the predicted
     log relapse-free time (higher = worse); ``predict_survival`` uses the AFT distribution;
-    ``contributions`` are TreeSHAP values of that risk score (they add up to it)."""
+    ``contributions`` are TreeSHAP values of that risk score (they add up to it).
+    ``monotone`` (on by default): the adverse factors of :mod:`models.constraints` never lower
+    the risk (never lengthen the predicted time)."""
 
     #: What ``predict`` returns, for explanations and people.
     risk_scale = "minus log relapse-free time"
+    #: The booster's margin is log time: an adverse factor may only lower it.
+    _margin_sign = -1
     risk_meaning = ("minus the predicted log relapse-free time (log months) of the "
                     "accelerated-failure-time model; higher means worse")
 
@@ -62,7 +66,8 @@ class AFTRiskModel(BoostedTrees):
                  learning_rate: float = 0.05, subsample: float = 0.8,
                  colsample_bytree: float = 0.5, min_child_weight: float = 10.0,
                  reg_lambda: float = 5.0, distribution: str = "normal", sigma: float = 1.0,
-                 random_state: int = 0, n_jobs: int = 1) -> None:
+                 monotone: bool = True, random_state: int = 0,
+                 n_jobs: int = 1) -> None:
         self.n_estimators = n_estimators
         self.max_depth = max_depth
         self.learning_rate = learning_rate
@@ -72,6 +77,7 @@ class AFTRiskModel(BoostedTrees):
         self.reg_lambda = reg_lambda
         self.distribution = distribution
         self.sigma = sigma
+        self.monotone = monotone
         self.random_state = random_state
         self.n_jobs = n_jobs
 

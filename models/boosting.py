@@ -13,6 +13,8 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import Tags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from models.constraints import monotone_constraints
+
 
 class BoostedTrees(BaseEstimator):
     """Base of the xgboost estimators. NaN is a value, not an error: it means "not profiled"
@@ -42,9 +44,23 @@ class BoostedTrees(BaseEstimator):
         return xgb.DMatrix(X, label=label, missing=np.nan, feature_names=names,
                            nthread=self.n_jobs)
 
+    #: +1 when the booster's margin is the risk (higher = worse), -1 when the risk is minus it.
+    _margin_sign = 1
+
+    def monotone_params(self) -> dict[str, object]:
+        """``monotone_constraints`` on the adverse factors among the fitted columns
+        (:mod:`models.constraints`) when ``monotone`` is on and the columns are named."""
+        names = getattr(self, "feature_names_in_", None)
+        if not getattr(self, "monotone", False) or names is None:
+            return {}
+        constraints = monotone_constraints([str(n) for n in names], self._margin_sign)
+        return {"monotone_constraints": "(" + ",".join(map(str, constraints)) + ")"} if any(
+            constraints) else {}
+
     def tree_params(self) -> dict[str, object]:
         """The xgboost training parameters of the tree hyperparameters all models share."""
         return {
+            **self.monotone_params(),
             "max_depth": self.max_depth,
             "eta": self.learning_rate,
             "subsample": self.subsample,

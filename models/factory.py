@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.linear_model import LogisticRegressionCV
 from sklearn.pipeline import Pipeline
 
@@ -18,13 +19,19 @@ MODEL_NAMES = {
     "survival": ("model", "cox_clinical", "cox_all"),
     "binary": ("model", "logistic_clinical", "logistic_all"),
 }
+#: The boosted model on clinical features only: the ablation of the genomic features.
+CLINICAL_ABLATION = "model_clinical"
 
 
 def build_pipelines(kind: str, *, model_params: dict[str, Any], min_gene_frequency: float,
                     min_gene_count: int, cox_alphas: tuple[float, ...],
-                    logistic_cs: tuple[float, ...], random_state: int) -> dict[str, Pipeline]:
+                    logistic_cs: tuple[float, ...], random_state: int,
+                    ablation: bool = False) -> dict[str, Pipeline]:
     """Unfitted pipelines of ``kind`` ("survival" or "binary"): the boosted model and the
-    penalised linear baselines on clinical features only and on all features."""
+    penalised linear baselines on clinical features only and on all features; with
+    ``ablation``, also the boosted model on clinical features only
+    (:data:`CLINICAL_ABLATION`), so the genomic features' contribution is measured on the same
+    folds."""
     tree_steps = tree_preprocessing(min_gene_frequency, min_gene_count)
     pipelines: dict[str, Pipeline] = {}
     for clinical_only, suffix in ((True, "clinical"), (False, "all")):
@@ -41,7 +48,14 @@ def build_pipelines(kind: str, *, model_params: dict[str, Any], min_gene_frequen
     params = {"random_state": random_state, **model_params}
     booster = RiskModel(**params) if kind == "survival" else ResistanceModel(**params)
     pipelines["model"] = pandas_pipeline([*tree_steps, ("model", booster)])
-    return {name: pipelines[name] for name in MODEL_NAMES[kind]}
+    names = MODEL_NAMES[kind]
+    if ablation:
+        clinical = clone(booster)
+        pipelines[CLINICAL_ABLATION] = pandas_pipeline([
+            *tree_preprocessing(min_gene_frequency, min_gene_count, clinical_only=True),
+            ("model", clinical)])
+        names = (names[0], CLINICAL_ABLATION, *names[1:])
+    return {name: pipelines[name] for name in names}
 
 
 def predict_risk(pipeline: Pipeline, X: object) -> np.ndarray:

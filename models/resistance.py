@@ -21,6 +21,8 @@ class ResistanceModel(ClassifierMixin, BoostedTrees):
     ``predict_proba[:, 1]`` is the calibrated probability of resistance (higher = worse);
     ``predict_margin`` is the booster's log odds, the scale explanations are additive on.
     Defaults come from the nested tuning in ``docs/tuning.md``.
+    ``monotone`` (on by default): the established adverse factors of
+    :mod:`models.constraints` never lower the risk.
     """
 
     _fitted_attribute = "calibrated_"
@@ -31,7 +33,8 @@ class ResistanceModel(ClassifierMixin, BoostedTrees):
                  learning_rate: float = 0.05, subsample: float = 0.8,
                  colsample_bytree: float = 0.5, min_child_weight: float = 5.0,
                  reg_lambda: float = 5.0, calibration: str = "sigmoid",
-                 calibration_folds: int = 5, random_state: int = 0, n_jobs: int = 1) -> None:
+                 calibration_folds: int = 5, monotone: bool = True,
+                 random_state: int = 0, n_jobs: int = 1) -> None:
         self.n_estimators = n_estimators
         self.max_depth = max_depth
         self.learning_rate = learning_rate
@@ -41,6 +44,7 @@ class ResistanceModel(ClassifierMixin, BoostedTrees):
         self.reg_lambda = reg_lambda
         self.calibration = calibration
         self.calibration_folds = calibration_folds
+        self.monotone = monotone
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -50,7 +54,7 @@ class ResistanceModel(ClassifierMixin, BoostedTrees):
             learning_rate=self.learning_rate, subsample=self.subsample,
             colsample_bytree=self.colsample_bytree, min_child_weight=self.min_child_weight,
             reg_lambda=self.reg_lambda, random_state=self.random_state, n_jobs=self.n_jobs,
-            tree_method="hist", eval_metric="logloss",
+            tree_method="hist", eval_metric="logloss", **self.monotone_params(),
         )
 
     def fit(self, X: object, y: object) -> ResistanceModel:

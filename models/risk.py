@@ -21,6 +21,8 @@ class RiskModel(BoostedTrees):
     ``predict_survival(X, times_months)`` gives S(t | x) from a Breslow baseline hazard fitted on
     the training data. Missing values (NaN) follow xgboost's learned default directions.
     Defaults come from the nested tuning in ``docs/tuning.md``.
+    ``monotone`` (on by default): the established adverse factors of
+    :mod:`models.constraints` never lower the risk.
     """
 
     #: What ``predict`` returns, for explanations and people.
@@ -31,8 +33,8 @@ class RiskModel(BoostedTrees):
     def __init__(self, n_estimators: int = 200, max_depth: int = 2,
                  learning_rate: float = 0.02, subsample: float = 0.8,
                  colsample_bytree: float = 0.5, min_child_weight: float = 10.0,
-                 reg_lambda: float = 5.0, reg_alpha: float = 0.0, random_state: int = 0,
-                 n_jobs: int = 1) -> None:
+                 reg_lambda: float = 5.0, reg_alpha: float = 0.0, monotone: bool = True,
+                 random_state: int = 0, n_jobs: int = 1) -> None:
         self.n_estimators = n_estimators
         self.max_depth = max_depth
         self.learning_rate = learning_rate
@@ -41,6 +43,7 @@ class RiskModel(BoostedTrees):
         self.min_child_weight = min_child_weight
         self.reg_lambda = reg_lambda
         self.reg_alpha = reg_alpha
+        self.monotone = monotone
         self.random_state = random_state
         self.n_jobs = n_jobs
 

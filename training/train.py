@@ -49,12 +49,12 @@ def train(source: str, config: TrainConfig, *, register: bool = True,
     X = build_design(cohort, labels.time_origin)
     samples = eligible_samples(cohort, labels.eligible_sample_types, labels.origin_months)
     factors = subgroup_factors(cohort.patients, samples, X.index)
-    pipelines = _pipelines(labels, config)
+    genomic = any(not column.startswith("clin__") for column in X.columns)
+    pipelines = _pipelines(labels, config, ablation=genomic)
     name = str(cohort.metadata.get("name", source))
     summary = cohort_summary(cohort.metadata, cohort.synthetic, digest, labels,
                              cohort.patients.loc[labels.y.index], X.isna().mean(),
                              cohort.summary())
-    genomic = any(not column.startswith("clin__") for column in X.columns)
     context = RunContext(str(source), name, cohort.synthetic, digest, labels, config, summary,
                          report.to_dict(), X, labels,
                          tags={"mbcrisk.genomic_data": "yes" if genomic else "none"})
@@ -80,10 +80,13 @@ def _target(labels: Labels) -> np.ndarray:
     return labels.y["label"].to_numpy(dtype=int)
 
 
-def _pipelines(labels: Labels, config: TrainConfig) -> dict:
+def _pipelines(labels: Labels, config: TrainConfig, ablation: bool = False) -> dict:
+    """The task's pipelines; with ``ablation`` (a cohort with genomic data), also the boosted
+    model on clinical features only."""
     params = config.model.relapse if labels.kind == "survival" else config.model.resistance
     return build_pipelines(
         labels.kind, model_params=dict(params),
         min_gene_frequency=config.features.min_gene_frequency,
         min_gene_count=config.features.min_gene_count, cox_alphas=config.model.cox_alphas,
-        logistic_cs=config.model.logistic_cs, random_state=config.cv.random_state)
+        logistic_cs=config.model.logistic_cs, random_state=config.cv.random_state,
+        ablation=ablation)

@@ -4,6 +4,7 @@ second instead of several)."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from importlib.metadata import version
@@ -44,3 +45,28 @@ def test_the_example_config_in_docs_is_accepted_and_states_the_defaults() -> Non
 
     example = Path(__file__).resolve().parents[2] / "docs" / "example-config.toml"
     assert load_config(example).flatten() == load_config(None).flatten()
+
+
+def test_sigterm_stops_a_command_even_when_its_parent_blocked_it(tmp_path: Path) -> None:
+    """A process inherits its parent's blocked signals; mbcrisk unblocks SIGTERM, so a stop
+    request reaches it (here a long ``synth`` started with SIGTERM blocked)."""
+    mbcrisk = str(Path(sys.executable).with_name("mbcrisk"))
+    launcher = ("import os, signal, sys\n"
+                "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})\n"
+                "os.execv(sys.argv[1], sys.argv[1:])\n")
+    process = subprocess.Popen(
+        [sys.executable, "-c", launcher, mbcrisk, "synth", "--n", "3000000", "--format",
+         "parquet", "--partition-size", "2000", "--out", str(tmp_path / "big")],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert process.stdout.readline().startswith("partition 1/")  # running, handler set
+        blocked = next(line for line in Path(f"/proc/{process.pid}/status").read_text()
+                       .splitlines() if line.startswith("SigBlk"))
+        assert not int(blocked.split()[1], 16) & (1 << (signal.SIGTERM - 1))
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=300) == 128 + signal.SIGTERM
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stdout.close()

@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import mlflow
+import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
@@ -131,6 +132,29 @@ def test_html_card_opens_in_headless_chromium_with_no_other_request(
     keep = Path(__file__).resolve().parents[2] / "bench-results"
     keep.mkdir(exist_ok=True)
     shutil.copy(shot, keep / "model_card_screenshot.png")
+
+
+def test_progression_card_states_its_question_constraints_and_ablation(
+        mlflow_store: str, quick_config: Path) -> None:
+    result = train("synthetic", load_config(quick_config, task="progression"))
+    assert result.model_name == "mbcrisk-progression"
+    source = load_card_source(f"{result.model_name}/{result.model_version}")
+    markdown, facts = render_markdown(source)
+    assert "progression on the current metastatic line" in markdown
+    assert "Time origin: start of the current metastatic line" in markdown
+    assert ("Monotone constraints: the boosted model's risk never falls as one of these "
+            "established adverse factors worsens") in markdown
+    assert "positive lymph nodes (Carter, Allen, Henson 1989" in markdown
+    assert "| model minus model_clinical |" in markdown  # the ablation, same folds
+    assert "**Do the genomic features earn their place?**" in markdown
+    folds = pd.read_csv(mlflow.artifacts.download_artifacts(
+        run_id=source.run.info.run_id, artifact_path="cv_fold_metrics.csv"))
+    c = folds[folds["metric"] == "harrell_c"].pivot_table(index=["repeat", "fold"],
+                                                          columns="model", values="value")
+    assert source.metrics["difference.model_minus_model_clinical.harrell_c.mean"] == \
+        pytest.approx((c["model"] - c["model_clinical"]).mean())
+    check_facts(source, facts)
+    assert unaccounted_numbers(markdown, facts) == []
 
 
 @pytest.mark.parametrize("task", ["relapse", "resistance"])

@@ -96,6 +96,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminated)
+        # a parent that blocked SIGTERM (some thread pools and servers do) passes the block on
+        # to the processes it starts: unblocked, so a stop request is always heard
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     handler: Command = args.handler
     try:
         code = handler(args)

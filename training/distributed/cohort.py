@@ -169,13 +169,13 @@ class DaskCohort:
         kept = list(selector.get_feature_names_out())
         frame = self._frame([self.designs[k] for k in partitions], selector)
         model = AFTRiskModel(**(model_params or {}))
+        model.feature_names_in_ = np.asarray(kept, dtype=object)  # names the constraints too
+        model.n_features_in_ = len(kept)
         matrix = xgb.dask.DaskDMatrix(self.client, frame[kept], label_lower_bound=frame["_lower"],
                                       label_upper_bound=frame["_upper"], missing=np.nan,
                                       feature_names=kept)
         trained = xgb.dask.train(self.client, {**model.booster_params(), "nthread": 1}, matrix,
                                  num_boost_round=model.n_estimators)
-        model.feature_names_in_ = np.asarray(kept, dtype=object)
-        model.n_features_in_ = len(kept)
         model.set_booster(trained["booster"])
         pipeline = Pipeline([("select", selector), ("model", model)]).set_output(
             transform="pandas")

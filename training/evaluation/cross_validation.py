@@ -52,6 +52,8 @@ class Evaluation:
     subgroups: pd.DataFrame
     tau_months: float | None
     horizons_months: tuple[float, ...] = field(default_factory=tuple)
+    #: The registered model minus each other model on the primary metric, paired by fold.
+    differences: dict[str, Stat] = field(default_factory=dict)
 
     def metric(self, model: str, name: str) -> Stat:
         """Summary of one metric of one model."""
@@ -104,8 +106,24 @@ def evaluate(X: pd.DataFrame, labels: Labels, pipelines: dict[str, Pipeline],
     summary = summarise(fold_metrics, 1.0 / cv.n_splits, config.evaluation.interval_level_percent)
     subgroups = subgroup_metrics(labels, oof, subgroup_factors,
                                  config.evaluation.min_subgroup_size)
+    differences = paired_differences(fold_metrics, PRIMARY_METRIC[labels.kind],
+                                     1.0 / cv.n_splits, config.evaluation.interval_level_percent)
     return Evaluation(labels.kind, fold_metrics, summary, oof, oof_survival, subgroups, tau,
-                      horizons)
+                      horizons, differences)
+
+
+def paired_differences(fold_metrics: pd.DataFrame, metric: str, test_fraction: float,
+                       level_percent: float, reference: str = "model") -> dict[str, Stat]:
+    """``reference`` minus every other model on ``metric``, fold by fold (the same test
+    patients), with the corrected resampled-t interval: positive means ``reference`` is
+    better for a metric where higher is better (C, AUROC)."""
+    table = fold_metrics[fold_metrics["metric"] == metric].pivot_table(
+        index=["repeat", "fold"], columns="model", values="value")
+    if reference not in table.columns:
+        return {}
+    return {other: corrected_interval((table[reference] - table[other]).to_numpy(),
+                                      test_fraction, level_percent)
+            for other in table.columns if other != reference}
 
 
 def summarise(fold_metrics: pd.DataFrame, test_fraction: float,

@@ -26,6 +26,8 @@ BINARY_METRICS = (("auroc", "AUROC"), ("auprc", "AUPRC"), ("brier", "Brier score
                   ("cal_slope", "calibration slope"), ("cal_intercept", "calibration intercept"))
 
 
+#: The run artifact listing the monotone constraints (training.tracking.run_records).
+CONSTRAINTS_FILE = "monotone_constraints.json"
 #: The card's sentence when the training cohort had no genomic data (run tag).
 NO_GENOMICS = ("- **No genomic data was available** in the training cohort (no mutation, "
                "copy-number or gene-panel data): the model uses clinical-pathological features "
@@ -255,7 +257,23 @@ class CardWriter:
                + self.facts.add(int(self.s.tags["mbcrisk.design_sample"]),
                                 "tag:mbcrisk.design_sample") + " patients)"
                if self.on_dask else "")
-            + ": " + (self.s.tags.get("mbcrisk.missingness_flagged") or "none") + ".")
+            + ": " + (self.s.tags.get("mbcrisk.missingness_flagged") or "none") + ".\n"
+            + self.constraints())
+
+    def constraints(self) -> str:
+        """The monotone constraints of the boosted model, from the run's
+        ``monotone_constraints.json`` (absent: the model was not constrained)."""
+        factors = self.s.json.get(CONSTRAINTS_FILE)
+        if not factors:
+            return ("- Monotone constraints: none (the boosted model may learn a risk that "
+                    "falls as an adverse factor worsens).")
+        listed = "; ".join(
+            f"{self.artifact(CONSTRAINTS_FILE, f'{k}.label', f['label'])} "
+            f"({self.artifact(CONSTRAINTS_FILE, f'{k}.source', f['source'])})"
+            for k, f in enumerate(factors))
+        return ("- Monotone constraints: the boosted model's risk never falls as one of these "
+                "established adverse factors worsens (the rest of the profile fixed; unknown "
+                "values keep the trees' learnt direction): " + listed + ".")
 
     @property
     def on_dask(self) -> bool:
@@ -303,8 +321,9 @@ class CardWriter:
 
     def performance(self) -> str:
         metrics = SURVIVAL_METRICS if self.survival else BINARY_METRICS
-        candidates = (("model", "cox_clinical", "cox_all", "aft_clinical", "kaplan_meier")
-                      if self.survival else ("model", "logistic_clinical", "logistic_all"))
+        candidates = (("model", "model_clinical", "cox_clinical", "cox_all", "aft_clinical",
+                       "kaplan_meier") if self.survival
+                      else ("model", "model_clinical", "logistic_clinical", "logistic_all"))
         models = [m for m in candidates
                   if any(f"{m}.{key}.mean" in self.s.metrics for key, _ in metrics)]
         header = "| model | " + " | ".join(label for _, label in metrics) + " |"
@@ -325,7 +344,37 @@ class CardWriter:
             lines.append("\nUno's C truncation time: "
                          + self.param("evaluation.tau_effective_months") + " months. "
                          "`kaplan_meier` is the no-covariate reference for the Brier score.")
+        lines.append(self.differences(models))
         return "\n".join(lines)
+
+    def differences(self, models: list[str]) -> str:
+        """The model minus each other model on the primary metric, paired by fold, and what
+        the clinical-only ablation says about the genomic features."""
+        key, label = PRIMARY.get(self.task, PRIMARY["default"])
+        rows = []
+        for other in models[1:]:
+            base = f"difference.model_minus_{other}.{key}"
+            if f"{base}.mean" in self.s.metrics:
+                rows.append(f"| model minus {other} | {self.metric(base + '.mean', '{:+.3f}')} "
+                            f"({self.metric(base + '.ci_low', '{:+.3f}')} to "
+                            f"{self.metric(base + '.ci_high', '{:+.3f}')}) |")
+        if not rows:
+            return ""
+        text = ["", f"Paired by fold (the same test patients), {label}: positive means the "
+                "boosted model ranks patients better.", "", f"| comparison | {label} "
+                "difference |", "| --- | --- |", *rows]
+        ablation = f"difference.model_minus_model_clinical.{key}"
+        if f"{ablation}.ci_low" in self.s.metrics:
+            helps = self.s.metrics[f"{ablation}.ci_low"] > 0
+            text.append(
+                "\n**Do the genomic features earn their place?** `model_clinical` is the same "
+                "boosted model on the clinical features only, on the same folds. "
+                + ("Its interval is above zero: the genomic features improve discrimination on "
+                   "this cohort." if helps else
+                   "Its interval includes zero or lies below it: on this cohort the genomic "
+                   "features do not measurably improve discrimination over the clinical "
+                   "features."))
+        return "\n".join(text)
 
     def calibration(self) -> str:
         lines = ["## Calibration"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -29,11 +29,12 @@ import models
 from features.labels import Labels
 from models.applicability import ApplicabilityDomain
 from models.bundle import ModelBundle, file_sha256
+from models.constraints import ADVERSE_FACTORS
 from models.explain import check_additivity, explain
 from models.moments import FeatureMoments
 from models.unprofiled import UnprofiledReference
 from training.config import TrainConfig
-from training.evaluation.cross_validation import Evaluation
+from training.evaluation.cross_validation import PRIMARY_METRIC, Evaluation
 from training.evaluation.missingness import informative_missingness
 from training.evaluation.splits import Fold
 from training.reporting import plots
@@ -244,6 +245,11 @@ def log_evaluation(evaluation: Evaluation, labels: Labels, synthetic: bool) -> N
         for metric, stat in stats.items():
             for field_name in ("mean", "sd", "ci_low", "ci_high"):
                 metrics[metric_key(model, metric, field_name)] = getattr(stat, field_name)
+    primary = PRIMARY_METRIC[evaluation.kind]
+    for other, stat in evaluation.differences.items():
+        for field_name in ("mean", "ci_low", "ci_high"):
+            metrics[metric_key("difference", f"model_minus_{other}", primary, field_name)] = (
+                getattr(stat, field_name))
     for row in evaluation.subgroups.itertuples(index=False):
         base = metric_key("subgroup", row.factor, row.level, row.model, row.metric)
         metrics[f"{base}.mean"] = row.mean
@@ -331,6 +337,12 @@ def log_and_register(bundle: ModelBundle, X: pd.DataFrame, labels: Labels,
 
 
 def log_effective_params(model: BaseEstimator) -> None:
-    """The boosted model's hyperparameters as used (defaults included), for the card."""
+    """The boosted model's hyperparameters as used (defaults included), and, when it is
+    constrained, the adverse factors it is constrained on with their sources
+    (``monotone_constraints.json``), for the card."""
     params = model.get_params()
     mlflow.log_params({f"model.effective.{k}": v for k, v in sorted(params.items())})
+    if params.get("monotone"):
+        with artifact_dir() as folder:
+            write_json(folder / "monotone_constraints.json",
+                       [asdict(factor) for factor in ADVERSE_FACTORS])
