@@ -114,9 +114,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BROKEN_PIPE
 
 
+#: SIGTERMs received. Python ignores an exception a signal handler raises while a finaliser or
+#: weakref callback runs (it prints "Exception ignored in ..."), so the request is also kept
+#: here and raised again at the next progress step (:func:`stop_if_requested`).
+_STOP_REQUESTS: list[int] = []
+
+
 def _terminated(signum: int, frame: object) -> None:
     """SIGTERM unwinds like an error, so an open MLflow run ends as FAILED, not unfinished."""
+    _STOP_REQUESTS.append(signum)
     raise SystemExit(128 + signum)
+
+
+def stop_if_requested() -> None:
+    """Raise the SystemExit of a SIGTERM whose first raise was swallowed; long commands call
+    it at every step of their progress."""
+    if _STOP_REQUESTS:
+        raise SystemExit(128 + _STOP_REQUESTS[0])
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from training.cli import stop_if_requested
+
 #: Width of the output when it is not a terminal (a file or a pipe has no width to respect).
 FILE_WIDTH = 240
 
@@ -52,7 +54,8 @@ class Steps:
                   flush=True)
 
     def advance(self) -> None:
-        """One step done."""
+        """One step done (and a stop request, if one came, honoured here)."""
+        stop_if_requested()
         self.done += 1
         if self._progress is not None:
             self._progress.advance(self._bar)
