@@ -155,12 +155,16 @@ def _reason_kind(reason: str) -> str:
     return reason.split(" = ", 1)[0] + " outside the training range"
 
 
+#: Output columns holding text (the drivers' group, value and sentence columns too).
+_TEXT_COLUMNS = ("patient_id", "risk_score_meaning", "risk_group", "out_of_domain_reasons")
+
+
 def _dtype(column: str) -> str:
-    if column in ("in_domain",):
+    """The dtype of an output column in an empty table; every other column is a number."""
+    if column == "in_domain":
         return "bool"
     if column == "unprofiled_inputs":
         return "int64"
-    if column.startswith(("risk_score", "relapse_free", "progression_free", "probability")) or (
-            column.endswith("contribution")):
-        return "object" if column == "risk_score_meaning" else "float64"
-    return "object"
+    if column in _TEXT_COLUMNS or column.endswith(("_group", "_value", "_sentence")):
+        return "object"
+    return "float64"
