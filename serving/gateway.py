@@ -13,20 +13,44 @@ from typing import Any
 import anyio
 
 from serving.audit import AuditLog, AuditRecord
+from serving.fhir.outcome import Issue, operation_outcome
 from serving.keys import KeyStore
 from serving.openapi import complete_spec
 from serving.settings import Settings
 
-PROTECTED = frozenset({"/predict", "/explain", "/model_card", "/metadata"})
+PROTECTED = frozenset({"/predict", "/explain", "/model_card", "/metadata", "/fhir/predict",
+                       "/fhir/explain", "/cds-services"})
+#: Protected too: every path under these (a CDS service's calls).
+PROTECTED_PREFIXES = ("/cds-services/",)
+#: Paths answering in FHIR: they accept application/fhir+json, and the gateway's refusals are
+#: OperationOutcome resources.
+FHIR_PREFIXES = ("/fhir/",)
 SPEC_PATH = "/docs.json"
 
 
-async def _respond(send: Any, status: int, error: str) -> None:
-    body = json.dumps({"error": error}).encode()
+def is_protected(path: str) -> bool:
+    return path in PROTECTED or path.startswith(PROTECTED_PREFIXES)
+
+
+def is_fhir(path: str) -> bool:
+    return path.startswith(FHIR_PREFIXES)
+
+
+async def _respond(send: Any, status: int, error: str, fhir: bool = False) -> None:
+    if fhir:
+        body = json.dumps(operation_outcome([Issue("error", FHIR_ISSUE.get(status, "processing"),
+                                                   error, "Bundle")])).encode()
+    else:
+        body = json.dumps({"error": error}).encode()
+    media = b"application/fhir+json" if fhir else b"application/json"
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
+                "headers": [(b"content-type", media),
                             (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
+
+
+#: The OperationOutcome issue type of each refusal.
+FHIR_ISSUE = {400: "invalid", 401: "login", 413: "too-costly", 415: "not-supported"}
 
 
 #: A body over the size limit is still read, and dropped, up to this size before the 413, so
@@ -59,7 +83,8 @@ class Gateway:
         return self._served
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"] not in (*PROTECTED, SPEC_PATH):
+        if scope["type"] != "http" or not (is_protected(scope["path"])
+                                           or scope["path"] == SPEC_PATH):
             await self.app(scope, receive, send)
             return
         if not self._ready:
@@ -88,10 +113,10 @@ class Gateway:
 
         async def refuse(code: int, error: str) -> None:
             status["code"] = code
-            await _respond(send, code, error)
+            await _respond(send, code, error, fhir=is_fhir(scope["path"]))
             await record()
 
-        problem = self._precheck(key_name, headers)
+        problem = self._precheck(key_name, headers, scope["path"])
         # a client waiting for "100 Continue" has sent nothing yet: answer it at once
         body_pending = (problem is not None
                         and b"100-continue" not in headers.get(b"expect", b"").lower())
@@ -101,7 +126,7 @@ class Gateway:
                 problem = 413, self._too_large
             else:
                 body = received
-                n_patients, problem = self._check_body(body)
+                n_patients, problem = self._check_body(body, scope)
         if problem is not None:
             if body_pending:
                 # read (and drop) what the client is still sending, so it gets the answer
@@ -124,12 +149,17 @@ class Gateway:
         finally:
             await record()
 
-    def _check_body(self, body: bytes) -> tuple[int | None, tuple[int, str] | None]:
-        """The number of patients in ``body``, and (status, error) when it is refused."""
+    def _check_body(self, body: bytes, scope: dict,
+                    ) -> tuple[int | None, tuple[int, str] | None]:
+        """The number of patients in ``body`` (a FHIR Bundle or CDS Hooks call holds one),
+        and (status, error) when it is refused."""
         try:
             count = _count(body)
         except RecursionError:  # json.loads of absurdly nested arrays or objects
             return None, (400, "request body nested too deeply to be read as JSON")
+        if count is None and scope.get("method") == "POST" and scope["path"].startswith(
+                ("/fhir/", "/cds-services/")):
+            count = 1
         if count is not None and count > self.settings.max_batch:
             return count, (400, f"patients: {count} patients exceed the limit of "
                                 f"{self.settings.max_batch} per request")
@@ -149,7 +179,7 @@ class Gateway:
         await self.app(scope, receive, capture)
         body = b"".join(chunks)
         if start.get("status") == 200:
-            body = json.dumps(complete_spec(json.loads(body), PROTECTED,
+            body = json.dumps(complete_spec(json.loads(body), is_protected,
                                             self.settings.max_batch)).encode()
         headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
         await send({"type": "http.response.start", "status": start.get("status", 500),
@@ -160,13 +190,16 @@ class Gateway:
     def _too_large(self) -> str:
         return f"request body over {self.settings.max_body_bytes} bytes"
 
-    def _precheck(self, key_name: str | None, headers: dict) -> tuple[int, str] | None:
+    def _precheck(self, key_name: str | None, headers: dict, path: str,
+                  ) -> tuple[int, str] | None:
         """(status, error) when the request is refused before its body is read."""
         if key_name is None:
             return 401, "missing, invalid or revoked API key (header Authorization: Bearer <key>)"
         media = headers.get(b"content-type", b"application/json").split(b";")[0].strip()
-        if media != b"application/json":
-            return 415, "only application/json is accepted"
+        accepted = (b"application/json", b"application/fhir+json") if is_fhir(path) else (
+            b"application/json",)
+        if media not in accepted:
+            return 415, f"only {' or '.join(m.decode() for m in accepted)} is accepted"
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.settings.max_body_bytes:
             return 413, self._too_large

@@ -7,6 +7,8 @@ answers 404). Found by fuzzing the schema with schemathesis."""
 from __future__ import annotations
 
 import copy
+import re
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -40,10 +42,11 @@ def service_info() -> dict[str, Any]:
             "license": {"name": "Apache-2.0"}}
 
 
-def complete_spec(spec: dict[str, Any], protected: frozenset[str], max_batch: int,
+def complete_spec(spec: dict[str, Any], protected: Callable[[str], bool], max_batch: int,
                   ) -> dict[str, Any]:
-    """A copy of BentoML's ``spec`` with the gateway documented on the ``protected`` paths and
-    the batch limit (``max_batch`` patients per request) on every ``patients`` list."""
+    """A copy of BentoML's ``spec`` with the gateway documented on the paths ``protected``
+    says are (FHIR paths answer its refusals as OperationOutcome), and the batch limit
+    (``max_batch`` patients per request) on every ``patients`` list."""
     spec = copy.deepcopy(spec)
     spec["info"] = service_info()
     spec.get("paths", {}).pop("/metrics", None)
@@ -59,18 +62,31 @@ def complete_spec(spec: dict[str, Any], protected: frozenset[str], max_batch: in
     if "detail" in invalid:
         invalid["detail"] = {"title": "Error Detail", "anyOf": [
             {"type": "string"}, {"type": "array", "items": {"type": "object"}}]}
-    for path in protected:
-        for operation in spec.get("paths", {}).get(path, {}).values():
+    for path, item in spec.get("paths", {}).items():
+        if not protected(re.sub(r"\{[^}]+\}", "x", path)):  # a template: any value
+            continue
+        fhir = path.startswith("/fhir/")
+        for operation in item.values():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             operation["security"] = [{SECURITY_SCHEME: []}]
             if "requestBody" in operation:
                 operation["requestBody"]["required"] = True
             for code, text in GATEWAY_RESPONSES.items():
-                operation["responses"][code] = {"description": text, "content": {
-                    "application/json": {"schema": {"$ref": f"#/components/schemas/"
-                                                            f"{ERROR_SCHEMA}"}}}}
+                content = ({"application/fhir+json": {"schema": OUTCOME_SCHEMA}} if fhir else
+                           {"application/json": {"schema": {
+                               "$ref": f"#/components/schemas/{ERROR_SCHEMA}"}}})
+                if fhir and code == "415":
+                    text = "content type other than application/fhir+json or application/json"
+                operation["responses"][code] = {"description": text, "content": content}
     return spec
+
+
+#: What the gateway answers on the FHIR paths.
+OUTCOME_SCHEMA = {"type": "object", "title": "FHIR OperationOutcome",
+                  "required": ["resourceType", "issue"],
+                  "properties": {"resourceType": {"type": "string", "enum": ["OperationOutcome"]},
+                                 "issue": {"type": "array", "items": {"type": "object"}}}}
 
 
 def _limit_patients(node: object, max_batch: int) -> None:

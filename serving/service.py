@@ -13,10 +13,13 @@ from contextlib import contextmanager
 
 import bentoml
 from bentoml.exceptions import InvalidArgument
+from fastapi import Request
+from fastapi.responses import Response
 
 from features.errors import CohortError
 from serving import log_privacy
 from serving.batching import BatchedPredictor
+from serving.fhir import routes as fhir
 from serving.gateway import Gateway
 from serving.inference import Predictor, serves_setting
 from serving.schemas import ExplainResponse, PatientList, PredictResponse, ServedTask
@@ -35,9 +38,11 @@ TIMEOUT_S = 60
     logging={"access": {"enabled": False}},
     metrics={"enabled": False},
 )
+@bentoml.asgi_app(fhir.app, path="/")
 class MBCRiskService:
     """predict, explain, model_card and metadata over the champions of relapse, progression
-    and resistance."""
+    and resistance; the same answers as FHIR (``/fhir/...``) and CDS Hooks
+    (``/cds-services``)."""
 
     def __init__(self) -> None:
         log_privacy.install()  # rejected requests: one line, no content
@@ -80,6 +85,32 @@ class MBCRiskService:
                 m.bundle.horizons_months), "features": m.bundle.model_features,
             "score_meaning": m.bundle.score_meaning,
         } for task, m in self.models.items()}
+
+    @fhir.app.post("/fhir/predict", **fhir.FHIR_ROUTE)
+    async def fhir_predict(self, request: Request) -> Response:
+        """An mCODE Bundle in; a Bundle of RiskAssessments (and warnings) out."""
+        return await fhir.answer_fhir(self.predictor, request, explain=False)
+
+    @fhir.app.post("/fhir/explain", **fhir.FHIR_ROUTE)
+    async def fhir_explain(self, request: Request) -> Response:
+        """As ``/fhir/predict``, the structured explanations in extensions (docs/fhir.md)."""
+        return await fhir.answer_fhir(self.predictor, request, explain=True)
+
+    @fhir.app.get("/cds-services", **fhir.DISCOVERY_ROUTE)
+    def cds_discovery(self) -> Response:
+        """CDS Hooks discovery: the patient-view service and its prefetch templates."""
+        return fhir.discovery()
+
+    @fhir.app.post("/cds-services/{service_id}", **fhir.CDS_ROUTE)
+    async def cds_call(self, service_id: str, request: Request) -> Response:
+        """A CDS Hooks patient-view call: cards, one per answering model."""
+        return await fhir.answer_hook(self.predictor, request, service_id)
+
+    @fhir.app.get("/model-cards/{model}", **fhir.CARD_ROUTE)
+    def model_card_page(self, model: str) -> Response:
+        """A served model's card as Markdown, linked from the CDS cards (no patient data)."""
+        loaded = self.models.get(model)
+        return fhir.model_card(loaded.card_markdown if loaded else None)
 
 
 @contextmanager

@@ -12,15 +12,23 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from serving.gateway import PROTECTED
+from serving.fhir.cds_hooks import SERVICE_ID
+from serving.gateway import PROTECTED, is_protected
 from serving.keys import KeyStore
 from serving.settings import Settings
 from tests.serving.conftest import EXAMPLE, auth, running_server, secrets_in
+from tests.serving.mcode_bundles import hook_call, metastatic_bundle
 
 pytestmark = pytest.mark.slow
 
-BODIES = {"/predict": {"patients": [EXAMPLE]}, "/explain": {"patients": [EXAMPLE]},
-          "/model_card": {"model": "relapse"}, "/metadata": {}}
+_BUNDLE = metastatic_bundle()[0]
+_HOOK = hook_call(_BUNDLE)
+#: A valid request to every protected route: (method, JSON body).
+REQUESTS = {"/predict": ("POST", {"patients": [EXAMPLE]}),
+            "/explain": ("POST", {"patients": [EXAMPLE]}),
+            "/model_card": ("POST", {"model": "relapse"}), "/metadata": ("POST", {}),
+            "/fhir/predict": ("POST", _BUNDLE), "/fhir/explain": ("POST", _BUNDLE),
+            "/cds-services": ("GET", None), f"/cds-services/{SERVICE_ID}": ("POST", _HOOK)}
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +49,18 @@ def revoked_key(served: dict) -> str:
 
 
 def test_every_protected_endpoint_is_listed() -> None:
-    assert set(BODIES) == PROTECTED
+    assert {p for p in REQUESTS if p in PROTECTED} == PROTECTED
+    assert all(is_protected(p) for p in REQUESTS)
 
 
-@pytest.mark.parametrize("path", sorted(BODIES))
+def _send(client: TestClient, path: str, headers: dict, **kwargs: object) -> httpx.Response:
+    method, body = REQUESTS[path]
+    if "content" not in kwargs and body is not None:
+        kwargs["json"] = body
+    return client.request(method, path, headers=headers, **kwargs)
+
+
+@pytest.mark.parametrize("path", sorted(REQUESTS))
 @pytest.mark.parametrize("credential", ["none", "not bearer", "wrong", "revoked", "empty"])
 def test_requests_without_a_valid_key_are_refused(client: TestClient, served: dict,
                                                   revoked_key: str, path: str,
@@ -52,13 +68,13 @@ def test_requests_without_a_valid_key_are_refused(client: TestClient, served: di
     headers = {"none": {}, "not bearer": {"Authorization": served["key"]},
                "wrong": auth(served, "mbk_" + "x" * 40), "revoked": auth(served, revoked_key),
                "empty": {"Authorization": "Bearer "}}[credential]
-    response = client.post(path, json=BODIES[path], headers=headers)
+    response = _send(client, path, headers)
     assert response.status_code == 401
-    assert "API key" in response.json()["error"]
-    assert client.post(path, json=BODIES[path], headers=auth(served)).status_code == 200
+    assert "API key" in response.text
+    assert _send(client, path, auth(served)).status_code == 200
 
 
-@pytest.mark.parametrize("path", sorted(BODIES))
+@pytest.mark.parametrize("path", sorted(REQUESTS))
 @pytest.mark.parametrize("content_type", ["application/python-pickle",
                                           "application/vnd.bentoml+pickle",
                                           "application/octet-stream", "text/plain",
@@ -66,17 +82,17 @@ def test_requests_without_a_valid_key_are_refused(client: TestClient, served: di
                                           "application/x-www-form-urlencoded"])
 def test_non_json_bodies_are_refused(client: TestClient, served: dict, path: str,
                                      content_type: str) -> None:
-    response = client.post(path, content=b"\x80\x04\x95payload", headers={
-        **auth(served), "Content-Type": content_type})
+    response = _send(client, path, {**auth(served), "Content-Type": content_type},
+                     content=b"\x80\x04\x95payload")
     assert response.status_code == 415
 
 
-@pytest.mark.parametrize("path", sorted(BODIES))
+@pytest.mark.parametrize("path", sorted(REQUESTS))
 def test_bodies_over_the_limit_are_refused(client: TestClient, served: dict, path: str) -> None:
     limit = Settings.from_env().max_body_bytes
     padded = b'{"patients": [], "pad": "' + b"x" * limit + b'"}'
-    assert client.post(path, content=padded, headers={
-        **auth(served), "Content-Type": "application/json"}).status_code == 413
+    assert _send(client, path, {**auth(served), "Content-Type": "application/json"},
+                 content=padded).status_code == 413
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: the limit holds while streaming
         yield b'{"pad": "'
@@ -84,8 +100,8 @@ def test_bodies_over_the_limit_are_refused(client: TestClient, served: dict, pat
             yield b"x" * 65536
         yield b'"}'
 
-    streamed = client.post(path, content=chunks(), headers={
-        **auth(served), "Content-Type": "application/json"})
+    streamed = _send(client, path, {**auth(served), "Content-Type": "application/json"},
+                     content=chunks())
     assert streamed.status_code == 413
 
 

@@ -1,0 +1,152 @@
+"""A request body read as a FHIR R4 Bundle: every entry validated by its resource's model
+(fhir.resources, R4B models, which R4 content passes), and references resolved inside it.
+
+Errors name the entry and element as FHIRPath, e.g. ``Bundle.entry[3].resource.
+valueQuantity.value``; all of a body's structural errors are reported at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from fhir.resources.R4B import get_fhir_model_class
+from pydantic import ValidationError
+
+from serving.fhir.outcome import FhirInputError, Issue, error
+
+#: Entries a body may carry at most (a patient's record, not a population export).
+MAX_ENTRIES = 2000
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One validated resource of the Bundle and where it sits."""
+
+    index: int
+    full_url: str | None
+    resource: Any  # a fhir.resources model
+
+    @property
+    def path(self) -> str:
+        return f"Bundle.entry[{self.index}].resource"
+
+    @property
+    def kind(self) -> str:
+        return self.resource.get_resource_type()
+
+    @property
+    def reference(self) -> str:
+        """How the answer's ``basis`` refers to this entry."""
+        if self.full_url:
+            return self.full_url
+        return f"{self.kind}/{self.resource.id}" if self.resource.id else self.path
+
+
+@dataclass(frozen=True)
+class ParsedBundle:
+    """The entries, and each one's reference keys (``fullUrl`` and ``Type/id``)."""
+
+    entries: list[Entry]
+    by_reference: dict[str, Entry]
+    timestamp: str | None = None
+
+    def of_kind(self, kind: str) -> Iterator[Entry]:
+        return (e for e in self.entries if e.kind == kind)
+
+    def resolve(self, reference: Any, expression: str) -> Entry:
+        """The entry a Reference points to; a reference to no entry of the Bundle is an
+        error naming ``expression``."""
+        target = getattr(reference, "reference", None)
+        entry = self.by_reference.get(target) if target else None
+        if entry is None:
+            raise FhirInputError([error(
+                "not-found", "the reference points to no entry of the Bundle (references "
+                "are resolved by fullUrl or ResourceType/id inside the Bundle)", expression)])
+        return entry
+
+
+def parse_bundle(data: Any) -> ParsedBundle:
+    """``data`` (parsed JSON) as a Bundle of validated resources; FhirInputError otherwise."""
+    if not isinstance(data, dict):
+        raise FhirInputError([error("structure", "the body must be a JSON object: a FHIR "
+                                                 "Bundle", "Bundle")])
+    if data.get("resourceType") != "Bundle":
+        raise FhirInputError([error("structure", "resourceType must be Bundle",
+                                    "Bundle.resourceType")])
+    entries = data.get("entry", [])
+    if not isinstance(entries, list):
+        raise FhirInputError([error("structure", "entry must be an array", "Bundle.entry")])
+    if len(entries) > MAX_ENTRIES:
+        raise FhirInputError([error("too-costly", f"a Bundle may carry at most {MAX_ENTRIES} "
+                                                  "entries", "Bundle.entry")])
+    issues = _validation_issues(get_fhir_model_class("Bundle"),
+                                {k: v for k, v in data.items() if k != "entry"}, "Bundle")
+    parsed: list[Entry] = []
+    for index, item in enumerate(entries):
+        entry, problems = _entry(index, item)
+        issues.extend(problems)
+        if entry is not None:
+            parsed.append(entry)
+    if issues:
+        raise FhirInputError(issues)
+    keys: dict[str, Entry] = {}
+    for entry in parsed:
+        if entry.full_url:
+            keys[entry.full_url] = entry
+        if entry.resource.id:
+            keys[f"{entry.kind}/{entry.resource.id}"] = entry
+    timestamp = data.get("timestamp")
+    return ParsedBundle(parsed, keys, timestamp if isinstance(timestamp, str) else None)
+
+
+def _entry(index: int, item: Any) -> tuple[Entry | None, list[Issue]]:
+    where = f"Bundle.entry[{index}]"
+    if not isinstance(item, dict):
+        return None, [error("structure", "an entry must be a JSON object", where)]
+    resource = item.get("resource")
+    if not isinstance(resource, dict):
+        return None, [error("required", "the entry has no resource", f"{where}.resource")]
+    kind = resource.get("resourceType")
+    try:
+        model = get_fhir_model_class(kind) if isinstance(kind, str) else None
+    except (ValueError, KeyError):
+        model = None
+    if model is None:
+        return None, [error("structure", "resourceType is missing or not a FHIR R4 resource",
+                            f"{where}.resource.resourceType")]
+    issues = _validation_issues(model, resource, f"{where}.resource")
+    full_url = item.get("fullUrl")
+    if full_url is not None and not isinstance(full_url, str):
+        issues.append(error("structure", "fullUrl must be a string", f"{where}.fullUrl"))
+    if issues:
+        return None, issues
+    return Entry(index, full_url, model.model_validate(resource)), []
+
+
+def _validation_issues(model: Any, data: dict, where: str) -> list[Issue]:
+    try:
+        model.model_validate(data)
+    except ValidationError as failure:
+        return [error("required" if "missing" in e["type"] else "invalid",
+                      _message(e), _fhirpath(where, e["loc"]))
+                for e in failure.errors(include_input=False, include_url=False)]
+    except (ValueError, TypeError) as failure:  # a validator that raised outside pydantic
+        return [error("invalid", type(failure).__name__, where)]
+    return []
+
+
+def _message(item: dict) -> str:
+    """pydantic's message, which names the expected type and never the value sent."""
+    return str(item["msg"]).removeprefix("Value error, ")
+
+
+def _fhirpath(where: str, loc: tuple) -> str:
+    path = where
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif isinstance(part, str) and part.isidentifier():
+            path += f".{part}"
+    return path
