@@ -271,12 +271,18 @@ def unprofiled_summary(explanation: Explanation, row: int) -> dict[str, object] 
         return None
     mask = explanation.averaged[row]
     value = float(explanation.contribution_matrix[row, mask].sum())
-    n = int(mask.sum())
-    return {"inputs": n, "contribution": round(value, 6),
-            "sentence": (f"{n} genomic inputs not profiled: averaged over {REFERENCE_SIZE} "
-                         f"training patients profiled for them (together they "
-                         f"{_PLURAL[direction(value)]} the predicted risk on average); list "
-                         "the genes the panel covered in profiled_genes")}
+    evolution = sum(1 for f, m in zip(explanation.features, mask, strict=True)
+                    if m and f.startswith("evo__"))
+    genes = int(mask.sum()) - evolution
+    unknown = [f"{genes} genomic inputs not profiled"] if genes else []
+    if evolution:
+        unknown.append(f"{evolution} primary-to-metastasis changes unknown (no profiled "
+                       "primary and metastasis pair)")
+    advice = "; list the genes the panel covered in profiled_genes" if genes else ""
+    return {"inputs": genes + evolution, "contribution": round(value, 6),
+            "sentence": (f"{' and '.join(unknown)}: averaged over {REFERENCE_SIZE} training "
+                         f"patients profiled for them (together they "
+                         f"{_PLURAL[direction(value)]} the predicted risk on average){advice}")}
 
 
 _PLURAL = {"raises": "raise", "lowers": "lower", "does not change": "do not change"}

@@ -9,6 +9,11 @@ score (the model's margin) is the average over them. The explanation is the same
 the exact TreeSHAP contributions (so base + contributions = averaged margin still holds); the
 averaged inputs are reported together as one "not profiled (averaged)" entry, never as drivers.
 
+The primary-to-metastasis changes (``evo__*``) follow the same rule: they exist only for a
+patient with a profiled primary and metastasis, and a patient without that pair (every API
+request: a profile carries one sample) has them unknown, ``evo__paired`` included, so they take
+the reference patients' values instead of whatever "not paired" meant in training.
+
 Listing a gene in ``profiled_genes`` therefore changes an answer only by replacing that average
 with the patient's own value (0 when no alteration is reported). The reference set is the
 ``REFERENCE_SIZE`` training patients with the most complete genomic profiles (their gene-level
@@ -23,14 +28,31 @@ import numpy as np
 import pandas as pd
 
 #: Prefixes of the inputs the rule averages (``tmb`` too).
-UNPROFILED_PREFIXES = ("mut__", "hot__", "cna__", "path__", "rclass__")
+UNPROFILED_PREFIXES = ("mut__", "hot__", "cna__", "path__", "rclass__", "evo__")
+#: Whether both a primary and a metastasis were profiled (1) or not (0): without the pair,
+#: every ``evo__`` input is unknown.
+PAIRED = "evo__paired"
 #: Training patients in the reference set.
 REFERENCE_SIZE = 24
 
 
 def averaged_input(feature: str) -> bool:
-    """True for the gene-level genomic inputs (and TMB) that the rule averages."""
+    """True for the gene-level genomic inputs, TMB and the primary-to-metastasis changes that
+    the rule averages."""
     return feature == "tmb" or feature.startswith(UNPROFILED_PREFIXES)
+
+
+def unknown_cells(X: np.ndarray, features: tuple[str, ...] | list[str]) -> np.ndarray:
+    """Patients x features: True where an averaged input is unknown for the patient (NaN; and
+    every ``evo__`` input, ``evo__paired`` included, when the pair is missing)."""
+    unknown = np.zeros(X.shape, dtype=bool)
+    columns = [k for k, f in enumerate(features) if averaged_input(f)]
+    unknown[:, columns] = np.isnan(X[:, columns])
+    if PAIRED in features:
+        evolution = [k for k, f in enumerate(features) if f.startswith("evo__")]
+        unpaired = np.nan_to_num(X[:, list(features).index(PAIRED)], nan=0.0) == 0
+        unknown[np.ix_(unpaired, evolution)] = True
+    return unknown
 
 
 @dataclass(frozen=True)
@@ -59,12 +81,6 @@ class UnprofiledReference:
         values[:, [position[f] for f in averaged]] = chosen
         return cls(tuple(features), values)
 
-    @property
-    def averaged(self) -> np.ndarray:
-        """Positions (among ``features``) of the inputs the rule averages."""
-        return np.array([k for k, f in enumerate(self.features) if averaged_input(f)],
-                        dtype=int)
-
     def expand(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The rows to score for the model rows ``X`` (patients x ``features``): a patient with
         no unknown averaged input is itself; a patient with some is one row per reference
@@ -72,9 +88,10 @@ class UnprofiledReference:
 
         Returns the rows, the patient each row belongs to (``owner``) and the mask of averaged
         cells (patients x features, True where the rule replaced an unknown value)."""
-        averaged = np.zeros(X.shape, dtype=bool)
-        columns = self.averaged
-        averaged[:, columns] = np.isnan(X[:, columns])
+        averaged = unknown_cells(X, self.features)
+        # a value the patient has (evo__paired = 0) is replaced only by reference values: a
+        # bundle fitted before the evolution inputs were averaged has none for them
+        averaged &= np.isnan(X) | ~np.isnan(self.values).all(axis=0)
         needs = averaged.any(axis=1)
         size = len(self.values)
         copies = np.where(needs, size, 1)

@@ -29,11 +29,15 @@ UNUSED = ["ZZZ3", "OR4F5", "SAMD11", "NOC2L"]
 
 def _margin_by_hand(bundle: ModelBundle, row: np.ndarray) -> float:
     """The rule, restated: each reference patient in turn lends its values to the unknown
-    gene-level inputs; the margin (risk score) is the mean over them."""
+    gene-level inputs (and, without a profiled primary-metastasis pair, to every
+    primary-to-metastasis change); the margin (risk score) is the mean over them."""
     scorer = BundleScorer.of(bundle)
     x = row[scorer.selected]
     reference = bundle.unprofiled
     unknown = [k for k, f in enumerate(scorer.features) if averaged_input(f) and np.isnan(x[k])]
+    if "evo__paired" in scorer.features and x[scorer.features.index("evo__paired")] == 0:
+        unknown += [k for k, f in enumerate(scorer.features)
+                    if f.startswith("evo__") and k not in unknown]
     rows = []
     for values in reference.values:
         filled = x.copy()
@@ -97,6 +101,10 @@ def test_no_explanation_ranks_a_not_profiled_entry(quick_predictor: Predictor,
         for task, explanation in prediction.explanations.items():
             shown = [r.value_shown for r in (*explanation.groups, *explanation.features)]
             assert not [v for v in shown if "not profiled" in v], (task, shown)
+            # a profile is one sample: the primary-to-metastasis changes are unknown, averaged
+            assert not [r.feature for r in explanation.features
+                        if r.feature.startswith("evo__")], task
+            assert "tumour evolution" not in {r.group for r in explanation.groups}, task
             total = explanation.base_value + sum(
                 r.contribution for r in explanation.features)
             assert np.isfinite(total)
@@ -112,3 +120,31 @@ def test_the_averaged_explanation_still_adds_up_to_the_averaged_margin(
         scores = BundleScorer.of(bundle).score(bundle.encoder.encode([profile]))
         explanation = scores.explanation()
         assert explanation.margin[0] == pytest.approx(scores.margin[0], abs=1e-6)
+
+
+def test_unknown_tumour_evolution_is_averaged_and_said_so(quick_predictor: Predictor,
+                                                           quick_bundles: dict) -> None:
+    """A profile carries one sample: the primary-to-metastasis changes are unknown, averaged
+    and reported in ``unprofiled`` (with no advice to list genes when every gene is listed)."""
+    from features.synthetic.parameters import PANELS
+
+    genes = sorted({g for b in quick_bundles.values() for g in model_genes(b)}
+                   | set(PANELS["MBC_TISSUE_V2"]))
+    profile = PatientProfile(age_years=60, er_status="positive", setting="metastatic",
+                             months_since_diagnosis=30, sample_type="metastasis",
+                             current_therapy="endocrine", metastatic_sites=["bone"], tmb=3.0,
+                             profiled_genes=genes)
+    prediction = quick_predictor.explain([profile]).predictions[0]
+    checked = 0
+    for task, explanation in prediction.explanations.items():
+        features = quick_predictor.scorers[task].features
+        evolution = [f for f in features if f.startswith("evo__")]
+        if not evolution:
+            continue
+        checked += 1
+        assert explanation.unprofiled is not None, task
+        assert explanation.unprofiled.inputs >= len(evolution)
+        assert "primary-to-metastasis changes unknown" in explanation.unprofiled.sentence
+        if explanation.unprofiled.inputs == len(evolution):  # every gene listed
+            assert "profiled_genes" not in explanation.unprofiled.sentence
+    assert checked, "no served model uses the primary-to-metastasis changes"
