@@ -28,6 +28,8 @@ class KeyStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         with self._connect() as db:
+            # write-ahead log: a lookup never waits for `mbcrisk keys create/revoke`
+            db.execute("PRAGMA journal_mode=WAL")
             db.execute(_SCHEMA)
 
     def _reader(self) -> sqlite3.Connection:

@@ -51,9 +51,11 @@ def test_a_gbsg2_model_scores_gbsg2_and_metabric_and_reports_the_shift(
     X = build_design(cohort, labels_for_task(cohort, "relapse").time_origin)
     expected = bundle.predict(X)
     assert table["patient_id"].tolist() == X.index.tolist()
-    np.testing.assert_allclose(table["risk_score"], expected["risk_score"], atol=1e-9)
+    # explained, the risk score is the sum of the exact contributions: the booster's own
+    # float32 margin (ModelBundle.predict) to within 1e-6, the response contract
+    np.testing.assert_allclose(table["risk_score"], expected["risk_score"], atol=1e-6)
     np.testing.assert_allclose(table["relapse_free_60m"], expected["relapse_free_60m"],
-                               atol=1e-9)
+                               atol=1e-6)
     assert (table["risk_score_meaning"] == bundle.score_meaning).all()
     explanation = explain(bundle, X)  # the design path, not the scorer's
     for row in (0, 17, 685):
