@@ -22,9 +22,9 @@ PROTECTED = frozenset({"/predict", "/explain", "/model_card", "/metadata", "/fhi
                        "/fhir/explain", "/cds-services"})
 #: Protected too: every path under these (a CDS service's calls).
 PROTECTED_PREFIXES = ("/cds-services/",)
-#: Paths answering in FHIR: they accept application/fhir+json, and the gateway's refusals are
-#: OperationOutcome resources.
-FHIR_PREFIXES = ("/fhir/",)
+#: Paths answering in FHIR (and the CDS service calls, whose errors are OperationOutcome
+#: too): they accept application/fhir+json, and the gateway's refusals are OperationOutcome.
+FHIR_PREFIXES = ("/fhir/", "/cds-services/")
 SPEC_PATH = "/docs.json"
 
 

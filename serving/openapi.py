@@ -65,7 +65,7 @@ def complete_spec(spec: dict[str, Any], protected: Callable[[str], bool], max_ba
     for path, item in spec.get("paths", {}).items():
         if not protected(re.sub(r"\{[^}]+\}", "x", path)):  # a template: any value
             continue
-        fhir = path.startswith("/fhir/")
+        fhir = path.startswith(("/fhir/", "/cds-services/"))
         for operation in item.values():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue

@@ -24,7 +24,8 @@ PREFETCH = {
 }
 #: Card indicator by risk group.
 INDICATOR = {"low": "info", "intermediate": "warning", "high": "critical"}
-SUMMARY_LIMIT = 140
+#: A card's summary must be shorter than 140 characters (CDS Hooks 2.0).
+SUMMARY_LIMIT = 139
 
 
 def discovery() -> dict[str, Any]:
@@ -81,6 +82,9 @@ def prefetch_bundle(call: HookRequest) -> tuple[dict[str, Any], dict[int, str]]:
     if not isinstance(prefetch.get("patient"), dict):
         raise MissingPrefetch("prefetch.patient is required: this service reads only prefetched "
                               "data (it does not query the FHIR server)")
+    if prefetch["patient"].get("id") != call.context.patientId:
+        raise FhirInputError([error("invalid", "the prefetched Patient is not the patient of "
+                                    "the context (context.patientId)", "prefetch.patient.id")])
     entries = [{"resource": prefetch["patient"]}]
     origin = {0: "prefetch.patient"}
     for key in PREFETCH:

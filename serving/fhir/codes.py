@@ -19,6 +19,10 @@ AJCC = "http://cancerstaging.org"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 UCUM = "http://unitsofmeasure.org"
 
+CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+#: Verification statuses of a Condition that is not the patient's (not used, warned about).
+NOT_A_CONDITION = {"refuted", "entered-in-error"}
+
 MCODE = "http://hl7.org/fhir/us/mcode/StructureDefinition/"
 PRIMARY_CANCER_PROFILE = MCODE + "mcode-primary-cancer-condition"
 SECONDARY_CANCER_PROFILE = MCODE + "mcode-secondary-cancer-condition"
@@ -55,6 +59,9 @@ VARIANT = "69548-6"
 GENE_STUDIED = "48018-6"
 AMINO_ACID_CHANGE = "48005-3"
 DNA_CHANGE_TYPE = "48019-4"
+#: Genomic source class [Type] and its germline answer (LA6683-2; somatic is LA6684-0).
+GENOMIC_SOURCE = "48002-0"
+GERMLINE = "LA6683-2"
 #: Genomics Reporting IG RegionStudied: DNA region of interest panel (the genes profiled).
 REGION_STUDIED = "53041-0"
 #: Sequence Ontology change types read as a copy-number call (the rest: a mutation).
@@ -79,8 +86,10 @@ SNOMED_SITES = {
 #: ICD-O-3 topography prefixes -> metastatic site.
 ICD_O_3_SITES = {"C40": "bone", "C41": "bone", "C22": "liver", "C34": "lung", "C71": "brain",
                  "C77": "lymph_node", "C38.4": "pleura", "C44": "skin"}
-#: SNOMED CT specimen types read as circulating tumour DNA.
-CTDNA_SPECIMENS = {"119297000", "119361006", "122555007"}  # blood, plasma, venous blood
+#: SNOMED CT specimen types read as circulating tumour DNA (plasma), and words of a specimen
+#: type's text that say so (a blood specimen alone may be a germline test: not read).
+CTDNA_SPECIMENS = {"119361006"}  # plasma specimen
+CTDNA_WORDS = ("plasma", "cell-free", "cfdna", "ctdna", "circulating tumor", "circulating tumour")
 #: SNOMED CT body structure of the breast: a specimen from it is the primary tumour.
 BREAST_SITES = {"76752008", "80248007", "73056007"}  # breast, left breast, right breast
 

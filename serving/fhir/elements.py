@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -70,17 +71,21 @@ def length_mm(quantity: Any) -> float | None:
     unit = (quantity.code if quantity.system in (None, UCUM) and quantity.code
             else quantity.unit or "")
     factor = {"mm": 1.0, "cm": 10.0}.get(str(unit).strip().lower())
-    return None if factor is None else float(quantity.value) * factor
+    value = float(quantity.value)
+    return None if factor is None or not math.isfinite(value) else value * factor
 
 
 def number(observation: Any) -> float | None:
-    """An Observation's numeric value: valueInteger, or valueQuantity's value."""
-    if getattr(observation, "valueInteger", None) is not None:
-        return float(observation.valueInteger)
-    quantity = getattr(observation, "valueQuantity", None)
-    if quantity is not None and quantity.value is not None:
-        return float(quantity.value)
-    return None
+    """An Observation's numeric value: valueInteger, or valueQuantity's value (None when
+    absent or not a finite number)."""
+    value = getattr(observation, "valueInteger", None)
+    if value is None:
+        quantity = getattr(observation, "valueQuantity", None)
+        value = None if quantity is None else quantity.value
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
 
 
 def reference_of(value: Any) -> str | None:

@@ -42,6 +42,11 @@ def read_variant(observation: Any, where: str, found: Genomics) -> None:
     for k, component in enumerate(observation.component or []):
         code = code_in(component.code, codes.LOINC)
         value = component.valueCodeableConcept
+        if code == codes.GENOMIC_SOURCE and code_in(value, codes.LOINC) == codes.GERMLINE:
+            found.warnings.append(warning("a germline variant: the models read tumour "
+                                          "(somatic) findings only; not used",
+                                          f"{where}.component[{k}]"))
+            return
         if code == codes.GENE_STUDIED:
             gene = gene_symbol(value)
             if gene is None:
@@ -85,9 +90,9 @@ def gene_symbol(concept: Any) -> str | None:
     candidates = [d for s, _, d in codings(concept) if s == codes.HGNC and d]
     candidates.append(getattr(concept, "text", None) or "")
     for candidate in candidates:
-        symbol = candidate.strip().upper()
-        if HGNC_SYMBOL.fullmatch(symbol):
-            return symbol
+        for symbol in (candidate.strip(), candidate.strip().upper()):  # C1orf112 as written
+            if HGNC_SYMBOL.fullmatch(symbol):
+                return symbol
     return None
 
 
@@ -105,10 +110,10 @@ def short_protein_change(concept: Any) -> str | None:
 
 
 def sample_type_of(specimen: Any, where: str) -> tuple[str | None, Issue | None]:
-    """The profile's sample type from a Specimen: blood or plasma -> ctdna; collected from the
-    breast -> primary; from a metastatic site -> metastasis."""
+    """The profile's sample type from a Specimen: plasma (cell-free DNA) -> ctdna; collected
+    from the breast -> primary; from a metastatic site -> metastasis."""
     if any(c in codes.CTDNA_SPECIMENS for s, c, _ in codings(specimen.type)
-           if s == codes.SNOMED) or any(w in words(specimen.type) for w in ("plasma", "blood")):
+           if s == codes.SNOMED) or any(w in words(specimen.type) for w in codes.CTDNA_WORDS):
         return "ctdna", None
     site = getattr(specimen.collection, "bodySite", None) if specimen.collection else None
     site_codes = {c for s, c, _ in codings(site) if s == codes.SNOMED}

@@ -27,7 +27,7 @@ from serving.fhir.elements import (
     years_between,
 )
 from serving.fhir.genomics import Genomics, read_region_studied, read_variant, sample_type_of
-from serving.fhir.medications import MEDICATION_KINDS, Therapies, read_medication
+from serving.fhir.medications import MEDICATION_KINDS, Therapies, line_class, read_medication
 from serving.fhir.outcome import FhirInputError, Issue, error, warning
 from serving.fhir.parse import Entry, ParsedBundle
 from serving.schemas import PatientProfile
@@ -58,6 +58,8 @@ class _Reading:
     fields: dict[str, Any] = field(default_factory=dict)
     warnings: list[Issue] = field(default_factory=list)
     basis: list[str] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)  # field -> FHIRPath it came from
+    effective: dict[str, date | None] = field(default_factory=dict)  # field -> result date
 
 
 def read_patient(bundle: ParsedBundle, today: date) -> ReadPatient:
@@ -86,20 +88,37 @@ def read_patient(bundle: ParsedBundle, today: date) -> ReadPatient:
                                     "needed for the age at diagnosis and the time origins",
                                     f"{primary.path}.onset")])
     reading.fields["age_years"] = round(years_between(birth, diagnosed), 2)
+    reading.sources["age_years"] = f"{patient.path}.birthDate"
     _histology(primary, reading)
     genomics, therapies = Genomics(), Therapies()
     _observations(bundle, reading, genomics)
-    _medications(bundle, reading, therapies)
+    _medications(bundle, reading, therapies, today)
     _setting(bundle, reading, secondaries, diagnosed, therapies, today)
     _genomic_fields(bundle, reading, genomics)
     reading.warnings += genomics.warnings + therapies.warnings
-    try:
-        profile = PatientProfile(**reading.fields)
-    except ValidationError as failure:
-        raise FhirInputError([error(
-            "value", f"{'.'.join(map(str, e['loc']))}: {e['msg']}", "Bundle")
-            for e in failure.errors(include_input=False, include_url=False)]) from failure
-    return ReadPatient(profile, reading.warnings, reading.basis, patient.reference)
+    return ReadPatient(_profile(reading), reading.warnings, reading.basis, patient.reference)
+
+
+def _profile(reading: _Reading) -> PatientProfile:
+    """The profile; a value outside the range the models accept (an ECOG of 5, a tumour over
+    300 mm) is dropped with a warning naming its entry. An age at diagnosis outside 18-110
+    years is an error: no answer can be given without it."""
+    while True:
+        try:
+            return PatientProfile(**reading.fields)
+        except ValidationError as failure:
+            problems = failure.errors(include_input=False, include_url=False)
+            names = {e["loc"][0] for e in problems if e["loc"]}
+            droppable = names & (set(reading.sources) - {"age_years"})
+            if droppable != names or not droppable:
+                raise FhirInputError([error(
+                    "value", f"{e['msg']} (the models accept {e['loc'][0]} only in range)",
+                    reading.sources.get(str(e["loc"][0]) if e["loc"] else "", "Bundle"))
+                    for e in problems]) from failure
+            for name in sorted(droppable):
+                del reading.fields[name]
+                reading.warnings.append(warning(f"{name} outside the range the models "
+                                                "accept: not used", reading.sources[name]))
 
 
 def _one_patient(bundle: ParsedBundle) -> Entry:
@@ -138,9 +157,15 @@ def _cancer_conditions(bundle: ParsedBundle, reading: _Reading) -> tuple[Entry, 
     for entry in bundle.of_kind("Condition"):
         profiles = set(entry.resource.meta.profile or []) if entry.resource.meta else set()
         icd10 = code_in(entry.resource.code, "http://hl7.org/fhir/sid/icd-10-cm") or ""
-        if codes.PRIMARY_CANCER_PROFILE in profiles or icd10.startswith("C50"):
+        verification = code_in(entry.resource.verificationStatus, codes.CONDITION_VERIFICATION)
+        if verification in codes.NOT_A_CONDITION:
+            reading.warnings.append(warning(f"a Condition whose verification status is "
+                                            f"{verification}: not used",
+                                            f"{entry.path}.verificationStatus"))
+        elif codes.PRIMARY_CANCER_PROFILE in profiles or icd10.startswith("C50"):
             primaries.append(entry)
-        elif codes.SECONDARY_CANCER_PROFILE in profiles or icd10[:3] in ("C77", "C78", "C79"):
+        elif codes.SECONDARY_CANCER_PROFILE in profiles or icd10[:3] in ("C78", "C79"):
+            # (C77, lymph nodes, is regional disease in breast cancer: not read as metastatic)
             secondaries.append(entry)
         else:
             reading.warnings.append(warning(
@@ -161,13 +186,13 @@ def _histology(primary: Entry, reading: _Reading) -> None:
         if extension.url != codes.HISTOLOGY_EXTENSION:
             continue
         code = code_in(extension.valueCodeableConcept, codes.ICD_O_3)
-        if code in codes.ICD_O_3_HISTOLOGY:
+        if code in codes.ICD_O_3_HISTOLOGY and "histology" not in reading.fields:
             reading.fields["histology"] = codes.ICD_O_3_HISTOLOGY[code]
+            reading.sources["histology"] = f"{primary.path}.extension[{k}]"
         else:
-            reading.fields["histology"] = "other"
             reading.warnings.append(warning(
-                "histology not one of the ICD-O-3 morphology codes read (docs/fhir.md): "
-                "taken as other", f"{primary.path}.extension[{k}].valueCodeableConcept"))
+                "histology not one of the ICD-O-3 morphology codes read (docs/fhir.md), or a "
+                "second one: not used", f"{primary.path}.extension[{k}]"))
 
 
 def _observations(bundle: ParsedBundle, reading: _Reading, genomics: Genomics) -> None:
@@ -190,41 +215,51 @@ def _observations(bundle: ParsedBundle, reading: _Reading, genomics: Genomics) -
                                             f"{observation.status}: not used",
                                             f"{entry.path}.status"))
             continue
-        if _observation(entry, reading, genomics):
+        if _observation(entry, reading, genomics, _effective(observation)):
             reading.basis.append(entry.reference)
     if problems:
         raise FhirInputError(problems)
 
 
-def _observation(entry: Entry, reading: _Reading, genomics: Genomics) -> bool:
+def _effective(observation: Any) -> date | None:
+    period = getattr(observation, "effectivePeriod", None)
+    return (as_date(observation.effectiveDateTime)
+            or as_date(getattr(period, "start", None)) or as_date(observation.issued))
+
+
+def _observation(entry: Entry, reading: _Reading, genomics: Genomics,
+                 effective: date | None) -> bool:
     """Read one Observation into the profile; whether it was used."""
     observation, where = entry.resource, entry.path
     loinc = code_in(observation.code, codes.LOINC)
+
+    def keep(name: str, value: Any, element: str, problem: str) -> bool:
+        return _set(reading, name, value, f"{where}.{element}", problem, effective)
+
     if loinc in codes.RECEPTOR_TESTS:
         answer = next((codes.RECEPTOR_ANSWERS[(s, c)] for s, c, _ in
                        codings(observation.valueCodeableConcept)
                        if (s, c) in codes.RECEPTOR_ANSWERS), None)
-        return _set(reading, codes.RECEPTOR_TESTS[loinc], answer,
-                    f"{where}.valueCodeableConcept", "answer code not recognised")
+        return keep(codes.RECEPTOR_TESTS[loinc], answer, "valueCodeableConcept",
+                    "answer code not recognised")
     if has_code(observation.code, codes.STAGE_GROUP_CODES):
-        return _set(reading, "stage", stage_group(observation.valueCodeableConcept),
-                    f"{where}.valueCodeableConcept", "stage group not read")
+        return keep("stage", stage_group(observation.valueCodeableConcept),
+                    "valueCodeableConcept", "stage group not read")
     if loinc == codes.TUMOR_SIZE:
-        return _set(reading, "tumor_size_mm", length_mm(observation.valueQuantity),
-                    f"{where}.valueQuantity", "size without a unit in mm or cm")
+        return keep("tumor_size_mm", length_mm(observation.valueQuantity), "valueQuantity",
+                    "size without a unit in mm or cm")
     if loinc == codes.POSITIVE_NODES:
         nodes = number(observation)
-        return _set(reading, "positive_lymph_nodes", None if nodes is None else int(nodes),
-                    f"{where}.value", "no count")
+        return keep("positive_lymph_nodes", None if nodes is None else int(nodes), "value",
+                    "no count")
     if loinc == codes.NOTTINGHAM_GRADE:
-        return _set(reading, "grade", grade(observation), f"{where}.value", "grade not read")
+        return keep("grade", grade(observation), "value", "grade not read")
     if loinc == codes.ECOG:
         ecog = number(observation)
-        return _set(reading, "ecog", None if ecog is None else int(ecog), f"{where}.value",
+        return keep("ecog", None if ecog is None else int(ecog), "value",
                     "no score (valueInteger)")
     if loinc == codes.TMB:
-        return _set(reading, "tmb", number(observation), f"{where}.valueQuantity",
-                    "no value")
+        return keep("tmb", number(observation), "valueQuantity", "no value")
     if loinc == codes.VARIANT:
         read_variant(observation, where, genomics)
         return True
@@ -236,11 +271,25 @@ def _observation(entry: Entry, reading: _Reading, genomics: Genomics) -> bool:
     return False
 
 
-def _set(reading: _Reading, name: str, value: Any, where: str, problem: str) -> bool:
+def _set(reading: _Reading, name: str, value: Any, where: str, problem: str,
+         effective: date | None) -> bool:
+    """Set a profile field; of repeated results the latest by effective date is used (an
+    undated one only when no result is dated; in Bundle order among equals)."""
     if value is None:
         reading.warnings.append(warning(f"{problem}: {name} not used", where))
         return False
+    if name in reading.fields:
+        earlier = reading.effective.get(name)
+        if effective is None and earlier is not None or (
+                effective is not None and earlier is not None and effective < earlier):
+            reading.warnings.append(warning(f"an earlier result of {name}: the latest is used",
+                                            where))
+            return False
+        reading.warnings.append(warning(f"a later result of {name} supersedes this one",
+                                        reading.sources[name]))
     reading.fields[name] = value
+    reading.sources[name] = where
+    reading.effective[name] = effective
     return True
 
 
@@ -250,7 +299,11 @@ def stage_group(concept: Any) -> int | None:
     ajcc = code_in(concept, codes.AJCC)
     if ajcc and ajcc[0] in "01234":
         return int(ajcc[0])
-    match = _ROMAN_STAGE.search(words(concept))
+    text = f"{ajcc or ''} {words(concept)}".lower()
+    arabic = re.search(r"stage\s*([0-4])\b", text)
+    if arabic:
+        return int(arabic.group(1))
+    match = _ROMAN_STAGE.search(text)
     return _ROMAN[match.group(1)] if match else None
 
 
@@ -263,7 +316,8 @@ def grade(observation: Any) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _medications(bundle: ParsedBundle, reading: _Reading, therapies: Therapies) -> None:
+def _medications(bundle: ParsedBundle, reading: _Reading, therapies: Therapies,
+                 today: date) -> None:
     medications = {}
     for entry in bundle.of_kind("Medication"):
         medications[entry.reference] = entry.resource
@@ -272,7 +326,7 @@ def _medications(bundle: ParsedBundle, reading: _Reading, therapies: Therapies) 
     for kind in MEDICATION_KINDS:
         for entry in bundle.of_kind(kind):
             before = len(therapies.warnings)
-            read_medication(entry.resource, entry.path, medications, therapies)
+            read_medication(entry.resource, entry.path, medications, therapies, today)
             if len(therapies.warnings) == before:
                 reading.basis.append(entry.reference)
 
@@ -296,15 +350,21 @@ def _setting(bundle: ParsedBundle, reading: _Reading, secondaries: list[Entry],
     metastatic = bool(secondaries) or reading.fields.get("stage") == 4
     reading.fields["setting"] = "metastatic" if metastatic else "early"
     reading.fields["metastatic_sites"] = sorted(sites)
-    if not metastatic:
-        reading.fields["prior_therapies"] = therapies.prior_lines() + sorted(
-            {c if c != "cdk46" else "endocrine_cdk46" for c in therapies.current})
+    if not metastatic:  # one early-setting line: whatever was given, before or now
+        early = line_class(therapies.early_line(None) | therapies.current)
+        reading.fields["prior_therapies"] = [early] if early else []
         return
     if first_metastasis is not None:
         reading.fields["de_novo_metastatic"] = (
             months_between(diagnosed, first_metastasis) <= DE_NOVO_MONTHS)
     reading.fields["current_therapy"] = therapies.current_line()
-    reading.fields["prior_therapies"] = therapies.prior_lines()
+    early = line_class(therapies.early_line(first_metastasis))
+    later = therapies.metastatic_lines(first_metastasis)
+    if later and early is None:
+        reading.warnings.append(warning(
+            "prior metastatic lines but no therapy before the metastases: the profile reads "
+            "the first prior therapy as the adjuvant line", "Bundle.entry"))
+    reading.fields["prior_therapies"] = ([early] if early else []) + later
     origin = therapies.current_start or as_date(bundle.timestamp) or today
     reading.fields["months_since_diagnosis"] = round(max(0.0, months_between(diagnosed,
                                                                               origin)), 2)
@@ -328,6 +388,9 @@ def _genomic_fields(bundle: ParsedBundle, reading: _Reading, genomics: Genomics)
     sample_types = set()
     for reference, where in genomics.specimens:
         specimen = bundle.resolve(reference, where)
+        if specimen.kind != "Specimen":
+            raise FhirInputError([error("invalid", "the variant's specimen refers to a "
+                                        f"{specimen.kind}, not a Specimen", where)])
         sample_type, problem = sample_type_of(specimen.resource, specimen.path)
         if sample_type is not None:
             sample_types.add(sample_type)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from serving.fhir import codes
@@ -15,6 +15,9 @@ from serving.fhir.outcome import Issue, warning
 #: Statuses of a medication being taken now, and of one taken before (per resource type).
 CURRENT = {"active", "intended", "in-progress", "on-hold"}
 PRIOR = {"completed", "stopped"}
+#: A completed MedicationAdministration (one dose or cycle) this recent belongs to the current
+#: line (a 3-weekly infusion given within the last six weeks).
+RECENT_ADMINISTRATION = timedelta(days=42)
 #: When several classes are given together, the one that names the line (a HER2-targeted
 #: agent with chemotherapy is an anti-HER2 line; a CDK4/6 inhibitor goes with endocrine
 #: therapy).
@@ -25,7 +28,8 @@ MEDICATION_KINDS = ("MedicationStatement", "MedicationRequest", "MedicationAdmin
 
 @dataclass
 class Therapies:
-    """Therapy classes: the current ones and the prior ones (with their start dates)."""
+    """Therapy classes: the current ones (and the current line's start, the earliest start
+    among them that is not in the future) and the prior ones with their start dates."""
 
     current: set[str] = field(default_factory=set)
     current_start: date | None = None
@@ -36,15 +40,22 @@ class Therapies:
         """The current line's class (see :data:`LINE_PRIORITY`)."""
         return line_class(self.current)
 
-    def prior_lines(self) -> list[str]:
-        """Prior classes in order of start (undated last), each once."""
-        ordered = sorted(self.prior, key=lambda p: (p[0] is None, p[0] or date.min))
-        seen: list[str] = []
-        for _, therapy in ordered:
-            therapy = "endocrine_cdk46" if therapy == "cdk46" else therapy
-            if therapy not in seen:
-                seen.append(therapy)
-        return seen
+    def early_line(self, metastasis: date | None) -> set[str]:
+        """The classes of the prior therapies started before the first metastasis (all of
+        them when there is none): one adjuvant or early-setting line."""
+        return {c for start, c in self.prior
+                if metastasis is None or start is None or start < metastasis}
+
+    def metastatic_lines(self, metastasis: date | None) -> list[str]:
+        """The prior metastatic lines, in order: the prior therapies started at or after the
+        first metastasis, those started in the same month forming one line."""
+        if metastasis is None:
+            return []
+        months: dict[tuple[int, int], set[str]] = {}
+        for start, therapy in self.prior:
+            if start is not None and start >= metastasis:
+                months.setdefault((start.year, start.month), set()).add(therapy)
+        return [line for key in sorted(months) if (line := line_class(months[key]))]
 
 
 def line_class(classes: set[str]) -> str | None:
@@ -57,12 +68,17 @@ def line_class(classes: set[str]) -> str | None:
 
 
 def read_medication(resource: Any, where: str, medications: dict[str, Any],
-                    found: Therapies) -> None:
+                    found: Therapies, today: date) -> None:
     """One medication resource: its ingredient's class, and whether it is current or prior
-    by its status. ``medications`` resolves a ``medicationReference`` to a Medication."""
+    by its status (a completed administration within :data:`RECENT_ADMINISTRATION` of
+    ``today`` is current). ``medications`` resolves a ``medicationReference``."""
     concept = resource.medicationCodeableConcept
     if concept is None and resource.medicationReference is not None:
         target = medications.get(resource.medicationReference.reference or "")
+        if target is None:
+            found.warnings.append(warning("medicationReference points to no Medication of the "
+                                          "Bundle: not used", f"{where}.medicationReference"))
+            return
         concept = getattr(target, "code", None)
     therapy = therapy_class(concept)
     if therapy is None:
@@ -71,15 +87,19 @@ def read_medication(resource: Any, where: str, medications: dict[str, Any],
         return
     status = resource.status
     start = as_date(_start(resource))
-    if status in CURRENT:
+    recent = (resource.get_resource_type() == "MedicationAdministration"
+              and status == "completed" and start is not None
+              and today - start <= RECENT_ADMINISTRATION)
+    if status in CURRENT or recent:
         found.current.add(therapy)
-        if start is not None and (found.current_start is None or start > found.current_start):
+        if start is not None and start <= today and (
+                found.current_start is None or start < found.current_start):
             found.current_start = start
     elif status in PRIOR:
         found.prior.append((start, therapy))
-    else:
-        found.warnings.append(warning(f"medication with status {status}: not used",
-                                      f"{where}.status"))
+    else:  # the status is not repeated: it is free text from the request
+        found.warnings.append(warning("medication status neither current nor prior: not "
+                                      "used", f"{where}.status"))
 
 
 def therapy_class(concept: Any) -> str | None:

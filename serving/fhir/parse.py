@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
+from fhir.resources.R4B.resource import Resource
 from pydantic import ValidationError
 
 from serving.fhir.outcome import FhirInputError, Issue, error
@@ -113,8 +114,9 @@ def _entry(index: int, item: Any) -> tuple[Entry | None, list[Issue]]:
         model = get_fhir_model_class(kind) if isinstance(kind, str) else None
     except (ValueError, KeyError):
         model = None
-    if model is None:
-        return None, [error("structure", "resourceType is missing or not a FHIR R4 resource",
+    if model is None or not issubclass(model, Resource) or kind == "Bundle":
+        return None, [error("structure", "resourceType is missing or not a FHIR R4 resource "
+                            "(a data type or a nested Bundle is not an entry)",
                             f"{where}.resource.resourceType")]
     issues = _validation_issues(model, resource, f"{where}.resource")
     full_url = item.get("fullUrl")
@@ -132,6 +134,8 @@ def _validation_issues(model: Any, data: dict, where: str) -> list[Issue]:
         return [error("required" if "missing" in e["type"] else "invalid",
                       _message(e), _fhirpath(where, e["loc"]))
                 for e in failure.errors(include_input=False, include_url=False)]
+    except RecursionError:  # elements nested absurdly deep (e.g. extensions of extensions)
+        return [error("structure", "elements nested too deeply", where)]
     except (ValueError, TypeError) as failure:  # a validator that raised outside pydantic
         return [error("invalid", type(failure).__name__, where)]
     return []

@@ -193,7 +193,8 @@ def test_lines_combine_cdk46_with_endocrine_and_name_her2_lines() -> None:
 @pytest.mark.parametrize(("coding", "stage"), [
     ({"system": codes.AJCC, "code": "3C"}, 3), ({"system": SNOMED, "display": "IIB"}, 2),
     ({"system": SNOMED, "display": "American Joint Committee on Cancer stage 0a"}, 0),
-    ({"system": SNOMED, "display": "IV"}, 4), ({"system": SNOMED, "display": "pending"}, None)])
+    ({"system": SNOMED, "display": "IV"}, 4), ({"system": SNOMED, "display": "pending"}, None),
+    ({"system": codes.AJCC, "code": "IIB"}, 2), ({"system": SNOMED, "display": "Stage 4"}, 4)])
 def test_stage_groups(coding: dict, stage: int | None) -> None:
     concept = type("Concept", (), {"coding": [type("Coding", (), {
         "system": coding["system"], "code": coding.get("code"),
@@ -218,3 +219,171 @@ def test_the_documented_examples_are_the_tested_patients() -> None:
     call = json.loads((examples / "cds-patient-view.json").read_text())
     assert call == hook_call(bundle, call["hookInstance"])
     assert read_patient(parse_bundle(bundle), TODAY).profile.setting == "metastatic"
+
+
+# Found by an independent review: each was a 500, a wrong profile or a value echoed back.
+
+def _entry_of(bundle: dict[str, Any], resource: dict[str, Any]) -> dict[str, Any]:
+    patient = bundle["entry"][0]["fullUrl"]
+    return {"fullUrl": f"urn:uuid:{abs(hash(json.dumps(resource, sort_keys=True)))}",
+            "resource": {**resource, "subject": {"reference": patient}}}
+
+
+def test_a_variant_specimen_that_is_not_a_specimen_is_refused() -> None:
+    bundle, _ = metastatic_bundle()
+    index = entry_index(bundle, "Observation", "69548-6")
+    bundle["entry"][index]["resource"]["specimen"] = {"reference": bundle["entry"][0]["fullUrl"]}
+    assert (f"Bundle.entry[{index}].resource.specimen", "the variant's specimen refers to a "
+            "Patient, not a Specimen") in _refused(bundle)
+
+
+def test_numbers_that_are_not_finite_are_warnings() -> None:
+    bundle, _ = metastatic_bundle()
+    index = entry_index(bundle, "Observation", "21893-3")
+    bundle["entry"][index]["resource"].pop("valueInteger")
+    bundle["entry"][index]["resource"]["valueQuantity"] = {"value": 10 ** 400}
+    read = _read(bundle)
+    assert read.profile.positive_lymph_nodes is None
+    assert f"Bundle.entry[{index}].resource.value" in [w.expression for w in read.warnings]
+
+
+def test_extensions_nested_absurdly_deep_are_a_400() -> None:
+    bundle, _ = metastatic_bundle()
+    nested: dict[str, Any] = {"url": "x", "valueString": "y"}
+    for _ in range(300):
+        nested = {"url": "x", "extension": [nested]}
+    bundle["entry"][0]["resource"]["extension"] = [nested]
+    assert ("Bundle.entry[0].resource", "elements nested too deeply") in _refused(bundle)
+
+
+def test_a_refuted_secondary_cancer_does_not_make_the_patient_metastatic() -> None:
+    bundle, _ = early_bundle()
+    secondary = copy.deepcopy(metastatic_bundle()[0]["entry"][
+        entry_index(metastatic_bundle()[0], "Condition") + 1]["resource"])
+    secondary["verificationStatus"] = {"coding": [{
+        "system": codes.CONDITION_VERIFICATION, "code": "refuted"}]}
+    bundle["entry"].append(_entry_of(bundle, secondary))
+    read = _read(bundle)
+    assert read.profile.setting == "early"
+    assert read.warnings[-1].expression == (f"Bundle.entry[{len(bundle['entry']) - 1}]"
+                                            ".resource.verificationStatus")
+
+
+def test_regional_nodes_c77_are_not_metastatic_disease() -> None:
+    bundle, _ = early_bundle()
+    bundle["entry"].append(_entry_of(bundle, {
+        "resourceType": "Condition", "code": {"coding": [{
+            "system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C77.3"}]}}))
+    assert _read(bundle).profile.setting == "early"
+
+
+def _medication(name: str, kind: str = "MedicationStatement", status: str = "active",
+                start: str | None = None) -> dict[str, Any]:
+    resource: dict[str, Any] = {"resourceType": kind, "status": status,
+                                "medicationCodeableConcept": {"text": name}}
+    if start is not None:
+        resource["effectiveDateTime" if kind == "MedicationAdministration"
+                 else "effectivePeriod"] = start if kind == "MedicationAdministration" else {
+            "start": start}
+    return resource
+
+
+def _without_medications(bundle: dict[str, Any]) -> dict[str, Any]:
+    bundle["entry"] = [e for e in bundle["entry"]
+                       if e["resource"]["resourceType"] != "MedicationStatement"]
+    return bundle
+
+
+def test_a_recent_completed_infusion_belongs_to_the_current_line() -> None:
+    bundle = _without_medications(metastatic_bundle()[0])
+    bundle["entry"].append(_entry_of(bundle, _medication(
+        "trastuzumab", "MedicationAdministration", "completed", "2026-11-20")))
+    bundle["entry"].append(_entry_of(bundle, _medication(
+        "paclitaxel", "MedicationAdministration", "completed", "2021-01-10")))
+    profile = _read(bundle).profile
+    assert profile.current_therapy == "anti_her2"
+    assert profile.prior_therapies == ["chemotherapy"]
+
+
+def test_the_current_line_starts_at_its_earliest_start_never_in_the_future() -> None:
+    bundle = _without_medications(metastatic_bundle()[0])
+    bundle["entry"].append(_entry_of(bundle, _medication("letrozole", start="2023-01-10")))
+    bundle["entry"].append(_entry_of(bundle, _medication("fulvestrant", status="intended",
+                                                         start="2027-03-01")))
+    profile = _read(bundle).profile
+    expected = round((date(2023, 1, 10) - date(2019, 3, 12)).days / (365.25 / 12), 2)
+    assert profile.months_since_diagnosis == expected
+
+
+def test_prior_therapies_are_lines_adjuvant_first() -> None:
+    bundle = _without_medications(metastatic_bundle()[0])
+    for name, start in (("cyclophosphamide", "2019-04-01"), ("tamoxifen", "2019-10-01"),
+                        ("fulvestrant", "2022-07-01"), ("capecitabine", "2023-05-01")):
+        bundle["entry"].append(_entry_of(bundle, _medication(name, status="completed",
+                                                             start=start)))
+    bundle["entry"].append(_entry_of(bundle, _medication("paclitaxel", start="2024-02-01")))
+    profile = _read(bundle).profile
+    # one adjuvant line (chemotherapy then tamoxifen), then two metastatic lines
+    assert profile.prior_therapies == ["chemotherapy", "endocrine", "chemotherapy"]
+    assert profile.current_therapy == "chemotherapy"
+    early = _without_medications(early_bundle()[0])
+    for name in ("letrozole", "palbociclib"):
+        early["entry"].append(_entry_of(early, _medication(name, start="2019-05-01")))
+    assert _read(early).profile.prior_therapies == ["endocrine_cdk46"]
+
+
+def test_germline_variants_are_not_tumour_findings() -> None:
+    bundle, _ = metastatic_bundle()
+    index = entry_index(bundle, "Observation", "69548-6")
+    bundle["entry"][index]["resource"]["component"].append({
+        "code": {"coding": [{"system": LOINC, "code": codes.GENOMIC_SOURCE}]},
+        "valueCodeableConcept": {"coding": [{"system": LOINC, "code": codes.GERMLINE}]}})
+    read = _read(bundle)
+    assert "ESR1" not in {a.gene for a in read.profile.alterations}
+    assert any("germline" in w.diagnostics for w in read.warnings)
+
+
+def test_unread_histology_stays_unknown_and_statuses_are_never_echoed() -> None:
+    bundle, _ = metastatic_bundle()
+    condition = bundle["entry"][entry_index(bundle, "Condition")]["resource"]
+    condition["extension"][0]["valueCodeableConcept"] = {"coding": [{
+        "system": SNOMED, "code": "82711006"}]}
+    secret = "secret-pid-0042 1963-04-10"
+    bundle["entry"].append(_entry_of(bundle, _medication("letrozole", status=secret)))
+    read = _read(bundle)
+    assert read.profile.histology is None
+    assert secret not in repr(read.warnings)
+
+
+def test_out_of_range_values_are_dropped_with_a_warning_naming_the_entry() -> None:
+    bundle, _ = metastatic_bundle()
+    index = entry_index(bundle, "Observation", "89247-1")
+    bundle["entry"][index]["resource"]["valueInteger"] = 5  # valid ECOG, outside the models'
+    read = _read(bundle)
+    assert read.profile.ecog is None
+    assert (f"Bundle.entry[{index}].resource.value", "ecog outside the range the models "
+            "accept: not used") in [(w.expression, w.diagnostics) for w in read.warnings]
+
+
+def test_the_latest_result_wins() -> None:
+    bundle, _ = metastatic_bundle()
+    index = entry_index(bundle, "Observation", "85337-4")
+    later = copy.deepcopy(bundle["entry"][index]["resource"])
+    bundle["entry"][index]["resource"]["effectiveDateTime"] = "2022-06-10"
+    later["effectiveDateTime"] = "2019-03-20"
+    later["valueCodeableConcept"] = {"coding": [{"system": LOINC, "code": "LA6577-6"}]}
+    bundle["entry"].append({"fullUrl": "urn:uuid:er-2019", "resource": later})
+    assert _read(bundle).profile.er_status == "positive"  # 2022's, though listed first
+
+
+def test_data_types_are_not_entries() -> None:
+    bundle, _ = metastatic_bundle()
+    bundle["entry"].append({"resource": {"resourceType": "Quantity", "value": 1}})
+    assert any("not a FHIR R4 resource" in d for _, d in _refused(bundle))
+
+
+@pytest.mark.parametrize(("text", "symbol"), [("C1orf112", "C1orf112"), ("esr1", "ESR1")])
+def test_gene_symbols_as_hgnc_writes_them(text: str, symbol: str) -> None:
+    from serving.fhir.genomics import gene_symbol
+
+    assert gene_symbol(type("Concept", (), {"coding": [], "text": text})()) == symbol

@@ -49,6 +49,14 @@ class CardWriter:
     def metric(self, key: str, fmt: str = "{:.3f}") -> str:
         return self.facts.add(self.s.metrics[key], f"metric:{key}", fmt)
 
+    def with_interval(self, base: str) -> str:
+        """``mean (low to high)`` of metric ``base`` over the folds; the mean alone when the
+        run has no interval for it."""
+        if f"{base}.ci_low" not in self.s.metrics:
+            return self.metric(base + ".mean")
+        return (f"{self.metric(base + '.mean')} ({self.metric(base + '.ci_low')} "
+                f"to {self.metric(base + '.ci_high')})")
+
     def param(self, key: str) -> str:
         return self.facts.add(self.s.params[key], f"param:{key}")
 
@@ -337,8 +345,7 @@ class CardWriter:
                 if f"{base}.mean" not in self.s.metrics:
                     cells.append("")
                     continue
-                cells.append(f"{self.metric(base + '.mean')} ({self.metric(base + '.ci_low')} "
-                             f"to {self.metric(base + '.ci_high')})")
+                cells.append(self.with_interval(base))
             lines.append(f"| {model} | " + " | ".join(cells) + " |")
         if self.survival:
             lines.append("\nUno's C truncation time: "
@@ -381,19 +388,24 @@ class CardWriter:
         if self.survival:
             horizons = [h for h in ("12", "24", "36", "60")
                         if f"model.cal_slope_{h}.mean" in self.s.metrics]
-            lines += ["", "| horizon (months) | slope | intercept | observed / expected |",
+            level = self.param("evaluation.interval_level_percent")
+            lines += ["", f"Mean and {level}% interval over folds; ideal slope 1, intercept 0, "
+                      "observed / expected 1.", "",
+                      "| horizon (months) | slope | intercept | observed / expected |",
                       "| --- | --- | --- | --- |"]
             for h in horizons:
                 shown = self.facts.add(float(h), "param:evaluation.horizons_months", "{:g}")
                 lines.append(f"| {shown} | "
-                             f"{self.metric(f'model.cal_slope_{h}.mean')} | "
-                             f"{self.metric(f'model.cal_intercept_{h}.mean')} | "
-                             f"{self.metric(f'model.cal_oe_{h}.mean')} |")
+                             f"{self.with_interval(f'model.cal_slope_{h}')} | "
+                             f"{self.with_interval(f'model.cal_intercept_{h}')} | "
+                             f"{self.with_interval(f'model.cal_oe_{h}')} |")
             images = ("plots/calibration_at_horizons.png", "plots/km_by_risk_group.png",
                       "plots/td_auc.png")
         else:
-            lines.append(f"\nSlope {self.metric('model.cal_slope.mean')}, intercept "
-                         f"{self.metric('model.cal_intercept.mean')} (ideal: 1 and 0).")
+            lines.append(f"\nSlope {self.with_interval('model.cal_slope')}, intercept "
+                         f"{self.with_interval('model.cal_intercept')} (ideal: 1 and 0; mean "
+                         f"and {self.param('evaluation.interval_level_percent')}% interval "
+                         "over folds).")
             images = ("plots/calibration_decision_curve.png", "plots/roc_pr.png")
         lines += [f"\n![{name}]({name})" for name in images if name in self.s.images]
         return "\n".join(lines)
