@@ -21,7 +21,8 @@ from pathlib import Path
 from _support import print_table, write_results
 
 MBCRISK = str(Path(sys.executable).with_name("mbcrisk"))
-METRICS = {"relapse": ("harrell_c", "uno_c", "ibs"), "resistance": ("auroc", "auprc", "brier")}
+METRICS = {"relapse": ("harrell_c", "uno_c", "ibs", "cal_slope_60"),
+           "resistance": ("auroc", "auprc", "brier")}
 
 
 def _evaluations() -> list[tuple[str, str, str]]:

@@ -9,6 +9,7 @@ from sklearn.utils.validation import check_array, validate_data
 
 from models.boosting import BoostedTrees
 from models.breslow import BreslowBaseline
+from models.recalibration import SurvivalRecalibration, estimate_recalibration
 from models.survival_target import check_survival_target
 
 #: Event times of 0 months are moved to this (xgboost's Cox labels code censoring by sign).
@@ -22,7 +23,10 @@ class RiskModel(BoostedTrees):
     the training data. Missing values (NaN) follow xgboost's learned default directions.
     Defaults come from the nested tuning in ``docs/tuning.md``.
     ``monotone`` (on by default): the established adverse factors of
-    :mod:`models.constraints` never lower the risk.
+    :mod:`models.constraints` never lower the risk. ``recalibrate`` (on by default): the
+    survival curves' slope is estimated by 5-fold cross-validation inside the training data,
+    with follow-up censored at ``recalibrate_until_months``, and applied where it drifts
+    (:mod:`models.recalibration`; ``recalibration_`` after fitting).
     """
 
     #: What ``predict`` returns, for explanations and people.
@@ -34,6 +38,7 @@ class RiskModel(BoostedTrees):
                  learning_rate: float = 0.02, subsample: float = 0.8,
                  colsample_bytree: float = 0.5, min_child_weight: float = 10.0,
                  reg_lambda: float = 5.0, reg_alpha: float = 0.0, monotone: bool = True,
+                 recalibrate: bool = True, recalibrate_until_months: float = 60.0,
                  random_state: int = 0, n_jobs: int = 1) -> None:
         self.n_estimators = n_estimators
         self.max_depth = max_depth
@@ -44,6 +49,8 @@ class RiskModel(BoostedTrees):
         self.reg_lambda = reg_lambda
         self.reg_alpha = reg_alpha
         self.monotone = monotone
+        self.recalibrate = recalibrate
+        self.recalibrate_until_months = recalibrate_until_months
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -58,10 +65,20 @@ class RiskModel(BoostedTrees):
         time, event = check_survival_target(y, X.shape[0])
         time = np.maximum(time, MIN_TIME_MONTHS)
         label = np.where(event, time, -time)
-        self.booster_ = xgb.train(self.booster_params(), self._matrix(X, label),
-                                  num_boost_round=self.n_estimators)
-        self.baseline_ = BreslowBaseline.fit(time, event, self._margin(X))
+        self.booster_ = self._train(X, label)
+        self.recalibration_ = (
+            estimate_recalibration(lambda train, test: self._train(X[train], label[train])
+                                   .predict(self._matrix(X[test]), output_margin=True),
+                                   time, event, self.recalibrate_until_months,
+                                   random_state=self.random_state)
+            if self.recalibrate else SurvivalRecalibration.none())
+        self.baseline_ = BreslowBaseline.fit(time, event, self._margin(X),
+                                             scale=self.recalibration_.applied)
         return self
+
+    def _train(self, X: np.ndarray, label: np.ndarray) -> xgb.Booster:
+        return xgb.train(self.booster_params(), self._matrix(X, label),
+                         num_boost_round=self.n_estimators)
 
     def _margin(self, X: np.ndarray) -> np.ndarray:
         return self.booster_.predict(self._matrix(X), output_margin=True).astype(float)

@@ -325,7 +325,31 @@ class CardWriter:
                     "- Defaults chosen by nested cross-validation (docs/tuning.md), never on the "
                     "evaluation's test folds.\n")
         return (f"## Model and validation\n\n- Model: {model}; hyperparameters: {shown}.\n"
-                + defaults + validation)
+                + self.recalibration() + defaults + validation)
+
+    def recalibration(self) -> str:
+        """The registered survival model's recalibration (``model.recalibration.*`` params;
+        absent for models without one)."""
+        if "model.recalibration.applied" not in self.s.params:
+            return ""
+        if self.s.params["model.recalibration.slope"] == "nan":
+            return ("- Survival curves: not recalibrated (too few events in the training data "
+                    "to estimate their slope).\n")
+        estimate = (
+            "the slope of the risk score in a Cox model of the outcome, estimated on 5-fold "
+            "cross-validated scores inside the training data with follow-up censored at "
+            + self.param("model.recalibration.until_months") + " months, is "
+            + self.param("model.recalibration.slope") + " (95% interval "
+            + self.param("model.recalibration.ci_low") + " to "
+            + self.param("model.recalibration.ci_high") + ")")
+        if float(self.s.params["model.recalibration.applied"]) == 1.0:
+            return ("- Survival curves: not recalibrated: " + estimate
+                    + ", an interval that includes 1.\n")
+        return ("- Survival curves: recalibrated where they drift: " + estimate
+                + ", so the curves use the risk score times "
+                + self.param("model.recalibration.applied")
+                + " (S(t) = exp(-H0(t) exp(slope x score)), Breslow's H0 refitted). The risk "
+                "score, its ranking and its explanations are unchanged.\n")
 
     def performance(self) -> str:
         metrics = SURVIVAL_METRICS if self.survival else BINARY_METRICS

@@ -181,6 +181,7 @@ def record_run(context: RunContext, n_folds: int,
         name = version_number = sha = None
         if final_bundle is not None:
             bundle, explained_rows = final_bundle(evaluation)
+            log_recalibration(bundle)
             log_explanations(bundle, explained_rows, context.synthetic)
             name, version_number, sha = log_and_register(bundle, explained_rows, labels,
                                                          run.info.run_id)
@@ -298,6 +299,17 @@ def build_bundle(fitted: Pipeline, input_features: list[str], labels: Labels,
                    "scale": fitted[-1].risk_scale if survival
                    else "log odds (before calibration)"},
     )
+
+
+def log_recalibration(bundle: ModelBundle) -> None:
+    """The registered survival model's recalibration (:mod:`models.recalibration`) as
+    ``model.recalibration.*`` params (4 significant digits, as the card shows them), for the
+    card."""
+    recalibration = getattr(bundle.pipeline[-1], "recalibration_", None)
+    if recalibration is None:
+        return
+    mlflow.log_params({f"model.recalibration.{key}": format(float(value), ".4g")
+                       for key, value in asdict(recalibration).items()})
 
 
 def log_explanations(bundle: ModelBundle, X: pd.DataFrame, synthetic: bool) -> None:
