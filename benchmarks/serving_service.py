@@ -64,7 +64,7 @@ BARE_MODELS = textwrap.dedent('''
         """Margin and exact TreeSHAP contributions of each prebuilt row: the floor."""
         out = []
         for booster, row, names in work:
-            matrix = xgb.DMatrix(row, missing=np.nan, feature_names=names)
+            matrix = xgb.DMatrix(row, missing=np.nan, feature_names=names, nthread=1)
             margin = booster.predict(matrix, output_margin=True)
             contributions = booster.predict(matrix, pred_contribs=True)
             out.append((float(margin[0]), contributions[0, :-1].tolist()))

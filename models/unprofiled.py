@@ -23,6 +23,7 @@ indicators only: no clinical value, no identifier), drawn with a fixed seed at f
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -42,15 +43,24 @@ def averaged_input(feature: str) -> bool:
     return feature == "tmb" or feature.startswith(UNPROFILED_PREFIXES)
 
 
+@lru_cache(maxsize=64)
+def _layout(features: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, int | None]:
+    """Positions of the averaged inputs, of the ``evo__`` inputs and of ``evo__paired`` (None
+    when absent) among ``features``: computed once per model, not per request."""
+    averaged = np.array([k for k, f in enumerate(features) if averaged_input(f)], dtype=int)
+    evolution = np.array([k for k, f in enumerate(features) if f.startswith("evo__")],
+                         dtype=int)
+    return averaged, evolution, (features.index(PAIRED) if PAIRED in features else None)
+
+
 def unknown_cells(X: np.ndarray, features: tuple[str, ...] | list[str]) -> np.ndarray:
     """Patients x features: True where an averaged input is unknown for the patient (NaN; and
     every ``evo__`` input, ``evo__paired`` included, when the pair is missing)."""
+    columns, evolution, paired = _layout(tuple(features))
     unknown = np.zeros(X.shape, dtype=bool)
-    columns = [k for k, f in enumerate(features) if averaged_input(f)]
     unknown[:, columns] = np.isnan(X[:, columns])
-    if PAIRED in features:
-        evolution = [k for k, f in enumerate(features) if f.startswith("evo__")]
-        unpaired = np.nan_to_num(X[:, list(features).index(PAIRED)], nan=0.0) == 0
+    if paired is not None:
+        unpaired = np.nan_to_num(X[:, paired], nan=0.0) == 0
         unknown[np.ix_(unpaired, evolution)] = True
     return unknown
 
@@ -81,6 +91,11 @@ class UnprofiledReference:
         values[:, [position[f] for f in averaged]] = chosen
         return cls(tuple(features), values)
 
+    @cached_property
+    def _has_values(self) -> np.ndarray:
+        """Per feature: whether the reference set has values for it (computed once)."""
+        return ~np.isnan(self.values).all(axis=0)
+
     def expand(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The rows to score for the model rows ``X`` (patients x ``features``): a patient with
         no unknown averaged input is itself; a patient with some is one row per reference
@@ -91,7 +106,7 @@ class UnprofiledReference:
         averaged = unknown_cells(X, self.features)
         # a value the patient has (evo__paired = 0) is replaced only by reference values: a
         # bundle fitted before the evolution inputs were averaged has none for them
-        averaged &= np.isnan(X) | ~np.isnan(self.values).all(axis=0)
+        averaged &= np.isnan(X) | self._has_values
         needs = averaged.any(axis=1)
         size = len(self.values)
         copies = np.where(needs, size, 1)

@@ -5,6 +5,13 @@ loop: K-fold CV on each outer training set ranks every candidate by the primary 
 C or AUROC); the winner is refitted on the outer training set and scored on the outer test fold.
 The outer scores estimate the performance of *the tuning procedure*; the candidate chosen most
 often across outer folds (and cohorts) becomes the class default (see docs/tuning.md).
+
+Survival candidates also include blends of the boosted risk with the ridge Cox risk on clinical
+features (``cox_clinical``): ``(1 - w) * boosted / sd + w * cox / sd``, each risk divided by its
+standard deviation on the training rows, for each weight ``w`` of :data:`BLEND_WEIGHTS`. The
+blend is ranked like any candidate, so the outer scores say honestly whether it helps. It is a
+measurement: the deployable model is one booster (its explanations are its exact TreeSHAP
+contributions), so a chosen blend is reported, not served.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from sklearn.metrics import roc_auc_score
 
 from features.labels import Labels, survival_target
 from models.factory import build_pipelines
+from training.config import FeatureConfig, ModelConfig
 from training.evaluation.splits import patient_folds
 from training.evaluation.survival_metrics import harrell_c
 
@@ -31,6 +39,13 @@ GRIDS: dict[str, dict[str, tuple]] = {
     "binary": {"max_depth": (1, 2, 3), "n_estimators": (100, 300),
                "learning_rate": (0.02, 0.05), "min_child_weight": (5.0, 20.0)},
 }
+
+
+#: Weights of the ridge Cox (clinical) risk in the blended candidates; 0 is the boosted model.
+BLEND_WEIGHTS: dict[str, tuple[float, ...]] = {"survival": (0.0, 0.25, 0.5, 0.75),
+                                               "binary": (0.0,)}
+#: The baseline blended with the boosted model.
+BLEND_BASELINE = "cox_clinical"
 
 
 @dataclass
@@ -67,17 +82,35 @@ def _target(kind: str, labels: Labels, rows: np.ndarray) -> np.ndarray:
     return y["label"].to_numpy(dtype=int)
 
 
-def _fit_score(kind: str, params: dict, X: pd.DataFrame, labels: Labels, train: np.ndarray,
-               test: np.ndarray, random_state: int) -> float:
-    pipeline = build_pipelines(kind, model_params=params, min_gene_frequency=0.02,
-                               min_gene_count=5, cox_alphas=(1.0,), logistic_cs=(1.0,),
-                               random_state=random_state)["model"]
+def _fit_predict(kind: str, params: dict | None, X: pd.DataFrame, labels: Labels,
+                 train: np.ndarray, test: np.ndarray, random_state: int,
+                 ) -> tuple[np.ndarray, float]:
+    """The predictions on ``test`` of the boosted model with ``params`` (None: the blend's
+    baseline, :data:`BLEND_BASELINE`) fitted on ``train``, and the standard deviation of its
+    predictions on ``train`` (the blend's scale)."""
+    # candidates are ranked by C or AUROC, which the survival curves' recalibration never moves
+    fitted_params = ({**(params or {}), "recalibrate": False} if kind == "survival"
+                     else params or {})
+    features, models = FeatureConfig(), ModelConfig()  # the training defaults
+    pipelines = build_pipelines(kind, model_params=fitted_params,
+                                min_gene_frequency=features.min_gene_frequency,
+                                min_gene_count=features.min_gene_count,
+                                cox_alphas=models.cox_alphas, logistic_cs=models.logistic_cs,
+                                random_state=random_state)
+    pipeline = pipelines["model" if params is not None else BLEND_BASELINE]
     fitted = clone(pipeline).fit(X.iloc[train], _target(kind, labels, train))
     if kind == "survival":
-        prediction = fitted.predict(X.iloc[test])
-    else:
-        prediction = fitted.predict_proba(X.iloc[test])[:, 1]
-    return _score(kind, labels, test, prediction)
+        return fitted.predict(X.iloc[test]), float(np.std(fitted.predict(X.iloc[train])))
+    return fitted.predict_proba(X.iloc[test])[:, 1], 1.0
+
+
+def _blend(boosted: tuple[np.ndarray, float], baseline: tuple[np.ndarray, float] | None,
+           weight: float) -> np.ndarray:
+    """The blended risk of weight ``weight`` on the baseline (0: the boosted risk itself)."""
+    if weight == 0.0 or baseline is None:
+        return boosted[0]
+    (risk, scale), (base_risk, base_scale) = boosted, baseline
+    return (1.0 - weight) * risk / scale + weight * base_risk / base_scale
 
 
 def nested_tuning(X: pd.DataFrame, labels: Labels, outer_splits: int = 5,
@@ -87,23 +120,35 @@ def nested_tuning(X: pd.DataFrame, labels: Labels, outer_splits: int = 5,
     kind = labels.kind
     strata = (labels.y["event"] if kind == "survival" else labels.y["label"]).to_numpy(int)
     grid = candidates(kind)
+    weights = BLEND_WEIGHTS[kind]
+    blends = any(w > 0 for w in weights)
     rows = []
     counts: Counter = Counter()
     ids = labels.y.index.to_numpy()
     for outer in patient_folds(ids, strata, outer_splits, 1, random_state):
-        inner_scores = np.zeros(len(grid))
+        inner_scores = np.zeros((len(grid), len(weights)))
         for inner in patient_folds(ids[outer.train], strata[outer.train], inner_splits, 1,
                                    random_state + 1):
             train, test = outer.train[inner.train], outer.train[inner.test]
+            baseline = (_fit_predict(kind, None, X, labels, train, test, random_state)
+                        if blends else None)
             for k, params in enumerate(grid):
-                inner_scores[k] += _fit_score(kind, params, X, labels, train, test,
-                                              random_state) / inner_splits
+                boosted = _fit_predict(kind, params, X, labels, train, test, random_state)
+                for j, weight in enumerate(weights):
+                    inner_scores[k, j] += _score(kind, labels, test, _blend(
+                        boosted, baseline, weight)) / inner_splits
                 if on_step is not None:
                     on_step()
-        best = int(np.argmax(inner_scores))
-        outer_score = _fit_score(kind, grid[best], X, labels, outer.train, outer.test,
-                                 random_state)
-        counts[tuple(sorted(grid[best].items()))] += 1
-        rows.append({"outer_fold": outer.fold, **grid[best],
-                     "inner_score": float(inner_scores[best]), "outer_score": outer_score})
+        best, best_weight = np.unravel_index(int(np.argmax(inner_scores)), inner_scores.shape)
+        weight = weights[best_weight]
+        boosted = _fit_predict(kind, grid[best], X, labels, outer.train, outer.test,
+                               random_state)
+        baseline = (_fit_predict(kind, None, X, labels, outer.train, outer.test, random_state)
+                    if weight > 0 else None)
+        outer_score = _score(kind, labels, outer.test, _blend(boosted, baseline, weight))
+        chosen = {**grid[best], **({"blend_weight": weight} if blends else {})}
+        counts[tuple(sorted(chosen.items()))] += 1
+        rows.append({"outer_fold": outer.fold, **chosen,
+                     "inner_score": float(inner_scores[best, best_weight]),
+                     "outer_score": outer_score})
     return TuningResult(pd.DataFrame(rows), counts)
