@@ -37,27 +37,40 @@ INNER_FOLDS = 5
 SLOPE_BOUNDS = (0.05, 5.0)
 
 
+#: Why a model's curves are as they are: recalibrated, or why not.
+STATUSES = ("applied", "not drifting", "too few events", "not estimable", "off")
+
+
 @dataclass(frozen=True)
 class SurvivalRecalibration:
-    """The estimated slope of the margin with its 95% interval, and the slope applied (1.0
-    when the interval includes 1 or no slope could be estimated)."""
+    """The estimated slope of the margin with its interval (``level_percent``), the slope
+    applied (1.0 unless ``status`` is "applied") and the inner folds it came from.
+
+    ``status``: "applied" (the interval excludes 1), "not drifting" (it includes 1), "too few
+    events" (within ``until_months``, to estimate a slope), "not estimable" (the likelihood
+    has no maximum inside :data:`SLOPE_BOUNDS`, e.g. margins that separate the outcomes
+    perfectly or carry no signal), "off" (``recalibrate=False``)."""
 
     slope: float
     ci_low: float
     ci_high: float
     applied: float
     until_months: float
+    status: str = "applied"
+    inner_folds: int = INNER_FOLDS
+    level_percent: float = 100 * INTERVAL_LEVEL
 
     @classmethod
-    def none(cls, until_months: float = float("nan")) -> SurvivalRecalibration:
-        """No recalibration (switched off, or too few events to estimate one)."""
+    def none(cls, status: str, until_months: float = float("nan"),
+             slope: float = float("nan")) -> SurvivalRecalibration:
+        """No recalibration, for the reason ``status``."""
         nan = float("nan")
-        return cls(nan, nan, nan, 1.0, until_months)
+        return cls(slope, nan, nan, 1.0, until_months, status)
 
     @property
     def drifts(self) -> bool:
         """Whether the slope's interval excludes 1 (and the slope is applied)."""
-        return self.applied != 1.0
+        return self.status == "applied"
 
 
 def stratified_slope(margin: np.ndarray, time: np.ndarray, event: np.ndarray,
@@ -93,19 +106,23 @@ def estimate_recalibration(fit_margin: Callable[[np.ndarray, np.ndarray], np.nda
     training data (stratified by event); times in months."""
     event = np.asarray(event, dtype=bool)
     time = np.asarray(time, dtype=float)
-    if event.sum() < 2 * n_splits or (~event).sum() < n_splits:
-        return SurvivalRecalibration.none(until_months)
+    within = event & (time <= until_months)
+    if within.sum() < 2 * n_splits or (~event).sum() < n_splits:
+        return SurvivalRecalibration.none("too few events", until_months)
     margin = np.empty(len(time))
     stratum = np.empty(len(time), dtype=int)
     folds = StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
     for k, (train, test) in enumerate(folds.split(np.zeros(len(time)), event)):
         margin[test] = fit_margin(train, test)
         stratum[test] = k
-    within = event & (time <= until_months)
-    if not within.any() or np.ptp(margin) == 0:
-        return SurvivalRecalibration.none(until_months)
+    if not np.isfinite(margin).all() or np.ptp(margin) == 0:
+        return SurvivalRecalibration.none("not estimable", until_months)
     slope, se = stratified_slope(margin, np.minimum(time, until_months), within, stratum)
+    bound = 1e-3 * (SLOPE_BOUNDS[1] - SLOPE_BOUNDS[0])
+    if min(abs(slope - b) for b in SLOPE_BOUNDS) < bound or not np.isfinite(se):
+        return SurvivalRecalibration.none("not estimable", until_months, slope)
     z = norm.ppf(0.5 + INTERVAL_LEVEL / 2)
     low, high = slope - z * se, slope + z * se
-    applied = slope if (low > 1.0 or high < 1.0) else 1.0
-    return SurvivalRecalibration(slope, low, high, applied, until_months)
+    if low <= 1.0 <= high:
+        return SurvivalRecalibration(slope, low, high, 1.0, until_months, "not drifting")
+    return SurvivalRecalibration(slope, low, high, slope, until_months, "applied")

@@ -31,8 +31,9 @@ class RiskModel(BoostedTrees):
 
     #: What ``predict`` returns, for explanations and people.
     risk_scale = "log relative hazard"
-    risk_meaning = ("log relative hazard of relapse versus the training cohort's baseline; "
-                    "higher means worse")
+    risk_meaning = ("log relative hazard of relapse versus the training cohort's baseline, "
+                    "before the survival curves' recalibration (the model card gives its "
+                    "slope); higher means worse")
 
     def __init__(self, n_estimators: int = 200, max_depth: int = 2,
                  learning_rate: float = 0.02, subsample: float = 0.8,
@@ -71,10 +72,19 @@ class RiskModel(BoostedTrees):
                                    .predict(self._matrix(X[test]), output_margin=True),
                                    time, event, self.recalibrate_until_months,
                                    random_state=self.random_state)
-            if self.recalibrate else SurvivalRecalibration.none())
+            if self.recalibrate else SurvivalRecalibration.none("off"))
         self.baseline_ = BreslowBaseline.fit(time, event, self._margin(X),
                                              scale=self.recalibration_.applied)
         return self
+
+    def __setstate__(self, state: dict) -> None:
+        """A model pickled before the recalibration existed: its curves were never
+        recalibrated (so ``get_params``, ``clone`` and the card keep working)."""
+        state.setdefault("recalibrate", False)
+        state.setdefault("recalibrate_until_months", 60.0)
+        if "baseline_" in state:
+            state.setdefault("recalibration_", SurvivalRecalibration.none("off"))
+        super().__setstate__(state)
 
     def _train(self, X: np.ndarray, label: np.ndarray) -> xgb.Booster:
         return xgb.train(self.booster_params(), self._matrix(X, label),

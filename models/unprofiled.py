@@ -50,6 +50,8 @@ def _layout(features: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, int | No
     averaged = np.array([k for k, f in enumerate(features) if averaged_input(f)], dtype=int)
     evolution = np.array([k for k, f in enumerate(features) if f.startswith("evo__")],
                          dtype=int)
+    for cached in (averaged, evolution):  # shared by every caller: never written to
+        cached.setflags(write=False)
     return averaged, evolution, (features.index(PAIRED) if PAIRED in features else None)
 
 

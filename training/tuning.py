@@ -9,9 +9,12 @@ often across outer folds (and cohorts) becomes the class default (see docs/tunin
 Survival candidates also include blends of the boosted risk with the ridge Cox risk on clinical
 features (``cox_clinical``): ``(1 - w) * boosted / sd + w * cox / sd``, each risk divided by its
 standard deviation on the training rows, for each weight ``w`` of :data:`BLEND_WEIGHTS`. The
-blend is ranked like any candidate, so the outer scores say honestly whether it helps. It is a
-measurement: the deployable model is one booster (its explanations are its exact TreeSHAP
-contributions), so a chosen blend is reported, not served.
+deployable model is one booster (its explanations are its exact TreeSHAP contributions), so
+each outer fold makes two choices from the same inner scores: the best boosted candidate
+(w = 0), refitted and scored as ``outer_score``, which sets the defaults; and the best
+candidate blends included (``blend_choice``, ``blend_weight``), scored as
+``blend_outer_score``, which measures honestly whether a blend would help. A blend is reported,
+not served.
 """
 
 from __future__ import annotations
@@ -105,12 +108,21 @@ def _fit_predict(kind: str, params: dict | None, X: pd.DataFrame, labels: Labels
 
 
 def _blend(boosted: tuple[np.ndarray, float], baseline: tuple[np.ndarray, float] | None,
-           weight: float) -> np.ndarray:
-    """The blended risk of weight ``weight`` on the baseline (0: the boosted risk itself)."""
+           weight: float) -> np.ndarray | None:
+    """The blended risk of weight ``weight`` on the baseline (0: the boosted risk itself);
+    None when a blended model's training predictions are constant (no scale to divide by)."""
     if weight == 0.0 or baseline is None:
         return boosted[0]
     (risk, scale), (base_risk, base_scale) = boosted, baseline
+    if not (scale > 0 and base_scale > 0):
+        return None
     return (1.0 - weight) * risk / scale + weight * base_risk / base_scale
+
+
+def _blend_score(kind: str, labels: Labels, rows: np.ndarray,
+                 prediction: np.ndarray | None) -> float:
+    """The candidate's score; minus infinity for a blend that does not exist."""
+    return -np.inf if prediction is None else _score(kind, labels, rows, prediction)
 
 
 def nested_tuning(X: pd.DataFrame, labels: Labels, outer_splits: int = 5,
@@ -135,20 +147,30 @@ def nested_tuning(X: pd.DataFrame, labels: Labels, outer_splits: int = 5,
             for k, params in enumerate(grid):
                 boosted = _fit_predict(kind, params, X, labels, train, test, random_state)
                 for j, weight in enumerate(weights):
-                    inner_scores[k, j] += _score(kind, labels, test, _blend(
+                    inner_scores[k, j] += _blend_score(kind, labels, test, _blend(
                         boosted, baseline, weight)) / inner_splits
                 if on_step is not None:
                     on_step()
-        best, best_weight = np.unravel_index(int(np.argmax(inner_scores)), inner_scores.shape)
-        weight = weights[best_weight]
+        # the deployable choice: the boosted model alone (w = 0), which sets the defaults
+        best = int(np.argmax(inner_scores[:, 0]))
         boosted = _fit_predict(kind, grid[best], X, labels, outer.train, outer.test,
                                random_state)
-        baseline = (_fit_predict(kind, None, X, labels, outer.train, outer.test, random_state)
-                    if weight > 0 else None)
-        outer_score = _score(kind, labels, outer.test, _blend(boosted, baseline, weight))
-        chosen = {**grid[best], **({"blend_weight": weight} if blends else {})}
-        counts[tuple(sorted(chosen.items()))] += 1
-        rows.append({"outer_fold": outer.fold, **chosen,
-                     "inner_score": float(inner_scores[best, best_weight]),
-                     "outer_score": outer_score})
+        outer_score = _score(kind, labels, outer.test, boosted[0])
+        counts[tuple(sorted(grid[best].items()))] += 1
+        row = {"outer_fold": outer.fold, **grid[best],
+               "inner_score": float(inner_scores[best, 0]), "outer_score": outer_score}
+        if blends:  # the measurement: the best candidate, blends included
+            k, j = np.unravel_index(int(np.argmax(inner_scores)), inner_scores.shape)
+            if (k, j) == (best, 0):
+                blend_score = outer_score
+            else:
+                chosen = _fit_predict(kind, grid[k], X, labels, outer.train, outer.test,
+                                      random_state) if k != best else boosted
+                baseline = _fit_predict(kind, None, X, labels, outer.train, outer.test,
+                                        random_state) if j > 0 else None
+                blend_score = _blend_score(kind, labels, outer.test,
+                                           _blend(chosen, baseline, weights[j]))
+            row |= {"blend_choice": ",".join(f"{v:g}" for v in grid[k].values()),
+                    "blend_weight": weights[j], "blend_outer_score": blend_score}
+        rows.append(row)
     return TuningResult(pd.DataFrame(rows), counts)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 
 from features.labels import survival_target
 from models.breslow import BreslowBaseline
@@ -48,6 +49,7 @@ def test_a_drifting_slope_is_applied_and_a_calibrated_one_is_not() -> None:
                                         until_months=60.0)
     assert calibrated.ci_low < 1.0 < calibrated.ci_high
     assert not calibrated.drifts
+    assert calibrated.status == "not drifting"
     assert calibrated.applied == 1.0
 
 
@@ -55,9 +57,44 @@ def test_too_few_events_give_no_recalibration() -> None:
     time, event = np.arange(1.0, 21.0), np.zeros(20, dtype=bool)
     event[:3] = True
     result = estimate_recalibration(lambda train, test: np.zeros(len(test)), time, event, 60.0)
+    assert result.status == "too few events"
     assert np.isnan(result.slope)
     assert result.applied == 1.0
-    assert not result.drifts
+    # events only after the horizon count as none
+    _, time, event, true_risk = _proportional_hazards(600, 5)
+    late = estimate_recalibration(lambda train, test: true_risk[test], time + 100.0, event,
+                                  until_months=60.0)
+    assert late.status == "too few events"
+
+
+def test_a_slope_at_the_edge_of_the_search_is_not_estimable_and_not_applied() -> None:
+    """Margins that separate the outcomes perfectly (or point the wrong way) have no slope
+    inside the range searched: nothing is applied."""
+    _, time, event, _ = _proportional_hazards(800, 6)
+    perfect = -time  # the earlier the event, the higher the margin
+    separated = estimate_recalibration(lambda train, test: perfect[test], time, event, 60.0)
+    assert separated.status == "not estimable"
+    assert separated.applied == 1.0
+    reversed_ = estimate_recalibration(lambda train, test: -perfect[test], time, event, 60.0)
+    assert reversed_.status == "not estimable"
+    assert reversed_.applied == 1.0
+    flat = estimate_recalibration(lambda train, test: np.ones(len(test)), time, event, 60.0)
+    assert flat.status == "not estimable"
+
+
+def test_a_model_pickled_before_the_recalibration_still_clones_and_is_unscaled() -> None:
+    X, time, event, _ = _proportional_hazards(300, 7)
+    model = RiskModel(n_estimators=5, recalibrate=False).fit(X, survival_target(time, event))
+    state = dict(model.__dict__)
+    for name in ("recalibrate", "recalibrate_until_months", "recalibration_"):
+        state.pop(name)
+    old = RiskModel.__new__(RiskModel)
+    old.__setstate__(state)
+    assert old.get_params()["recalibrate"] is False
+    assert old.recalibration_.status == "off"
+    assert clone(old).get_params() == old.get_params()
+    np.testing.assert_array_equal(old.predict_survival(X, [12.0, 60.0]),
+                                  model.predict_survival(X, [12.0, 60.0]))
 
 
 def test_a_scaled_baseline_is_the_baseline_of_the_scaled_risk() -> None:

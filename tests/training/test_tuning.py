@@ -43,6 +43,9 @@ def test_inner_selection_never_sees_outer_test_rows(monkeypatch: pytest.MonkeyPa
     assert set(result.folds["max_depth"]) <= {1, 2}
     assert set(result.folds["blend_weight"]) <= set(tuning.BLEND_WEIGHTS["survival"])
     assert np.isfinite(result.folds["outer_score"]).all()
+    assert np.isfinite(result.folds["blend_outer_score"]).all()
+    # the defaults come from the boosted model alone
+    assert set(result.most_chosen) == {"max_depth"}
 
 
 def test_a_blend_weight_of_0_is_the_boosted_risk_and_1_would_be_the_baseline() -> None:
@@ -51,3 +54,6 @@ def test_a_blend_weight_of_0_is_the_boosted_risk_and_1_would_be_the_baseline() -
     np.testing.assert_allclose(tuning._blend(boosted, baseline, 0.5),
                                [0.75, 0.5, 1.5])
     np.testing.assert_allclose(tuning._blend(boosted, baseline, 1.0), [1.0, 0.0, 1.0])
+    # a model whose training predictions are constant has no scale: that blend is skipped
+    assert tuning._blend((boosted[0], 0.0), baseline, 0.5) is None
+    assert tuning._blend_score("survival", None, np.arange(3), None) == -np.inf

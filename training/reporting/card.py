@@ -330,26 +330,36 @@ class CardWriter:
     def recalibration(self) -> str:
         """The registered survival model's recalibration (``model.recalibration.*`` params;
         absent for models without one)."""
-        if "model.recalibration.applied" not in self.s.params:
+        if "model.recalibration.status" not in self.s.params:
             return ""
-        if self.s.params["model.recalibration.slope"] == "nan":
-            return ("- Survival curves: not recalibrated (too few events in the training data "
-                    "to estimate their slope).\n")
+        status = self.s.params["model.recalibration.status"]
+        if status == "off":
+            return "- Survival curves: not recalibrated (switched off: `recalibrate = false`).\n"
+        method = (self.param("model.recalibration.inner_folds") + "-fold cross-validated "
+                  "scores inside the training data, with follow-up censored at "
+                  + self.param("model.recalibration.until_months") + " months")
+        if status == "too few events":
+            return ("- Survival curves: not recalibrated: too few events within the follow-up "
+                    "used (" + method + ") to estimate their slope.\n")
+        if status == "not estimable":
+            return ("- Survival curves: not recalibrated: the slope of the risk score in a Cox "
+                    "model of the outcome on " + method + " has no estimate inside the range "
+                    "searched.\n")
         estimate = (
-            "the slope of the risk score in a Cox model of the outcome, estimated on 5-fold "
-            "cross-validated scores inside the training data with follow-up censored at "
-            + self.param("model.recalibration.until_months") + " months, is "
-            + self.param("model.recalibration.slope") + " (95% interval "
+            "the slope of the risk score in a Cox model of the outcome, estimated on " + method
+            + ", is " + self.param("model.recalibration.slope") + " ("
+            + self.param("model.recalibration.level_percent") + "% interval "
             + self.param("model.recalibration.ci_low") + " to "
             + self.param("model.recalibration.ci_high") + ")")
-        if float(self.s.params["model.recalibration.applied"]) == 1.0:
+        if status == "not drifting":
             return ("- Survival curves: not recalibrated: " + estimate
                     + ", an interval that includes 1.\n")
         return ("- Survival curves: recalibrated where they drift: " + estimate
                 + ", so the curves use the risk score times "
                 + self.param("model.recalibration.applied")
                 + " (S(t) = exp(-H0(t) exp(slope x score)), Breslow's H0 refitted). The risk "
-                "score, its ranking and its explanations are unchanged.\n")
+                "score, its ranking and its contributions are unchanged; probabilities and "
+                "effects in percentage points follow the recalibrated curves.\n")
 
     def performance(self) -> str:
         metrics = SURVIVAL_METRICS if self.survival else BINARY_METRICS

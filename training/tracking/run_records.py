@@ -308,7 +308,8 @@ def log_recalibration(bundle: ModelBundle) -> None:
     recalibration = getattr(bundle.pipeline[-1], "recalibration_", None)
     if recalibration is None:
         return
-    mlflow.log_params({f"model.recalibration.{key}": format(float(value), ".4g")
+    mlflow.log_params({f"model.recalibration.{key}": value if isinstance(value, str)
+                       else format(float(value), ".4g")
                        for key, value in asdict(recalibration).items()})
 
 
