@@ -72,6 +72,12 @@ class BoostedTrees(BaseEstimator):
             "tree_method": "hist",
         }
 
+    def blend(self, trees: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """The model's margins or contributions from the booster's (``trees``) for the model
+        rows ``rows``: the booster's own unless the model adds a part (:class:`RiskModel`'s
+        blend)."""
+        return trees
+
     def _booster_contributions(self, X: object) -> np.ndarray:
         """Exact TreeSHAP contributions to the booster's margin, shape (n, n_features + 1),
         bias last."""

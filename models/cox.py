@@ -52,14 +52,17 @@ class PenalizedCox(BaseEstimator):
 
     ``alphas``: candidate penalties; with more than one, ``alpha_`` is picked by ``cv``-fold
     cross-validated partial likelihood within the training data. Features should be scaled.
+    ``nonnegative``: per column, whether its coefficient may not fall below 0 (empty: none).
     """
 
     def __init__(self, alphas: tuple[float, ...] = (0.1, 1.0, 10.0, 100.0), cv: int = 3,
-                 max_iter: int = 500, random_state: int = 0) -> None:
+                 max_iter: int = 500, random_state: int = 0,
+                 nonnegative: tuple[bool, ...] = ()) -> None:
         self.alphas = alphas
         self.cv = cv
         self.max_iter = max_iter
         self.random_state = random_state
+        self.nonnegative = nonnegative
 
     def _solve(self, X: np.ndarray, time: np.ndarray, event: np.ndarray,
                alpha: float) -> np.ndarray:
@@ -69,7 +72,11 @@ class PenalizedCox(BaseEstimator):
             loglik, gradient = _sorted_log_likelihood(beta, data)
             return -loglik + 0.5 * alpha * beta @ beta, -gradient + alpha * beta
 
+        floor = tuple(getattr(self, "nonnegative", ()))
+        bounds = ([(0.0, None) if positive else (None, None) for positive in floor]
+                  if any(floor) else None)
         result = minimize(objective, np.zeros(X.shape[1]), jac=True, method="L-BFGS-B",
+                          bounds=bounds,
                           options={"maxiter": self.max_iter, "gtol": 1e-9, "ftol": 1e-13})
         return result.x
 

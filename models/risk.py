@@ -9,6 +9,7 @@ from sklearn.utils.validation import check_array, validate_data
 
 from models.boosting import BoostedTrees
 from models.breslow import BreslowBaseline
+from models.linear_part import LinearPart
 from models.recalibration import SurvivalRecalibration, estimate_recalibration
 from models.survival_target import check_survival_target
 
@@ -26,7 +27,10 @@ class RiskModel(BoostedTrees):
     :mod:`models.constraints` never lower the risk. ``recalibrate`` (on by default): the
     survival curves' slope is estimated by 5-fold cross-validation inside the training data,
     with follow-up censored at ``recalibrate_until_months``, and applied where it drifts
-    (:mod:`models.recalibration`; ``recalibration_`` after fitting).
+    (:mod:`models.recalibration`; ``recalibration_`` after fitting). ``blend_weight`` above
+    0 blends the trees' margin with a ridge Cox model on the clinical features
+    (:mod:`models.linear_part`), both log relative hazards, weighted ``1 - blend_weight`` and
+    ``blend_weight``; explanations stay exact and per feature.
     """
 
     #: What ``predict`` returns, for explanations and people.
@@ -40,7 +44,7 @@ class RiskModel(BoostedTrees):
                  colsample_bytree: float = 0.5, min_child_weight: float = 10.0,
                  reg_lambda: float = 5.0, reg_alpha: float = 0.0, monotone: bool = True,
                  recalibrate: bool = True, recalibrate_until_months: float = 60.0,
-                 random_state: int = 0, n_jobs: int = 1) -> None:
+                 blend_weight: float = 0.25, random_state: int = 0, n_jobs: int = 1) -> None:
         self.n_estimators = n_estimators
         self.max_depth = max_depth
         self.learning_rate = learning_rate
@@ -52,6 +56,7 @@ class RiskModel(BoostedTrees):
         self.monotone = monotone
         self.recalibrate = recalibrate
         self.recalibrate_until_months = recalibrate_until_months
+        self.blend_weight = blend_weight
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -66,10 +71,10 @@ class RiskModel(BoostedTrees):
         time, event = check_survival_target(y, X.shape[0])
         time = np.maximum(time, MIN_TIME_MONTHS)
         label = np.where(event, time, -time)
-        self.booster_ = self._train(X, label)
+        self.booster_, self.linear_, self.blend_scales_ = self._fit_parts(X, time, event, label)
         self.recalibration_ = (
-            estimate_recalibration(lambda train, test: self._train(X[train], label[train])
-                                   .predict(self._matrix(X[test]), output_margin=True),
+            estimate_recalibration(lambda train, test: self._margin(X[test], *self._fit_parts(
+                                       X[train], time[train], event[train], label[train])),
                                    time, event, self.recalibrate_until_months,
                                    random_state=self.random_state)
             if self.recalibrate else SurvivalRecalibration.none("off"))
@@ -78,20 +83,62 @@ class RiskModel(BoostedTrees):
         return self
 
     def __setstate__(self, state: dict) -> None:
-        """A model pickled before the recalibration existed: its curves were never
-        recalibrated (so ``get_params``, ``clone`` and the card keep working)."""
+        """A model pickled before the recalibration and the blend existed: its curves were
+        never recalibrated and it is the trees alone (so ``get_params``, ``clone`` and the
+        card keep working)."""
         state.setdefault("recalibrate", False)
         state.setdefault("recalibrate_until_months", 60.0)
+        state.setdefault("blend_weight", 0.0)
         if "baseline_" in state:
             state.setdefault("recalibration_", SurvivalRecalibration.none("off"))
+            state.setdefault("linear_", None)
+            state.setdefault("blend_scales_", (1.0, 0.0))
         super().__setstate__(state)
 
     def _train(self, X: np.ndarray, label: np.ndarray) -> xgb.Booster:
         return xgb.train(self.booster_params(), self._matrix(X, label),
                          num_boost_round=self.n_estimators)
 
-    def _margin(self, X: np.ndarray) -> np.ndarray:
-        return self.booster_.predict(self._matrix(X), output_margin=True).astype(float)
+    def _fit_parts(self, X: np.ndarray, time: np.ndarray, event: np.ndarray,
+                   label: np.ndarray) -> tuple[xgb.Booster, LinearPart | None,
+                                               tuple[float, float]]:
+        """The trees, the linear part (None without a blend) and the blend's factors: margin
+        = (1 - w) x trees' margin + w x linear predictor, both log relative hazards."""
+        booster = self._train(X, label)
+        if self.blend_weight <= 0:
+            return booster, None, (1.0, 0.0)
+        linear = LinearPart.fit(X, [str(n) for n in self.feature_names_in_], time, event,
+                                self.random_state)
+        if linear is None:
+            return booster, None, (1.0, 0.0)
+        return booster, linear, (1.0 - self.blend_weight, float(self.blend_weight))
+
+    def blend(self, trees: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """The model's margins (from the trees' margins, shape (n,)) or contributions (from
+        the trees' TreeSHAP contributions, shape (n, n_features + 1), bias last) for the model
+        rows ``rows``: the trees' values themselves without a blend."""
+        return self._blended(trees, rows, self.linear_, self.blend_scales_)
+
+    @staticmethod
+    def _blended(trees: np.ndarray, rows: np.ndarray, linear: LinearPart | None,
+                 scales: tuple[float, float]) -> np.ndarray:
+        if linear is None:
+            return trees
+        tree_factor, linear_factor = scales
+        if trees.ndim == 1:
+            return tree_factor * trees + linear_factor * linear.predict(rows)
+        out = tree_factor * trees
+        out[:, :-1] += linear_factor * linear.contributions(rows)
+        return out
+
+    def _margin(self, X: np.ndarray, booster: xgb.Booster | None = None,
+                linear: LinearPart | None = None,
+                scales: tuple[float, float] | None = None) -> np.ndarray:
+        """The margin of rows ``X``: of the fitted model, or of the parts given."""
+        if booster is None:
+            booster, linear, scales = self.booster_, self.linear_, self.blend_scales_
+        trees = booster.predict(self._matrix(X), output_margin=True).astype(float)
+        return self._blended(trees, X, linear, scales)
 
     def predict(self, X: object) -> np.ndarray:
         """Log relative hazard (higher means worse)."""
@@ -103,6 +150,7 @@ class RiskModel(BoostedTrees):
         return self.baseline_.survival(self.predict(X), times)
 
     def contributions(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
-        """Exact TreeSHAP contributions to the margin, shape (n, n_features + 1); the last
-        column is the bias, so each row sums to ``predict``."""
-        return self._booster_contributions(X)
+        """Exact contributions to the margin, shape (n, n_features + 1): the trees' TreeSHAP
+        contributions (and, in a blend, the linear part's per feature); the last column is the
+        bias, so each row sums to ``predict``."""
+        return self.blend(self._booster_contributions(X), self._rows(X))

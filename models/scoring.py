@@ -62,15 +62,15 @@ class BundleScorer:
         # machine, and 4.5-5 ms against 72 us while its cores were busy (the benchmark's floor
         # builds its matrices the same way).
         if explain:
-            contributions = _mean_by(owner, self.booster.predict(
+            contributions = _mean_by(owner, model.blend(self.booster.predict(
                 xgb.DMatrix(scored, missing=np.nan, nthread=model.n_jobs), pred_contribs=True,
-                validate_features=False).astype(float))
+                validate_features=False).astype(float), scored))
             margin = contributions.sum(axis=1)
         else:
             contributions = None
-            margin = _mean_by(owner, self.booster.inplace_predict(
+            margin = _mean_by(owner, model.blend(self.booster.inplace_predict(
                 scored, predict_type="margin", missing=np.nan,
-                validate_features=False).astype(float))
+                validate_features=False).astype(float), scored))
         if isinstance(model, AFTRiskModel):  # its risk score is minus the margin
             margin = -margin
             contributions = None if contributions is None else -contributions

@@ -28,10 +28,14 @@ def _non_decreasing(risk_of: object, X: pd.DataFrame, feature: str) -> None:
     assert steps.min() >= -1e-9, (feature, float(steps.min()))
 
 
-@pytest.mark.parametrize(("cohort", "task"), [("gbsg2", "relapse"), ("gbsg2", "resistance"),
-                                              ("synthetic", "progression")])
-def test_risk_never_falls_as_an_adverse_factor_worsens(cohort: str, task: str) -> None:
-    bundle, X, _ = fit_bundle(load_cohort(cohort)[0], task)
+@pytest.mark.parametrize(("cohort", "task", "params"), [
+    ("gbsg2", "relapse", {}), ("gbsg2", "resistance", {}), ("synthetic", "progression", {}),
+    ("gbsg2", "relapse", {"blend_weight": 0.5}),
+    ("synthetic", "progression", {"blend_weight": 0.5})])
+def test_risk_never_falls_as_an_adverse_factor_worsens(cohort: str, task: str,
+                                                       params: dict) -> None:
+    """Blends too: the linear part's coefficients on the adverse factors are kept >= 0."""
+    bundle, X, _ = fit_bundle(load_cohort(cohort)[0], task, **params)
     constrained = [f for f in bundle.model_features if f in ADVERSE_FEATURES]
     assert constrained, "no adverse factor reached the model"
     for feature in constrained:

@@ -159,6 +159,26 @@ def quick_bundles() -> dict:
 
 
 @pytest.fixture(scope="module")
+def blended_predictor() -> object:
+    """The API's Predictor over quick bundles whose survival models are blends
+    (``blend_weight`` 0.5) and the quick resistance model."""
+    from features.sources import load_synthetic
+    from serving.inference import LoadedModel, Predictor
+    from serving.schemas import ModelInfo
+    from tests.support.quick_bundle import TASK_NAMES, fit_bundle
+
+    cohort, _ = load_synthetic(600)
+    info = ModelInfo(name="blended", version="1", alias="champion", run_id="none")
+    bundles = {task: fit_bundle(cohort, task, n_estimators=10,
+                                **({} if task == "resistance" else {"blend_weight": 0.5}))[0]
+               for task in TASK_NAMES}
+    assert all(b.pipeline[-1].linear_ is not None for t, b in bundles.items()
+               if t != "resistance")
+    return Predictor({TASK_NAMES[task]: LoadedModel(bundle, info)
+                      for task, bundle in bundles.items()})
+
+
+@pytest.fixture(scope="module")
 def quick_predictor(quick_bundles: dict) -> object:
     """The API's Predictor over :func:`quick_bundles`."""
     from serving.inference import LoadedModel, Predictor

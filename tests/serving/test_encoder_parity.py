@@ -172,6 +172,21 @@ def test_one_pass_answers_equal_the_design_path(quick_predictor: Predictor,
                                                 batch: list[PatientProfile]) -> None:
     """Risk, probabilities and contributions of the encoder-and-one-pass path equal those of
     the design path (``ModelBundle.predict`` and the one pass on each profile's design)."""
+    _assert_one_pass_equals_design_path(quick_predictor, batch)
+
+
+@settings(max_examples=10, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(batch=st.lists(profiles, min_size=1, max_size=3))
+def test_blended_models_answer_the_same_on_both_paths(blended_predictor: Predictor,
+                                                      batch: list[PatientProfile]) -> None:
+    """The same for survival models blended with their linear part (``blend_weight`` 0.5):
+    the linear part's contributions are added on the served path exactly as in the model."""
+    _assert_one_pass_equals_design_path(blended_predictor, batch)
+
+
+def _assert_one_pass_equals_design_path(quick_predictor: Predictor,
+                                        batch: list[PatientProfile]) -> None:
     answer = quick_predictor.explain(batch)
     for i, profile in enumerate(batch):
         got = answer.predictions[i]

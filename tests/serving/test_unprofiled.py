@@ -45,8 +45,10 @@ def _margin_by_hand(bundle: ModelBundle, row: np.ndarray) -> float:
             filled[k] = values[k]
         rows.append(filled)
     names = scorer.features if bundle.kind == "survival" else None
-    margins = scorer.booster.predict(xgb.DMatrix(np.array(rows), missing=np.nan,
-                                                 feature_names=names), output_margin=True)
+    trees = scorer.booster.predict(xgb.DMatrix(np.array(rows), missing=np.nan,
+                                               feature_names=names), output_margin=True)
+    # a blended survival model adds its linear part (on clinical inputs, never averaged)
+    margins = bundle.pipeline[-1].blend(trees.astype(float), np.array(rows))
     sign = -1.0 if isinstance(bundle.pipeline[-1], AFTRiskModel) else 1.0
     return sign * float(np.mean(margins if unknown else margins[:1]))
 

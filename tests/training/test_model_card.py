@@ -46,6 +46,18 @@ def test_every_number_in_the_gbsg2_card_is_the_runs(gbsg2_version: str) -> None:
     assert "SYNTHETIC" not in markdown
 
 
+def test_a_blended_model_s_card_says_so_and_every_number_is_the_runs(
+        mlflow_store: str, quick_config: Path) -> None:
+    quick_config.write_text(quick_config.read_text() + "\n[model.relapse]\nblend_weight = 0.5\n")
+    result = train("gbsg2", load_config(quick_config, task="relapse"))
+    source = load_card_source(f"{result.model_name}/{result.model_version}")
+    markdown, facts = render_markdown(source)
+    assert check_facts(source, facts) > 60
+    assert unaccounted_numbers(markdown, facts) == []
+    assert "blended with a ridge Cox model on the clinical features" in markdown
+    assert "weight 0.5 on the Cox model" in markdown
+
+
 def test_train_logs_the_card_and_html_is_self_contained(gbsg2_version: str,
                                                         tmp_path: Path) -> None:
     run_id = MlflowClient().get_model_version(*gbsg2_version.split("/")).run_id

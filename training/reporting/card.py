@@ -298,6 +298,12 @@ class CardWriter:
         elif self.survival:
             model = ("gradient-boosted trees on the Cox partial likelihood (xgboost "
                      "`survival:cox`), survival from a Breslow baseline hazard")
+            if float(self.s.params.get("model.effective.blend_weight", 0)) > 0:
+                model += (", the trees' log relative hazard blended with a ridge Cox model "
+                          "on the clinical features (median-imputed with missing indicators, "
+                          "adverse factors' coefficients never negative), weight "
+                          + self.param("model.effective.blend_weight")
+                          + " on the Cox model; each feature's contribution adds both parts")
         else:
             model = "gradient-boosted trees (xgboost) with Platt-calibrated probabilities"
         params = {k.removeprefix("model.effective."): v for k, v in self.s.params.items()
