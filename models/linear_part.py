@@ -42,21 +42,19 @@ class LinearPart:
     value_mean: np.ndarray
     missing_coef: np.ndarray
     missing_mean: np.ndarray
-    alpha: float = float("nan")  # the ridge penalty chosen
 
     @classmethod
     def fit(cls, X: np.ndarray, names: list[str], time: np.ndarray, event: np.ndarray,
-            random_state: int, alphas: tuple[float, ...] = ALPHAS) -> LinearPart | None:
-        """Fit on the model's training rows ``X`` (NaN = missing) with feature ``names``, the
-        penalty chosen among ``alphas`` by inner cross-validation (one: no search); None when
-        no clinical feature has a training value (the model is its trees)."""
+            random_state: int) -> LinearPart | None:
+        """Fit on the model's training rows ``X`` (NaN = missing) with feature ``names``;
+        None when no clinical feature has a training value (the model is its trees)."""
         columns = np.array([k for k, name in enumerate(names) if name.startswith("clin__")
                             and not np.isnan(X[:, k]).all()], dtype=int)
         if not len(columns):
             return None
         values = X[:, columns]
         missing = np.isnan(values)
-        medians = np.nanmedian(values, axis=0) if len(columns) else np.zeros(0)
+        medians = np.nanmedian(values, axis=0)
         imputed = np.where(missing, medians, values)
         has_missing = missing.any(axis=0)
         design = np.hstack([imputed, missing[:, has_missing].astype(float)])
@@ -64,26 +62,29 @@ class LinearPart:
         scale = np.where(scale > 0, scale, 1.0)
         adverse = np.array(monotone_constraints([names[k] for k in columns]), dtype=int) > 0
         nonnegative = (*adverse.tolist(), *([False] * int(has_missing.sum())))
-        cox = PenalizedCox(alphas=alphas, random_state=random_state, nonnegative=nonnegative)
+        cox = PenalizedCox(alphas=ALPHAS, random_state=random_state, nonnegative=nonnegative)
         cox.fit((design - mean) / scale, survival_target(time, event))
         coef = cox.coef_ / scale
         n = len(columns)
         missing_coef, missing_mean = np.zeros(n), np.zeros(n)
         missing_coef[has_missing], missing_mean[has_missing] = coef[n:], mean[n:]
-        return cls(columns, medians, coef[:n], mean[:n], missing_coef, missing_mean,
-                   float(cox.alpha_))
+        return cls(columns, medians, coef[:n], mean[:n], missing_coef, missing_mean)
+
+    def _terms(self, X: np.ndarray) -> np.ndarray:
+        """Per row, the contribution of each used column, shape (n, len(columns))."""
+        values = X[:, self.columns]
+        missing = np.isnan(values)
+        imputed = np.where(missing, self.medians, values)
+        return (self.value_coef * (imputed - self.value_mean)
+                + self.missing_coef * (missing - self.missing_mean))
 
     def contributions(self, X: np.ndarray) -> np.ndarray:
         """Per row and model feature, this part's contribution to the log relative hazard
         (higher means worse), shape ``X.shape``; 0 for the columns it does not use."""
-        values = X[:, self.columns]
-        missing = np.isnan(values)
-        imputed = np.where(missing, self.medians, values)
         out = np.zeros(X.shape)
-        out[:, self.columns] = (self.value_coef * (imputed - self.value_mean)
-                                + self.missing_coef * (missing - self.missing_mean))
+        out[:, self.columns] = self._terms(X)
         return out
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """This part's log relative hazard of each row (centred at the training means)."""
-        return self.contributions(X).sum(axis=1)
+        return self._terms(X).sum(axis=1)

@@ -73,7 +73,7 @@ class RiskModel(BoostedTrees):
         label = np.where(event, time, -time)
         self.booster_, self.linear_, self.blend_scales_ = self._fit_parts(X, time, event, label)
         self.recalibration_ = (
-            estimate_recalibration(lambda train, test: self._margin(X[test], *self._fit_parts(
+            estimate_recalibration(lambda train, test: self._margin(X[test], self._fit_parts(
                                        X[train], time[train], event[train], label[train])),
                                    time, event, self.recalibrate_until_months,
                                    random_state=self.random_state)
@@ -105,10 +105,8 @@ class RiskModel(BoostedTrees):
         """The trees, the linear part (None without a blend) and the blend's factors: margin
         = (1 - w) x trees' margin + w x linear predictor, both log relative hazards."""
         booster = self._train(X, label)
-        if self.blend_weight <= 0:
-            return booster, None, (1.0, 0.0)
-        linear = LinearPart.fit(X, [str(n) for n in self.feature_names_in_], time, event,
-                                self.random_state)
+        linear = (LinearPart.fit(X, [str(n) for n in self.feature_names_in_], time, event,
+                                 self.random_state) if self.blend_weight > 0 else None)
         if linear is None:
             return booster, None, (1.0, 0.0)
         return booster, linear, (1.0 - self.blend_weight, float(self.blend_weight))
@@ -131,12 +129,12 @@ class RiskModel(BoostedTrees):
         out[:, :-1] += linear_factor * linear.contributions(rows)
         return out
 
-    def _margin(self, X: np.ndarray, booster: xgb.Booster | None = None,
-                linear: LinearPart | None = None,
-                scales: tuple[float, float] | None = None) -> np.ndarray:
-        """The margin of rows ``X``: of the fitted model, or of the parts given."""
-        if booster is None:
-            booster, linear, scales = self.booster_, self.linear_, self.blend_scales_
+    def _margin(self, X: np.ndarray,
+                parts: tuple[xgb.Booster, LinearPart | None, tuple[float, float]] | None = None,
+                ) -> np.ndarray:
+        """The margin of rows ``X``: of the fitted model, or of the parts given
+        (:meth:`_fit_parts`)."""
+        booster, linear, scales = parts or (self.booster_, self.linear_, self.blend_scales_)
         trees = booster.predict(self._matrix(X), output_margin=True).astype(float)
         return self._blended(trees, X, linear, scales)
 
