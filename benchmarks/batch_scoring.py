@@ -80,7 +80,7 @@ def floor_work(cohort: str, reference: str) -> None:
         X = np.ascontiguousarray(X[:, scorer.selected])
         started = time.perf_counter()
         matrix = xgb.DMatrix(X, missing=np.nan, feature_names=scorer.features)
-        scorer.booster.predict(matrix, pred_contribs=True)
+        bundle.pipeline[-1].booster_.predict(matrix, pred_contribs=True)
         timed += time.perf_counter() - started
         rows += len(X)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -12,6 +12,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from models.boosting import BoostedTrees
 
+#: The probability calibrations a resistance model can fit (scikit-learn's methods whose
+#: calibrator maps the booster's probability to a calibrated one).
+CALIBRATIONS = ("sigmoid", "isotonic")
+
 
 class ResistanceModel(ClassifierMixin, BoostedTrees):
     """XGBoost binary classifier whose probabilities are calibrated (Platt, by default) on
@@ -65,6 +69,9 @@ class ResistanceModel(ClassifierMixin, BoostedTrees):
         if len(self.classes_) != 2:
             raise ValueError(f"ResistanceModel needs two classes, got {len(self.classes_)}")
         encoded = (y == self.classes_[1]).astype(int)
+        if self.calibration not in CALIBRATIONS:  # scoring applies the calibrator to one margin
+            raise ValueError(f"calibration must be one of {', '.join(CALIBRATIONS)}, "
+                             f"got {self.calibration!r}")
         folds = StratifiedKFold(self.calibration_folds, shuffle=True,
                                 random_state=self.random_state)
         self.calibrated_ = CalibratedClassifierCV(self._booster(), method=self.calibration,

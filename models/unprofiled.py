@@ -98,24 +98,10 @@ class UnprofiledReference:
         """Per feature: whether the reference set has values for it (computed once)."""
         return ~np.isnan(self.values).all(axis=0)
 
-    def expand(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The rows to score for the model rows ``X`` (patients x ``features``): a patient with
-        no unknown averaged input is itself; a patient with some is one row per reference
-        patient, its unknown averaged inputs taking that patient's values.
-
-        Returns the rows, the patient each row belongs to (``owner``) and the mask of averaged
-        cells (patients x features, True where the rule replaced an unknown value)."""
-        averaged = unknown_cells(X, self.features)
-        # a value the patient has (evo__paired = 0) is replaced only by reference values: a
-        # bundle fitted before the evolution inputs were averaged has none for them
-        averaged &= np.isnan(X) | self._has_values
-        needs = averaged.any(axis=1)
-        size = len(self.values)
-        copies = np.where(needs, size, 1)
-        owner = np.repeat(np.arange(len(X)), copies)
-        rows = X[owner].copy()
-        mask = averaged[owner]
-        reference = np.tile(self.values, (int(needs.sum()), 1))
-        expanded = np.repeat(needs, copies)
-        rows[expanded] = np.where(mask[expanded], reference, rows[expanded])
-        return rows, owner, averaged
+    def averaged_cells(self, X: np.ndarray) -> np.ndarray:
+        """Patients x ``features``: True where the rule replaces the patient's value of the
+        model rows ``X`` by each reference patient's (:func:`unknown_cells`; a value the
+        patient has, ``evo__paired`` = 0, is replaced only where the reference set has values:
+        a bundle fitted before the evolution inputs were averaged has none for them).
+        :class:`models.averaged_booster.AveragedBooster` computes the mean in one pass."""
+        return unknown_cells(X, self.features) & (np.isnan(X) | self._has_values)

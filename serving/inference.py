@@ -92,8 +92,9 @@ class Predictor:
         """Name, version, alias and run of every model, by task."""
         return {task: m.info for task, m in self.models.items()}
 
-    def _score(self, profiles: list[PatientProfile]) -> dict[str, _Answered]:
-        """Per task: the one pass over the rows of the profiles it answers."""
+    def _score(self, profiles: list[PatientProfile], explain: bool) -> dict[str, _Answered]:
+        """Per task: the one pass over the rows of the profiles it answers (with the
+        contributions when ``explain``)."""
         out = {}
         for task, model in self.models.items():
             answered = [i for i, p in enumerate(profiles) if p.setting == self.settings[task]]
@@ -101,7 +102,8 @@ class Predictor:
                 continue
             rows = self.encoders[task].encode([profiles[i] for i in answered])
             out[task] = _Answered({i: k for k, i in enumerate(answered)},
-                                  self.scorers[task].score(rows), _domain(model.bundle, rows))
+                                  self.scorers[task].score(rows, explain),
+                                  _domain(model.bundle, rows))
         return out
 
     def _predictions(self, profiles: list[PatientProfile],
@@ -147,13 +149,13 @@ class Predictor:
 
     def predict(self, profiles: list[PatientProfile]) -> PredictResponse:
         """The answers that fit each patient's setting, and what does not apply."""
-        rows = self._predictions(profiles, self._score(profiles))
+        rows = self._predictions(profiles, self._score(profiles, explain=False))
         return PredictResponse(predictions=[Prediction(**r) for r in rows],
                                model=self.model_info)
 
     def explain(self, profiles: list[PatientProfile]) -> ExplainResponse:
         """Predictions plus grouped and per-feature explanations of every answering model."""
-        scored = self._score(profiles)
+        scored = self._score(profiles, explain=True)
         rows = self._predictions(profiles, scored)
         explanations = {task: answer.scores.explanation() for task, answer in scored.items()}
         details = [_details(p) for p in profiles]

@@ -34,7 +34,7 @@ class GatedPredictor(Predictor):
         self.gate.set()
         self.calls: list[int] = []
 
-    def _score(self, profiles: list[PatientProfile]) -> dict:
+    def _score(self, profiles: list[PatientProfile], explain: bool) -> dict:
         self.calls.append(len(profiles))
         self.entered.set()
         self.gate.wait(timeout=60)
@@ -42,7 +42,7 @@ class GatedPredictor(Predictor):
             raise ValueError("poisoned request")
         if any(p.patient_id == "interrupt" for p in profiles):
             raise KeyboardInterrupt
-        return super()._score(profiles)
+        return super()._score(profiles, explain)
 
 
 @pytest.fixture(scope="module")

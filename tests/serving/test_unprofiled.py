@@ -3,8 +3,8 @@ through the documented rule, never through what missingness meant in the trainin
 
 Property tests over random profiles: listing genes that no model uses changes nothing; listing
 model genes without alterations changes the answer exactly as the rule computed by hand says
-(the unknown gene-level inputs take each reference patient's values, the margin is their
-mean); no explanation ranks a "not profiled" entry among its drivers."""
+(the unknown gene-level inputs take each reference patient's values, the margin and the
+contributions are their means); no explanation ranks a "not profiled" entry among its drivers."""
 
 from __future__ import annotations
 
@@ -27,10 +27,11 @@ from tests.serving.test_encoder_parity import GENES, profiles
 UNUSED = ["ZZZ3", "OR4F5", "SAMD11", "NOC2L"]
 
 
-def _margin_by_hand(bundle: ModelBundle, row: np.ndarray) -> float:
-    """The rule, restated: each reference patient in turn lends its values to the unknown
-    gene-level inputs (and, without a profiled primary-metastasis pair, to every
-    primary-to-metastasis change); the margin (risk score) is the mean over them."""
+def _by_hand(bundle: ModelBundle, row: np.ndarray) -> tuple[float, np.ndarray]:
+    """The rule, restated literally: each reference patient in turn lends its values to the
+    unknown gene-level inputs (and, without a profiled primary-metastasis pair, to every
+    primary-to-metastasis change); the margin (risk score) and the exact TreeSHAP
+    contributions (bias last) are the means over them."""
     scorer = BundleScorer.of(bundle)
     x = row[scorer.selected]
     reference = bundle.unprofiled
@@ -44,13 +45,18 @@ def _margin_by_hand(bundle: ModelBundle, row: np.ndarray) -> float:
         for k in unknown:
             filled[k] = values[k]
         rows.append(filled)
+    model = bundle.pipeline[-1]
     names = scorer.features if bundle.kind == "survival" else None
-    trees = scorer.booster.predict(xgb.DMatrix(np.array(rows), missing=np.nan,
-                                               feature_names=names), output_margin=True)
+    matrix = xgb.DMatrix(np.array(rows), missing=np.nan, feature_names=names)
     # a blended survival model adds its linear part (on clinical inputs, never averaged)
-    margins = bundle.pipeline[-1].blend(trees.astype(float), np.array(rows))
-    sign = -1.0 if isinstance(bundle.pipeline[-1], AFTRiskModel) else 1.0
-    return sign * float(np.mean(margins if unknown else margins[:1]))
+    margins = model.blend(model.booster_.predict(matrix, output_margin=True).astype(float),
+                          np.array(rows))
+    contributions = model.blend(model.booster_.predict(matrix, pred_contribs=True
+                                                       ).astype(float), np.array(rows))
+    sign = -1.0 if isinstance(model, AFTRiskModel) else 1.0
+    used = slice(None) if unknown else slice(0, 1)
+    return (sign * float(np.mean(margins[used])),
+            sign * contributions[used].mean(axis=0))
 
 
 def _check_listing(quick_bundles: dict[str, ModelBundle], profile: PatientProfile,
@@ -68,8 +74,9 @@ def _check_listing(quick_bundles: dict[str, ModelBundle], profile: PatientProfil
         scores = scorer.score(rows)
         for i in range(3):
             # xgboost's margins are float32: equal within the 1e-6 of the response contract
-            assert scores.margin[i] == pytest.approx(_margin_by_hand(bundle, rows[i]),
-                                                     abs=1e-6)
+            margin, contributions = _by_hand(bundle, rows[i])
+            assert scores.margin[i] == pytest.approx(margin, abs=1e-6)
+            assert np.abs(scores.contributions[i] - contributions).max() < 1e-6
         assert scores.margin[2] == scores.margin[1]  # genes no model uses change nothing
         assert np.array_equal(scores.contributions[2], scores.contributions[1])
 
