@@ -32,8 +32,9 @@ def _body(i: int) -> dict:
 
 
 async def _send(base: str, headers: dict, numbers: range, concurrency: int,
-                deadline: float) -> tuple[list[str], list[int]]:
-    """POST /explain for every number; the digests of the bodies sent and the statuses."""
+                deadline: float) -> tuple[list[str], list[int | str]]:
+    """POST /explain for every number; the digests of the bodies sent and the statuses (the
+    exception's class name where no HTTP answer came)."""
     digests, statuses = [], []
     queue = iter(numbers)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -47,8 +48,8 @@ async def _send(base: str, headers: dict, numbers: range, concurrency: int,
                 digests.append(hashlib.sha256(request.content).hexdigest())
                 try:
                     statuses.append((await client.send(request)).status_code)
-                except httpx.HTTPError:
-                    statuses.append(0)
+                except httpx.HTTPError as error:
+                    statuses.append(f"{type(error).__name__}: {error}")
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
     return digests, statuses
@@ -88,7 +89,7 @@ def run_load(served: dict, log: Path, total: int, concurrency: int, window: int,
                "rss_mib_by_requests": {n: round(rss / 2**20, 1) for n, rss in marks.items()}}
     print(f"\nload: {figures}")
     assert len(sent) == total, f"stopped by the deadline after {len(sent)} requests"
-    assert figures["errors"] == 0, Counter(statuses)
+    assert figures["errors"] == 0, (Counter(statuses), log.read_text(errors="replace")[-3000:])
     audited = Counter(r.request_sha256 for r in records)
     assert audited == Counter(sent), "the audit log misses or repeats requests"
     assert set(audited.values()) == {1}
