@@ -92,31 +92,12 @@ class Gateway:
         if scope["path"] == SPEC_PATH:
             await self._send_spec(scope, receive, send)
             return
-        started = time.perf_counter()
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
-        status = {"code": 500}
-        body = b""
-        n_patients: int | None = None
         # the key lookup is an indexed read of a WAL database that writers never lock for
         # readers (~5 us): on the event loop, where a thread hop would cost ~160 us; the audit
         # write, which waits for the disk, stays off it
         key_name = self.keys.verify(_bearer(headers.get(b"authorization", b"")))
-
-        async def record() -> None:
-            entry = AuditRecord(
-                time=datetime.now(UTC).isoformat(), key_name=key_name,
-                endpoint=scope["path"].lstrip("/"), models=self._models(),
-                n_patients=n_patients, request_sha256=hashlib.sha256(body).hexdigest(),
-                status=status["code"], latency_ms=round((time.perf_counter() - started) * 1000,
-                                                        3))
-            # the SQLite commit waits for the disk: off the event loop, so others go on
-            await anyio.to_thread.run_sync(self.audit.append, entry)
-
-        async def refuse(code: int, error: str) -> None:
-            status["code"] = code
-            await _respond(send, code, error, fhir=is_fhir(scope["path"]))
-            await record()
-
+        exchange = _Exchange(self.audit, scope["path"], key_name, self._models())
         problem = self._precheck(key_name, headers, scope["path"])
         # a client waiting for "100 Continue" has sent nothing yet: answer it at once
         body_pending = (problem is not None
@@ -126,15 +107,18 @@ class Gateway:
             if received is None:
                 problem = 413, self._too_large
             else:
-                body = received
-                n_patients, problem = self._check_body(body, scope)
+                exchange.body = received
+                exchange.n_patients, problem = self._check_body(received, scope)
         if problem is not None:
             if body_pending:
                 # read (and drop) what the client is still sending, so it gets the answer
                 # instead of a reset connection; never wait long for a silent client
                 with anyio.move_on_after(DRAIN_SECONDS):
                     await _drain(receive, DRAIN_LIMIT_BYTES)
-            await refuse(*problem)
+            code, error = problem
+            exchange.status = code
+            await exchange.record()
+            await _respond(send, code, error, fhir=is_fhir(scope["path"]))
             return
         replayed = False
 
@@ -142,13 +126,14 @@ class Gateway:
             nonlocal replayed
             if not replayed:
                 replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
+                return {"type": "http.request", "body": exchange.body, "more_body": False}
             return await receive()
 
         try:
-            await self.app(scope, replay, _ErrorBodyFix(send, status))
+            await self.app(scope, replay, _ErrorBodyFix(exchange.recording(send), exchange))
         finally:
-            await record()
+            if not exchange.recorded:  # no complete response: the app failed before its end
+                await exchange.record()
 
     def _check_body(self, body: bytes, scope: dict,
                     ) -> tuple[int | None, tuple[int, str] | None]:
@@ -246,20 +231,61 @@ def _count(body: bytes) -> int | None:
 
 
 
+class _Exchange:
+    """One request to a protected endpoint and its audit record, written once: before the
+    response's last message goes out, so a client never holds an answer the audit log lacks,
+    and a kept-alive connection carries no next request while this one's work goes on (work
+    failing after a complete response made the server close the connection under the
+    client's next request)."""
+
+    def __init__(self, audit: AuditLog, path: str, key_name: str | None, models: str) -> None:
+        self.audit = audit
+        self.path = path
+        self.key_name = key_name
+        self.models = models
+        self.started = time.perf_counter()
+        self.status = 500  # until a response starts
+        self.body = b""
+        self.n_patients: int | None = None
+        self.recorded = False
+
+    async def record(self) -> None:
+        """Commit the audit record (status and latency as of now)."""
+        self.recorded = True
+        entry = AuditRecord(
+            time=datetime.now(UTC).isoformat(), key_name=self.key_name,
+            endpoint=self.path.lstrip("/"), models=self.models, n_patients=self.n_patients,
+            request_sha256=hashlib.sha256(self.body).hexdigest(), status=self.status,
+            latency_ms=round((time.perf_counter() - self.started) * 1000, 3))
+        # the SQLite commit waits for the disk: off the event loop, so others go on
+        await anyio.to_thread.run_sync(self.audit.append, entry)
+
+    def recording(self, send: Any) -> Any:
+        """``send``, committing the record before the response's last message."""
+
+        async def send_recorded(message: dict) -> None:
+            if (message["type"] == "http.response.body" and not message.get("more_body")
+                    and not self.recorded):
+                await self.record()
+            await send(message)
+
+        return send_recorded
+
+
 class _ErrorBodyFix:
     """Passes the response on, recording its status; a 4xx body that BentoML 1.4 wraps in a
     one-element list (``[{"error": ...}]``, from a stray tuple in its error handler) is sent
     as the object its OpenAPI schema documents."""
 
-    def __init__(self, send: Any, status: dict) -> None:
+    def __init__(self, send: Any, exchange: _Exchange) -> None:
         self.send = send
-        self.status = status
+        self.exchange = exchange
         self.start: dict | None = None
         self.body = b""
 
     async def __call__(self, message: dict) -> None:
         if message["type"] == "http.response.start":
-            self.status["code"] = message["status"]
+            self.exchange.status = message["status"]
             if 400 <= message["status"] < 500:
                 self.start = message
                 return

@@ -55,6 +55,13 @@ async def _send(base: str, headers: dict, numbers: range, concurrency: int,
     return digests, statuses
 
 
+def _problems(log: Path) -> list[str]:
+    """The server log's warnings, errors and traceback lines (at most 60), for a failure."""
+    marks = ("WARNING", "ERROR", "Traceback", "Error", "Exception", "  File ")
+    lines = log.read_text(errors="replace").splitlines()
+    return [line for line in lines if any(mark in line for mark in marks)][:60]
+
+
 def _server_rss(process: psutil.Process) -> int:
     """Resident memory of the server and all its child processes, bytes."""
     return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)])
@@ -89,7 +96,7 @@ def run_load(served: dict, log: Path, total: int, concurrency: int, window: int,
                "rss_mib_by_requests": {n: round(rss / 2**20, 1) for n, rss in marks.items()}}
     print(f"\nload: {figures}")
     assert len(sent) == total, f"stopped by the deadline after {len(sent)} requests"
-    assert figures["errors"] == 0, (Counter(statuses), log.read_text(errors="replace")[-3000:])
+    assert figures["errors"] == 0, (Counter(statuses), _problems(log))
     audited = Counter(r.request_sha256 for r in records)
     assert audited == Counter(sent), "the audit log misses or repeats requests"
     assert set(audited.values()) == {1}

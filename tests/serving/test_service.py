@@ -7,6 +7,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -154,6 +155,26 @@ def test_real_server_over_http(served: dict, tmp_path: Path) -> None:
                           timeout=30).status_code == 401
         schema = httpx.get(f"{server.base}/docs.json", timeout=10).json()
         assert {"/predict", "/explain", "/model_card", "/metadata"} <= set(schema["paths"])
+
+
+def test_a_kept_alive_connection_outlives_a_client_pools_idle_time(served: dict,
+                                                                   tmp_path: Path) -> None:
+    """A connection idle longer than httpx keeps one (5 s) still answers: the server closes
+    idle connections only after KEEP_ALIVE_S, so a client never reuses one it is closing."""
+    from serving.settings import KEEP_ALIVE_S
+
+    idle_s = 6.0
+    assert KEEP_ALIVE_S > idle_s
+    with running_server(served, tmp_path / "serve.log") as server:
+        limits = httpx.Limits(keepalive_expiry=KEEP_ALIVE_S)  # the client keeps it longer
+        with httpx.Client(base_url=server.base, headers=auth(served), limits=limits,
+                          timeout=30) as client:
+            first = client.post("/metadata", json={})
+            time.sleep(idle_s)
+            second = client.post("/metadata", json={})
+        assert (first.status_code, second.status_code) == (200, 200)
+        assert first.extensions["network_stream"] is second.extensions["network_stream"], (
+            "the server closed the idle connection: the client had to open another")
 
 
 def test_serve_refuses_a_tampered_model(served: dict) -> None:

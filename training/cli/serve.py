@@ -9,7 +9,7 @@ import sys
 
 from models.errors import ModelLoadError
 from serving.keys import KeyStore
-from serving.settings import Settings
+from serving.settings import KEEP_ALIVE_S, Settings
 from training.cli import command_help
 
 
@@ -52,7 +52,8 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"serving {task}: {model.info.labels['mlflow_name']} version "
               f"{model.info.labels['mlflow_version']} ({model.tag})", flush=True)
     command = [sys.executable, "-m", "bentoml", "serve", "serving.service:MBCRiskService",
-               "--host", args.host, "--port", str(args.port)]
+               "--host", args.host, "--port", str(args.port),
+               "--timeout-keep-alive", str(KEEP_ALIVE_S)]
     os.execv(sys.executable, command)
     return 0  # not reached
 

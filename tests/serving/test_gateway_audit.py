@@ -1,0 +1,92 @@
+"""The gateway commits a request's audit record before the response's last message: a client
+never holds an answer the audit log lacks, and work after the answer can never break the
+kept-alive connection under the client's next request. Driven at the ASGI level with a real
+audit database and key store, and an app that answers, or fails, as told."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from serving.audit import AuditLog
+from serving.gateway import Gateway
+from serving.keys import KeyStore
+from serving.settings import Settings
+
+
+def _scope(key: str) -> dict:
+    return {"type": "http", "method": "POST", "path": "/explain",
+            "headers": [(b"content-type", b"application/json"),
+                        (b"authorization", f"Bearer {key}".encode())]}
+
+
+def _exchange(gateway: Gateway, key: str, body: bytes) -> list[tuple[dict, int]]:
+    """Send ``body`` through the gateway; each message the client gets, with the number of
+    audit records committed when it went out."""
+    audit = AuditLog(Settings.from_env().audit_db)
+    sent: list[tuple[dict, int]] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append((message, len(audit.records())))
+
+    asyncio.run(gateway(_scope(key), receive, send))
+    return sent
+
+
+def _answering(status: int, fail_after: bool = False):
+    async def app(scope: dict, receive, send) -> None:
+        await receive()
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": b'{"ok": 1}', "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        if fail_after:
+            raise RuntimeError("work after the answer failed")
+    return app
+
+
+@pytest.fixture
+def key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("MBCRISK_STATE_DIR", str(tmp_path / "state"))
+    return KeyStore(Settings.from_env().keys_db).create("gateway-test")
+
+
+@pytest.mark.parametrize("status", [200, 503])
+def test_the_record_is_committed_before_the_last_message(key: str, status: int) -> None:
+    sent = _exchange(Gateway(_answering(status)), key, json.dumps({"patients": [{}]}).encode())
+    *before, (last, records_at_last) = sent
+    assert last["type"] == "http.response.body"
+    assert not last["more_body"]
+    assert all(count == 0 for _, count in before), "recorded before the answer was complete"
+    assert records_at_last == 1, "the last message went out before the audit record"
+    (record,) = AuditLog(Settings.from_env().audit_db).records()
+    assert (record.status, record.endpoint, record.n_patients) == (status, "explain", 1)
+
+
+def test_a_refused_request_is_recorded_before_its_answer(key: str) -> None:
+    sent = _exchange(Gateway(_answering(200)), "not-a-key", b"{}")
+    assert sent[0][0]["status"] == 401
+    assert all(count == 1 for _, count in sent)
+
+
+def test_an_app_failing_before_its_answer_is_recorded_once_as_500(key: str) -> None:
+    async def failing(scope: dict, receive, send) -> None:
+        raise RuntimeError("scoring failed")
+
+    with pytest.raises(RuntimeError):
+        _exchange(Gateway(failing), key, b'{"patients": []}')
+    (record,) = AuditLog(Settings.from_env().audit_db).records()
+    assert record.status == 500
+
+
+def test_work_failing_after_the_answer_leaves_one_record(key: str) -> None:
+    with pytest.raises(RuntimeError):
+        _exchange(Gateway(_answering(200, fail_after=True)), key, b'{"patients": []}')
+    (record,) = AuditLog(Settings.from_env().audit_db).records()
+    assert record.status == 200
