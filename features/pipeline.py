@@ -7,6 +7,7 @@ from a test fold reaches it.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -190,6 +191,7 @@ def is_treatment(name: str) -> bool:
     return feature_group(name) == TREATMENT_GROUP
 
 
+@lru_cache(maxsize=4096)
 def feature_group(name: str) -> str:
     """The group a feature belongs to, so one finding reads as one: ``mut__ESR1``,
     ``hot__ESR1_LBD`` and ``rclass__esr1`` are all ``ESR1``."""

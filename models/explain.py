@@ -14,7 +14,7 @@ xgboost gives identical contributions with the right bias term (``tests/models``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -74,18 +74,23 @@ class Explanation:
         return pd.DataFrame(self.value_matrix, index=self.index, columns=self.features)
 
     @cached_property
+    def _layout(self) -> _GroupLayout:
+        return _group_layout(tuple(self.groups[n] for n in self.features))
+
+    @property
     def group_names(self) -> list[str]:
         """The feature groups, sorted."""
-        return sorted({self.groups[n] for n in self.features})
+        return list(self._layout.names)
 
-    @cached_property
+    @property
     def membership(self) -> np.ndarray:
-        """features x groups: 1 where the feature belongs to the group."""
-        position = {g: k for k, g in enumerate(self.group_names)}
-        matrix = np.zeros((len(self.features), len(self.group_names)))
-        for i, name in enumerate(self.features):
-            matrix[i, position[self.groups[name]]] = 1.0
-        return matrix
+        """features x groups: 1 where the feature belongs to the group (read-only)."""
+        return self._layout.membership
+
+    @property
+    def feature_group_position(self) -> np.ndarray:
+        """Per feature, its group's position in :attr:`group_names` (read-only)."""
+        return self._layout.position
 
     @cached_property
     def group_matrix(self) -> np.ndarray:
@@ -136,6 +141,28 @@ class Explanation:
         return pd.DataFrame(effect, index=index,
                             columns=pd.Index([f"{h:g}" for h in horizons],
                                              name="horizon_months"))
+
+
+@dataclass(frozen=True)
+class _GroupLayout:
+    """Which group each feature of a model belongs to, as arrays."""
+
+    names: tuple[str, ...]  # the groups, sorted
+    membership: np.ndarray  # features x groups, 1 where the feature is in the group
+    position: np.ndarray  # per feature, its group's position in ``names``
+
+
+@lru_cache(maxsize=32)
+def _group_layout(feature_groups: tuple[str, ...]) -> _GroupLayout:
+    """The layout of features whose groups are ``feature_groups`` (in feature order); cached,
+    as every explanation of one model shares it (a model's answers build one per request)."""
+    names = tuple(sorted(set(feature_groups)))
+    index = {g: k for k, g in enumerate(names)}
+    position = np.array([index[g] for g in feature_groups], dtype=int)
+    membership = np.zeros((len(feature_groups), len(names)))
+    membership[np.arange(len(feature_groups)), position] = 1.0
+    membership.flags.writeable = position.flags.writeable = False
+    return _GroupLayout(names, membership, position)
 
 
 def explain(bundle: ModelBundle, X: pd.DataFrame) -> Explanation:
@@ -213,7 +240,7 @@ def select_drivers(explanation: Explanation, rows: np.ndarray,
     order = np.where(np.take_along_axis(available, order, axis=1), order, -1)
     values = np.where(order >= 0, np.take_along_axis(grouped, np.maximum(order, 0), axis=1),
                       0.0)
-    feature_group = membership.argmax(axis=1)
+    feature_group = explanation.feature_group_position
     strength = np.where(known, np.abs(own), -1.0)  # an averaged input never leads
     lead = np.empty_like(order)
     for j in range(order.shape[1]):
