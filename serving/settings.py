@@ -13,7 +13,8 @@ SERVED_ALIAS = "champion"
 #: Seconds a kept-alive connection may idle before the server closes it. Longer than client
 #: pools keep idle connections (httpx 5 s; proxies such as nginx 60 s), so the client closes
 #: first: with uvicorn's default of 5 s, a client reusing a connection the server was closing
-#: got a reset instead of an answer (a few in 20,000 requests at 32 clients).
+#: got a reset instead of an answer (the likely cause of a few resets in 20,000 requests at
+#: 32 clients).
 KEEP_ALIVE_S = 75
 
 
