@@ -131,9 +131,8 @@ class Gateway:
 
         try:
             await self.app(scope, replay, _ErrorBodyFix(exchange.recording(send), exchange))
-        finally:
-            if not exchange.recorded:  # no complete response: the app failed before its end
-                await exchange.record()
+        finally:  # no complete response (the app failed before its end): recorded here
+            await exchange.record()
 
     def _check_body(self, body: bytes, scope: dict,
                     ) -> tuple[int | None, tuple[int, str] | None]:
@@ -250,7 +249,10 @@ class _Exchange:
         self.recorded = False
 
     async def record(self) -> None:
-        """Commit the audit record (status and latency as of now)."""
+        """Commit the audit record (status and latency as of now), once: later calls do
+        nothing."""
+        if self.recorded:
+            return
         self.recorded = True
         entry = AuditRecord(
             time=datetime.now(UTC).isoformat(), key_name=self.key_name,
@@ -264,8 +266,7 @@ class _Exchange:
         """``send``, committing the record before the response's last message."""
 
         async def send_recorded(message: dict) -> None:
-            if (message["type"] == "http.response.body" and not message.get("more_body")
-                    and not self.recorded):
+            if message["type"] == "http.response.body" and not message.get("more_body"):
                 await self.record()
             await send(message)
 

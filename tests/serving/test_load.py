@@ -34,7 +34,7 @@ def _body(i: int) -> dict:
 async def _send(base: str, headers: dict, numbers: range, concurrency: int,
                 deadline: float) -> tuple[list[str], list[int | str]]:
     """POST /explain for every number; the digests of the bodies sent and the statuses (the
-    exception's class name where no HTTP answer came)."""
+    exception's class name and message where no HTTP answer came)."""
     digests, statuses = [], []
     queue = iter(numbers)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
