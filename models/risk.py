@@ -44,7 +44,7 @@ class RiskModel(BoostedTrees):
                  colsample_bytree: float = 0.5, min_child_weight: float = 10.0,
                  reg_lambda: float = 5.0, reg_alpha: float = 0.0, monotone: bool = True,
                  recalibrate: bool = True, recalibrate_until_months: float = 60.0,
-                 blend_weight: float = 0.25, random_state: int = 0, n_jobs: int = 1) -> None:
+                 blend_weight: float = 0.5, random_state: int = 0, n_jobs: int = 1) -> None:
         self.n_estimators = n_estimators
         self.max_depth = max_depth
         self.learning_rate = learning_rate

@@ -48,14 +48,14 @@ def test_every_number_in_the_gbsg2_card_is_the_runs(gbsg2_version: str) -> None:
 
 def test_a_blended_model_s_card_says_so_and_every_number_is_the_runs(
         mlflow_store: str, quick_config: Path) -> None:
-    quick_config.write_text(quick_config.read_text() + "\n[model.relapse]\nblend_weight = 0.5\n")
+    quick_config.write_text(quick_config.read_text() + "\n[model.relapse]\nblend_weight = 0.25\n")
     result = train("gbsg2", load_config(quick_config, task="relapse"))
     source = load_card_source(f"{result.model_name}/{result.model_version}")
     markdown, facts = render_markdown(source)
     assert check_facts(source, facts) > 60
     assert unaccounted_numbers(markdown, facts) == []
     assert "blended with a ridge Cox model on the clinical features" in markdown
-    assert "weight 0.5 on the Cox model" in markdown
+    assert "weight 0.25 on the Cox model" in markdown
 
 
 def test_train_logs_the_card_and_html_is_self_contained(gbsg2_version: str,
@@ -157,6 +157,9 @@ def test_progression_card_states_its_question_constraints_and_ablation(
     assert ("Monotone constraints: the boosted model's risk never falls as one of these "
             "established adverse factors worsens") in markdown
     assert "positive lymph nodes (Carter, Allen, Henson 1989" in markdown
+    assert ("forms other than linear: clin__positive_nodes as log(1 + x) (Sauerbrei and "
+            "Royston 1999") in markdown  # the blend's linear part
+    assert "clin__age_years with a quadratic term" in markdown
     assert "| model minus model_clinical |" in markdown  # the ablation, same folds
     assert "**Do the genomic features earn their place?**" in markdown
     folds = pd.read_csv(mlflow.artifacts.download_artifacts(

@@ -28,6 +28,9 @@ BINARY_METRICS = (("auroc", "AUROC"), ("auprc", "AUPRC"), ("brier", "Brier score
 
 #: The run artifact listing the monotone constraints (training.tracking.run_records).
 CONSTRAINTS_FILE = "monotone_constraints.json"
+#: The run artifact listing the blend's linear part's functional forms (run_records).
+FORMS_FILE = "linear_forms.json"
+_FORM_WORDS = {"log": "as log(1 + x)", "quadratic": "with a quadratic term"}
 #: The card's sentence when the training cohort had no genomic data (run tag).
 NO_GENOMICS = ("- **No genomic data was available** in the training cohort (no mutation, "
                "copy-number or gene-panel data): the model uses clinical-pathological features "
@@ -283,6 +286,19 @@ class CardWriter:
                 "established adverse factors worsens (the rest of the profile fixed; unknown "
                 "values keep the trees' learnt direction): " + listed + ".")
 
+    def linear_forms(self) -> str:
+        """The blend's linear part's non-linear forms, from the run's ``linear_forms.json``
+        (absent: a model trained before the forms, every feature linear)."""
+        forms = self.s.json.get(FORMS_FILE)
+        if not forms:
+            return ""
+        listed = "; ".join(
+            f"{self.artifact(FORMS_FILE, f'{k}.feature', f['feature'])} "
+            f"{_FORM_WORDS.get(f['form'], f['form'])} "
+            f"({self.artifact(FORMS_FILE, f'{k}.source', f['source'])})"
+            for k, f in enumerate(forms))
+        return "; forms other than linear: " + listed
+
     @property
     def on_dask(self) -> bool:
         """Trained by the Dask engine (AFT model, folds of whole partitions)."""
@@ -301,7 +317,8 @@ class CardWriter:
             if float(self.s.params.get("model.effective.blend_weight", 0)) > 0:
                 model += (", the trees' log relative hazard blended with a ridge Cox model "
                           "on the clinical features (median-imputed with missing indicators, "
-                          "adverse factors' coefficients never negative), weight "
+                          "adverse factors' coefficients never negative"
+                          + self.linear_forms() + "), weight "
                           + self.param("model.effective.blend_weight")
                           + " on the Cox model; each feature's contribution adds both parts")
         else:

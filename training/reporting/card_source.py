@@ -18,7 +18,8 @@ from mlflow.entities.model_registry import ModelVersion
 
 from models.loading import ModelLoadError, parse_reference
 
-_JSON = ("cohort_summary.json", "load_report.json", "labels.json", "monotone_constraints.json")
+_JSON = ("cohort_summary.json", "load_report.json", "labels.json", "monotone_constraints.json",
+         "linear_forms.json")
 _CSV = ("subgroup_metrics.csv", "missingness_check.csv", "explanations/importance_groups.csv")
 
 

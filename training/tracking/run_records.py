@@ -31,6 +31,7 @@ from models.applicability import ApplicabilityDomain
 from models.bundle import ModelBundle, file_sha256
 from models.constraints import ADVERSE_FACTORS
 from models.explain import check_additivity, explain
+from models.linear_part import FUNCTIONAL_FORMS
 from models.moments import FeatureMoments
 from models.unprofiled import UnprofiledReference
 from training.config import TrainConfig
@@ -352,10 +353,15 @@ def log_and_register(bundle: ModelBundle, X: pd.DataFrame, labels: Labels,
 def log_effective_params(model: BaseEstimator) -> None:
     """The boosted model's hyperparameters as used (defaults included), and, when it is
     constrained, the adverse factors it is constrained on with their sources
-    (``monotone_constraints.json``), for the card."""
+    (``monotone_constraints.json``); when it blends a linear part, that part's functional forms
+    with their sources (``linear_forms.json``), for the card."""
     params = model.get_params()
     mlflow.log_params({f"model.effective.{k}": v for k, v in sorted(params.items())})
     if params.get("monotone"):
         with artifact_dir() as folder:
             write_json(folder / "monotone_constraints.json",
                        [asdict(factor) for factor in ADVERSE_FACTORS])
+    if float(params.get("blend_weight") or 0) > 0:
+        with artifact_dir() as folder:
+            write_json(folder / "linear_forms.json",
+                       [asdict(form) for form in FUNCTIONAL_FORMS])
