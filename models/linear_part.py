@@ -49,7 +49,8 @@ _SAUERBREI_ROYSTON = ("Sauerbrei and Royston 1999 (JRSS A 162:71-94), fractional
 FUNCTIONAL_FORMS = (
     FunctionalForm("clin__positive_nodes", "log",
                    f"{_SAUERBREI_ROYSTON}: the hazard rises steeply over the first positive "
-                   "nodes and flattens after"),
+                   "nodes and flattens after (they use exp(-0.12 nodes); log(1 + x) has that "
+                   "shape)"),
     FunctionalForm("clin__pr_fmol_mg", "log",
                    f"{_SAUERBREI_ROYSTON}: progesterone receptor enters as log(PgR + 1)"),
     FunctionalForm("clin__er_fmol_mg", "log",
@@ -59,7 +60,8 @@ FUNCTIONAL_FORMS = (
                    "a skewed size whose largest values would otherwise dominate a linear term"),
     FunctionalForm("clin__age_years", "quadratic",
                    f"{_SAUERBREI_ROYSTON}: age acts non-monotonically, the youngest patients "
-                   "at the highest risk"),
+                   "at the highest risk (they use a second-degree fractional polynomial; a "
+                   "quadratic term is the simplest non-monotone form)"),
 )
 _LOG_FEATURES = frozenset(f.feature for f in FUNCTIONAL_FORMS if f.form == "log")
 _QUADRATIC_FEATURES = frozenset(f.feature for f in FUNCTIONAL_FORMS if f.form == "quadratic")
@@ -137,6 +139,12 @@ class LinearPart:
         return (self.value_coef * (imputed - self.value_mean)
                 + self.missing_coef * (missing - self.missing_mean)
                 + self.square_coef * ((imputed - self.medians) ** 2 - self.square_mean))
+
+    def forms(self, names: list[str]) -> list[FunctionalForm]:
+        """The entries of :data:`FUNCTIONAL_FORMS` of the columns this part uses, given the
+        model's feature ``names``."""
+        used = {names[k] for k in self.columns}
+        return [form for form in FUNCTIONAL_FORMS if form.feature in used]
 
     def contributions(self, X: np.ndarray) -> np.ndarray:
         """Per row and model feature, this part's contribution to the log relative hazard

@@ -51,6 +51,8 @@ def test_age_enters_with_a_quadratic_term_and_nodes_on_the_log_scale() -> None:
     censor = rng.uniform(5, 120, n)
     part = LinearPart.fit(X, NAMES, np.minimum(time, censor), time <= censor, random_state=0)
     assert part.log_scaled.tolist() == [True, False]
+    assert [(f.feature, f.form) for f in part.forms(NAMES)] == [
+        ("clin__positive_nodes", "log"), ("clin__age_years", "quadratic")]
     assert part.square_coef[1] > 0
     assert part.square_coef[0] == 0
     ages = np.array([[2.0, 30.0, 0.0], [2.0, 57.0, 0.0], [2.0, 85.0, 0.0]])

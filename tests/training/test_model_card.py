@@ -160,6 +160,8 @@ def test_progression_card_states_its_question_constraints_and_ablation(
     assert ("forms other than linear: clin__positive_nodes as log(1 + x) (Sauerbrei and "
             "Royston 1999") in markdown  # the blend's linear part
     assert "clin__age_years with a quadratic term" in markdown
+    forms = markdown.split("forms other than linear: ", 1)[1].split("), weight", 1)[0]
+    assert "clin__er_fmol_mg" not in forms  # the synthetic cohort has no concentrations
     assert "| model minus model_clinical |" in markdown  # the ablation, same folds
     assert "**Do the genomic features earn their place?**" in markdown
     folds = pd.read_csv(mlflow.artifacts.download_artifacts(

@@ -31,7 +31,6 @@ from models.applicability import ApplicabilityDomain
 from models.bundle import ModelBundle, file_sha256
 from models.constraints import ADVERSE_FACTORS
 from models.explain import check_additivity, explain
-from models.linear_part import FUNCTIONAL_FORMS
 from models.moments import FeatureMoments
 from models.unprofiled import UnprofiledReference
 from training.config import TrainConfig
@@ -183,6 +182,7 @@ def record_run(context: RunContext, n_folds: int,
         if final_bundle is not None:
             bundle, explained_rows = final_bundle(evaluation)
             log_recalibration(bundle)
+            log_linear_forms(bundle)
             log_explanations(bundle, explained_rows, context.synthetic)
             name, version_number, sha = log_and_register(bundle, explained_rows, labels,
                                                          run.info.run_id)
@@ -314,6 +314,18 @@ def log_recalibration(bundle: ModelBundle) -> None:
                        for key, value in asdict(recalibration).items()})
 
 
+def log_linear_forms(bundle: ModelBundle) -> None:
+    """The functional forms of the registered survival model's linear part, those of the
+    features it uses, with their sources (``linear_forms.json``), for the card; nothing for a
+    model without a linear part."""
+    linear = getattr(bundle.pipeline[-1], "linear_", None)
+    forms = (linear.forms([str(n) for n in bundle.pipeline[-1].feature_names_in_])
+             if linear is not None else [])
+    if forms:
+        with artifact_dir() as folder:
+            write_json(folder / "linear_forms.json", [asdict(form) for form in forms])
+
+
 def log_explanations(bundle: ModelBundle, X: pd.DataFrame, synthetic: bool) -> None:
     """Global importance, beeswarm, dependence and one waterfall of the final model, under
     ``explanations/`` (the waterfall's patient is not named)."""
@@ -353,15 +365,10 @@ def log_and_register(bundle: ModelBundle, X: pd.DataFrame, labels: Labels,
 def log_effective_params(model: BaseEstimator) -> None:
     """The boosted model's hyperparameters as used (defaults included), and, when it is
     constrained, the adverse factors it is constrained on with their sources
-    (``monotone_constraints.json``); when it blends a linear part, that part's functional forms
-    with their sources (``linear_forms.json``), for the card."""
+    (``monotone_constraints.json``), for the card."""
     params = model.get_params()
     mlflow.log_params({f"model.effective.{k}": v for k, v in sorted(params.items())})
     if params.get("monotone"):
         with artifact_dir() as folder:
             write_json(folder / "monotone_constraints.json",
                        [asdict(factor) for factor in ADVERSE_FACTORS])
-    if float(params.get("blend_weight") or 0) > 0:
-        with artifact_dir() as folder:
-            write_json(folder / "linear_forms.json",
-                       [asdict(form) for form in FUNCTIONAL_FORMS])
