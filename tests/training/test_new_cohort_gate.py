@@ -41,8 +41,15 @@ def synthetic_champion_gbsg2_challenger(mlflow_store: str, quick_config: Path,
     return study
 
 
-def test_the_champion_is_scored_on_the_challengers_folds(
-        synthetic_champion_gbsg2_challenger: Path) -> None:
+def test_the_new_cohort_gate_compares_on_the_challengers_folds_then_needs_an_acceptance(
+        synthetic_champion_gbsg2_challenger: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One training of the two versions serves both checks (it is the slow part): the gate
+    reads the registry without changing it, then the CLI refuses and accepts."""
+    _check_the_champion_is_scored_on_the_challengers_folds()
+    _check_promote_refuses_with_3_then_records_an_explicit_acceptance(capsys)
+
+
+def _check_the_champion_is_scored_on_the_challengers_folds() -> None:
     decision, comparison = new_cohort_gate(NAME, "2", "1", margin=0.5, min_subgroup_size=50)
     challenger_run = MlflowClient().get_run(MlflowClient().get_model_version(NAME, "2").run_id)
     assert comparison.metric == "harrell_c"
@@ -69,8 +76,8 @@ def test_the_champion_is_scored_on_the_challengers_folds(
     assert not refused.promote  # a challenger would need to beat it by 0.5: refused
 
 
-def test_promote_refuses_with_3_then_records_an_explicit_acceptance(
-        synthetic_champion_gbsg2_challenger: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def _check_promote_refuses_with_3_then_records_an_explicit_acceptance(
+        capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["promote", NAME, "--margin", "-0.5"]) == 3
     out = capsys.readouterr().out
     assert "NOT promoted" in out
