@@ -15,7 +15,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 
 from features.pipeline import TREATMENT_INPUTS
-from training.reporting.card_source import CardSource
+from training.reporting.card_source import CONSTRAINTS_FILE, FORMS_FILE, CardSource
 from training.reporting.facts import Facts
 
 PRIMARY = {"relapse": ("harrell_c", "Harrell's C"), "progression": ("harrell_c", "Harrell's C"),
@@ -26,10 +26,6 @@ BINARY_METRICS = (("auroc", "AUROC"), ("auprc", "AUPRC"), ("brier", "Brier score
                   ("cal_slope", "calibration slope"), ("cal_intercept", "calibration intercept"))
 
 
-#: The run artifact listing the monotone constraints (training.tracking.run_records).
-CONSTRAINTS_FILE = "monotone_constraints.json"
-#: The run artifact listing the blend's linear part's functional forms (run_records).
-FORMS_FILE = "linear_forms.json"
 _FORM_WORDS = {"log": "as log(1 + x)", "quadratic": "with a quadratic term"}
 #: The card's sentence when the training cohort had no genomic data (run tag).
 NO_GENOMICS = ("- **No genomic data was available** in the training cohort (no mutation, "

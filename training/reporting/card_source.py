@@ -18,8 +18,11 @@ from mlflow.entities.model_registry import ModelVersion
 
 from models.loading import ModelLoadError, parse_reference
 
-_JSON = ("cohort_summary.json", "load_report.json", "labels.json", "monotone_constraints.json",
-         "linear_forms.json")
+#: The run artifact listing the monotone constraints (training.tracking.run_records).
+CONSTRAINTS_FILE = "monotone_constraints.json"
+#: The run artifact listing the blend's linear part's functional forms (run_records).
+FORMS_FILE = "linear_forms.json"
+_JSON = ("cohort_summary.json", "load_report.json", "labels.json", CONSTRAINTS_FILE, FORMS_FILE)
 _CSV = ("subgroup_metrics.csv", "missingness_check.csv", "explanations/importance_groups.csv")
 
 

@@ -38,6 +38,7 @@ from training.evaluation.cross_validation import PRIMARY_METRIC, Evaluation
 from training.evaluation.missingness import informative_missingness
 from training.evaluation.splits import Fold
 from training.reporting import plots
+from training.reporting.card_source import CONSTRAINTS_FILE, FORMS_FILE
 from training.reporting.explain_plots import highest_risk_row, write_cohort_views, write_waterfall
 from training.reporting.publish import publish_card
 from training.tracking.registry import model_name, register_version
@@ -323,7 +324,7 @@ def log_linear_forms(bundle: ModelBundle) -> None:
              if linear is not None else [])
     if forms:
         with artifact_dir() as folder:
-            write_json(folder / "linear_forms.json", [asdict(form) for form in forms])
+            write_json(folder / FORMS_FILE, [asdict(form) for form in forms])
 
 
 def log_explanations(bundle: ModelBundle, X: pd.DataFrame, synthetic: bool) -> None:
@@ -370,5 +371,5 @@ def log_effective_params(model: BaseEstimator) -> None:
     mlflow.log_params({f"model.effective.{k}": v for k, v in sorted(params.items())})
     if params.get("monotone"):
         with artifact_dir() as folder:
-            write_json(folder / "monotone_constraints.json",
+            write_json(folder / CONSTRAINTS_FILE,
                        [asdict(factor) for factor in ADVERSE_FACTORS])
