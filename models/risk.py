@@ -15,6 +15,15 @@ from models.survival_target import check_survival_target
 
 #: Event times of 0 months are moved to this (xgboost's Cox labels code censoring by sign).
 MIN_TIME_MONTHS = 1e-3
+#: Default ``fit_until_months``: the risk score is fitted to the first ten years of follow-up.
+FIT_UNTIL_MONTHS = 120.0
+
+
+def censored_at(time: np.ndarray, event: np.ndarray,
+                until_months: float) -> tuple[np.ndarray, np.ndarray]:
+    """Follow-up administratively censored at ``until_months`` (months; ``inf``: unchanged):
+    a later event becomes a censoring at that time."""
+    return np.minimum(time, until_months), event & (time <= until_months)
 
 
 class RiskModel(BoostedTrees):
@@ -30,7 +39,12 @@ class RiskModel(BoostedTrees):
     (:mod:`models.recalibration`; ``recalibration_`` after fitting). ``blend_weight`` above
     0 blends the trees' margin with a ridge Cox model on the clinical features
     (:mod:`models.linear_part`), both log relative hazards, weighted ``1 - blend_weight`` and
-    ``blend_weight``; explanations stay exact and per feature.
+    ``blend_weight``; explanations stay exact and per feature. ``fit_until_months``: the risk
+    score (trees and linear part) is fitted with follow-up censored at this many months
+    (``inf``: the whole follow-up), so it ranks patients by the relapses of the first years,
+    where hazards of factors such as ER status differ from those of late relapses; the
+    baseline hazard and the recalibration still use the whole follow-up
+    (docs/tuning.md).
     """
 
     #: What ``predict`` returns, for explanations and people.
@@ -44,7 +58,8 @@ class RiskModel(BoostedTrees):
                  colsample_bytree: float = 0.5, min_child_weight: float = 10.0,
                  reg_lambda: float = 5.0, reg_alpha: float = 0.0, monotone: bool = True,
                  recalibrate: bool = True, recalibrate_until_months: float = 60.0,
-                 blend_weight: float = 0.5, random_state: int = 0, n_jobs: int = 1) -> None:
+                 blend_weight: float = 0.5, fit_until_months: float = FIT_UNTIL_MONTHS,
+                 random_state: int = 0, n_jobs: int = 1) -> None:
         self.n_estimators = n_estimators
         self.max_depth = max_depth
         self.learning_rate = learning_rate
@@ -57,6 +72,7 @@ class RiskModel(BoostedTrees):
         self.recalibrate = recalibrate
         self.recalibrate_until_months = recalibrate_until_months
         self.blend_weight = blend_weight
+        self.fit_until_months = fit_until_months
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -70,11 +86,17 @@ class RiskModel(BoostedTrees):
         X = validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64)
         time, event = check_survival_target(y, X.shape[0])
         time = np.maximum(time, MIN_TIME_MONTHS)
-        label = np.where(event, time, -time)
-        self.booster_, self.linear_, self.blend_scales_ = self._fit_parts(X, time, event, label)
+        fit_time, fit_event = censored_at(time, event, self._fit_until())
+        if not fit_event.any():
+            raise ValueError(f"no event within fit_until_months={self.fit_until_months}: "
+                             "the risk score cannot be fitted")
+        label = np.where(fit_event, fit_time, -fit_time)
+        self.booster_, self.linear_, self.blend_scales_ = self._fit_parts(
+            X, fit_time, fit_event, label)
         self.recalibration_ = (
             estimate_recalibration(lambda train, test: self._margin(X[test], self._fit_parts(
-                                       X[train], time[train], event[train], label[train])),
+                                       X[train], fit_time[train], fit_event[train],
+                                       label[train])),
                                    time, event, self.recalibrate_until_months,
                                    random_state=self.random_state)
             if self.recalibrate else SurvivalRecalibration.none("off"))
@@ -82,13 +104,25 @@ class RiskModel(BoostedTrees):
                                              scale=self.recalibration_.applied)
         return self
 
+    def _fit_until(self) -> float:
+        """``fit_until_months`` as a number of months; ValueError unless it is above 0."""
+        try:
+            until = float(self.fit_until_months)
+        except (TypeError, ValueError):
+            until = float("nan")
+        if not until > 0:
+            raise ValueError(f"fit_until_months must be a number of months above 0 (inf: the "
+                             f"whole follow-up), got {self.fit_until_months!r}")
+        return until
+
     def __setstate__(self, state: dict) -> None:
-        """A model pickled before the recalibration and the blend existed: its curves were
-        never recalibrated and it is the trees alone (so ``get_params``, ``clone`` and the
-        card keep working)."""
+        """A model pickled before the recalibration, the blend and the fitting horizon
+        existed: its curves were never recalibrated, it is the trees alone, fitted on the whole
+        follow-up (so ``get_params``, ``clone`` and the card keep working)."""
         state.setdefault("recalibrate", False)
         state.setdefault("recalibrate_until_months", 60.0)
         state.setdefault("blend_weight", 0.0)
+        state.setdefault("fit_until_months", float("inf"))
         if "baseline_" in state:
             state.setdefault("recalibration_", SurvivalRecalibration.none("off"))
             state.setdefault("linear_", None)

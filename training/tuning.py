@@ -14,6 +14,7 @@ the deployable model itself, ranked like any other setting.
 from __future__ import annotations
 
 import itertools
+import math
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,11 +31,13 @@ from training.evaluation.splits import patient_folds
 from training.evaluation.survival_metrics import harrell_c
 
 #: Candidate hyperparameters (a full grid): depth x rounds x learning rate x leaf weight, and for
-#: survival models the weight of the linear part of a blend (:mod:`models.linear_part`).
+#: survival models the weight of the linear part of a blend (:mod:`models.linear_part`) and the
+#: follow-up the risk score is fitted to (months; ``inf`` first, so a cohort whose follow-up
+#: ends before 120 months, where both are the same model, keeps the whole follow-up).
 GRIDS: dict[str, dict[str, tuple]] = {
     "survival": {"max_depth": (1, 2, 3), "n_estimators": (200, 500),
                  "learning_rate": (0.02, 0.05), "min_child_weight": (10.0, 30.0),
-                 "blend_weight": (0.0, 0.25, 0.5)},
+                 "blend_weight": (0.0, 0.25, 0.5), "fit_until_months": (math.inf, 120.0)},
     "binary": {"max_depth": (1, 2, 3), "n_estimators": (100, 300),
                "learning_rate": (0.02, 0.05), "min_child_weight": (5.0, 20.0)},
 }

@@ -52,8 +52,12 @@ def check_facts(source: CardSource, facts: Facts) -> int:
     """Every fact's shown value equals its source, formatted the same way; returns the count."""
     for fact in facts.items:
         expected = _source_value(source, fact.source)
-        if fact.source.startswith("param:") and fact.shown != str(expected):
-            assert float(fact.shown) in [float(v) for v in ast.literal_eval(expected)], fact
+        if fact.source.startswith("param:") and (fact.shown != str(expected)
+                                                 or not isinstance(fact.value, str)):
+            # a number shown from a param (one of a list, or the param itself, as "{:g}")
+            parsed = ast.literal_eval(expected)
+            values = parsed if isinstance(parsed, list | tuple) else [parsed]
+            assert float(fact.shown) in [float(v) for v in values], (fact, expected)
             continue
         assert fact.value == expected or str(fact.value) == str(expected), (fact, expected)
     return len(facts.items)

@@ -48,7 +48,8 @@ def test_every_number_in_the_gbsg2_card_is_the_runs(gbsg2_version: str) -> None:
 
 def test_a_blended_model_s_card_says_so_and_every_number_is_the_runs(
         mlflow_store: str, quick_config: Path) -> None:
-    quick_config.write_text(quick_config.read_text() + "\n[model.relapse]\nblend_weight = 0.25\n")
+    quick_config.write_text(quick_config.read_text()
+                            + "\n[model.relapse]\nblend_weight = 0.25\nfit_until_months = 60\n")
     result = train("gbsg2", load_config(quick_config, task="relapse"))
     source = load_card_source(f"{result.model_name}/{result.model_version}")
     markdown, facts = render_markdown(source)
@@ -56,6 +57,7 @@ def test_a_blended_model_s_card_says_so_and_every_number_is_the_runs(
     assert unaccounted_numbers(markdown, facts) == []
     assert "blended with a ridge Cox model on the clinical features" in markdown
     assert "weight 0.25 on the Cox model" in markdown
+    assert "the risk score is fitted to the first 60 months of follow-up" in markdown
 
 
 def test_train_logs_the_card_and_html_is_self_contained(gbsg2_version: str,
@@ -148,10 +150,14 @@ def test_html_card_opens_in_headless_chromium_with_no_other_request(
 
 def test_progression_card_states_its_question_constraints_and_ablation(
         mlflow_store: str, quick_config: Path) -> None:
+    quick_config.write_text(quick_config.read_text()
+                            + "\n[model.relapse]\nfit_until_months = inf\n")
     result = train("synthetic", load_config(quick_config, task="progression"))
     assert result.model_name == "mbcrisk-progression"
     source = load_card_source(f"{result.model_name}/{result.model_version}")
     markdown, facts = render_markdown(source)
+    assert "risk score is fitted to the first" not in markdown  # the whole follow-up
+    assert "fit_until_months inf" in markdown
     assert "progression on the current metastatic line" in markdown
     assert "Time origin: start of the current metastatic line" in markdown
     assert ("Monotone constraints: the boosted model's risk never falls as one of these "

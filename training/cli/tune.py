@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 
 from rich.table import Table
 
@@ -31,6 +32,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+def _strict(row: dict) -> dict:
+    """``row`` for strict JSON: an infinite setting (``fit_until_months``: the whole
+    follow-up) written as the string "inf"."""
+    return {k: "inf" if isinstance(v, float) and math.isinf(v) else v for k, v in row.items()}
+
+
 def run(args: argparse.Namespace) -> int:
     """Tune, then print the outer-fold table and the most chosen candidate."""
     config = with_cohort_options(load_config(None, task=args.task, therapy=args.therapy),
@@ -42,8 +49,9 @@ def run(args: argparse.Namespace) -> int:
     with steps("tuning fits", total) as fits:
         result = nested_tuning(X, labels, args.outer, args.inner, on_step=fits.advance)
     if args.json:
-        print(json.dumps({"folds": result.folds.to_dict(orient="records"),
-                          "most_chosen": result.most_chosen}, indent=2))
+        print(json.dumps({"folds": [_strict(row) for row in result.folds.to_dict("records")],
+                          "most_chosen": _strict(result.most_chosen)}, indent=2,
+                         allow_nan=False))
         return 0
     table = Table(title=f"nested tuning: {labels.task} on {args.cohort}")
     for column in result.folds.columns:

@@ -8,6 +8,7 @@ import ast
 import base64
 import html
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -317,6 +318,14 @@ class CardWriter:
                           + self.linear_forms() + "), weight "
                           + self.param("model.effective.blend_weight")
                           + " on the Cox model; each feature's contribution adds both parts")
+            if math.isfinite(float(self.s.params.get("model.effective.fit_until_months",
+                                                     "inf"))):
+                model += ("; the risk score is fitted to the first "
+                          + self.facts.add(float(self.s.params[
+                              "model.effective.fit_until_months"]),
+                              "param:model.effective.fit_until_months", "{:g}")
+                          + " months of follow-up (later events censored there; the "
+                          "baseline hazard uses the whole follow-up)")
         else:
             model = "gradient-boosted trees (xgboost) with Platt-calibrated probabilities"
         params = {k.removeprefix("model.effective."): v for k, v in self.s.params.items()
