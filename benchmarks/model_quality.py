@@ -3,7 +3,8 @@
 ``mbcrisk evaluate --json`` (default settings: 5-fold CV repeated 5 times, patient-grouped and
 outcome-stratified, the same folds for every model) on GBSG2 relapse, METABRIC relapse and the
 METABRIC endocrine-resistance proxy (METABRIC from ``MBCRISK_DATA_DIR``; skipped with a note
-when absent). Each cell: mean [corrected 95% interval] over the folds.
+when absent). Each cell: mean [corrected 95% interval] over the folds. A second table gives the
+model minus each other model on the primary metric (Harrell's C, AUROC), paired fold by fold.
 
 Run: ``make bench`` or ``.venv/bin/python benchmarks/model_quality.py``.
 Prints a table and writes ``bench-results/model_quality.json``.
@@ -44,7 +45,7 @@ def _cell(stat: dict | None) -> str:
 
 
 def main() -> None:
-    rows, raw = [], []
+    rows, raw, differences = [], [], []
     with tempfile.TemporaryDirectory(prefix="mbcrisk-bench-") as tmp:
         env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{Path(tmp) / 'mlflow.db'}"}
         for name, source, task in _evaluations():
@@ -53,6 +54,10 @@ def main() -> None:
                                     text=True, check=True)
             evaluation = json.loads(result.stdout)
             raw.append({"cohort": name, "task": task, **evaluation})
+            differences += [{"cohort": name, "task": task,
+                             "difference": f"model - {other}",
+                             evaluation["primary_metric"]: _cell(stat)}
+                            for other, stat in evaluation["differences"].items()]
             for model, metrics in evaluation["metrics"].items():
                 rows.append({"cohort": name, "task": task,
                              "patients/events": f"{evaluation['n_patients']}/"
@@ -63,6 +68,10 @@ def main() -> None:
         chosen = [r for r in rows if r["task"] == task]
         if chosen:
             print_table(chosen, ["cohort", "patients/events", "model", *metrics])
+    for metric in ("harrell_c", "auroc"):
+        chosen = [r for r in differences if metric in r]
+        if chosen:
+            print_table(chosen, ["cohort", "task", "difference", metric])
     write_results("model_quality", raw)
 
 

@@ -176,14 +176,16 @@ def explain(bundle: ModelBundle, X: pd.DataFrame) -> Explanation:
                        scale=bundle.explainer.get("scale", ""), bundle=bundle, index=X.index)
 
 
-def check_additivity(explanation: Explanation) -> float:
+def check_additivity(explanation: Explanation, margin: np.ndarray | None = None) -> float:
     """Largest |base + sum(contributions) - margin| against an independent prediction of the
-    margin; raises AdditivityError above 1e-5."""
-    bundle = explanation.bundle
-    features = explanation.values
-    model = bundle.pipeline[-1]
-    margin = model.predict(features) if bundle.kind == "survival" else model.predict_margin(
-        features)
+    margin (``margin``, or the model's own prediction on the explained values); raises
+    AdditivityError above 1e-5."""
+    if margin is None:
+        bundle = explanation.bundle
+        features = explanation.values
+        model = bundle.pipeline[-1]
+        margin = (model.predict(features) if bundle.kind == "survival"
+                  else model.predict_margin(features))
     gap = float(np.max(np.abs(explanation.margin - np.asarray(margin, dtype=float)),
                        initial=0.0))
     if gap > ADDITIVITY_TOLERANCE:

@@ -27,7 +27,7 @@ from tests.serving.test_encoder_parity import GENES, profiles
 UNUSED = ["ZZZ3", "OR4F5", "SAMD11", "NOC2L"]
 
 
-def _by_hand(bundle: ModelBundle, row: np.ndarray) -> tuple[float, np.ndarray]:
+def rule_by_hand(bundle: ModelBundle, row: np.ndarray) -> tuple[float, np.ndarray]:
     """The rule, restated literally: each reference patient in turn lends its values to the
     unknown gene-level inputs (and, without a profiled primary-metastasis pair, to every
     primary-to-metastasis change); the margin (risk score) and the exact TreeSHAP
@@ -74,7 +74,7 @@ def _check_listing(quick_bundles: dict[str, ModelBundle], profile: PatientProfil
         scores = scorer.score(rows)
         for i in range(3):
             # xgboost's margins are float32: equal within the 1e-6 of the response contract
-            margin, contributions = _by_hand(bundle, rows[i])
+            margin, contributions = rule_by_hand(bundle, rows[i])
             assert scores.margin[i] == pytest.approx(margin, abs=1e-6)
             assert np.abs(scores.contributions[i] - contributions).max() < 1e-6
         assert scores.margin[2] == scores.margin[1]  # genes no model uses change nothing

@@ -7,11 +7,17 @@ import re
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pytest
 from mlflow import MlflowClient
 
+from models.loading import load_registered_bundle
+from models.scoring import BundleScorer
+from models.unprofiled import averaged_input
+from tests.serving.test_unprofiled import rule_by_hand
 from training.cli import main
 from training.config import load_config
+from training.reporting.explain_plots import waterfall_values
 from training.tracking.registry import CHALLENGER, CHAMPION, alias_version, promote
 from training.train import train
 
@@ -35,6 +41,13 @@ def test_train_logs_runs_metrics_artifacts_and_registers(
     assert c["ci_low"] < c["mean"] < c["ci_high"]
     client = MlflowClient()
     run = client.get_run(result["run_id"])
+    # the model minus each baseline on the primary metric, paired by fold (as the run logs)
+    assert result["primary_metric"] == "harrell_c"
+    assert set(result["differences"]) == set(result["metrics"]) - {"model", "kaplan_meier"}
+    for other, difference in result["differences"].items():
+        assert difference["mean"] == pytest.approx(
+            run.data.metrics[f"difference.model_minus_{other}.harrell_c.mean"])
+        assert difference["ci_low"] < difference["mean"] < difference["ci_high"]
     assert run.data.params["cv.n_splits"] == "3"
     assert run.data.tags["mbcrisk.synthetic"] == "false"
     assert run.data.metrics["model.harrell_c.mean"] == pytest.approx(c["mean"])
@@ -157,6 +170,31 @@ def test_explain_cli_cohort_and_patient(mlflow_store: str, quick_config: Path, t
     single = json.loads(capsys.readouterr().out)
     assert single["groups"][0]["sentence"].endswith("the predicted risk")
     assert (out / f"waterfall_{patient}.png").is_file()
+    # a patient whose panel left model genes unknown gets the API's answer: the rule's
+    # average over the reference patients, reported apart, never a driver
+    bundle = load_registered_bundle("mbcrisk-resistance-endocrine/1").bundle
+    X = build_design(cohort, resistance_labels(cohort).time_origin)
+    scorer = BundleScorer.of(bundle)
+    rows = bundle.input_frame(X).to_numpy(dtype=float)
+    averaged = [k for k, f in enumerate(scorer.features) if averaged_input(f)]
+    unknown = np.isnan(rows[:, scorer.selected][:, averaged]).any(axis=1)
+    assert unknown.any()
+    row = int(np.flatnonzero(unknown)[0])
+    assert main(["explain", "--model", "mbcrisk-resistance-endocrine/1", "--cohort",
+                 "synthetic", "--patient", X.index[row], "--out", str(out), "--json"]) == 0
+    unprofiled = json.loads(capsys.readouterr().out)
+    margin, contributions = rule_by_hand(bundle, rows[row])
+    assert unprofiled["margin"] == pytest.approx(margin, abs=1e-6)
+    assert unprofiled["unprofiled"]["inputs"] > 0
+    assert unprofiled["base_value"] == pytest.approx(contributions[-1], abs=1e-6)
+    own = {scorer.features[k] for k in range(len(scorer.features))
+           if not (k in averaged and np.isnan(rows[row, scorer.selected][k]))}
+    assert {d["feature"] for d in unprofiled["features"]} <= own
+    waterfall = waterfall_values(scorer.score(rows[[row]]).explanation(), 0)
+    entries = [n for n in waterfall.feature_names if n.startswith("not profiled")]
+    assert entries == [f"not profiled ({unprofiled['unprofiled']['inputs']} inputs, averaged)"]
+    assert set(waterfall.feature_names) - set(entries) <= own
+    assert waterfall.base_values + waterfall.values.sum() == pytest.approx(margin, abs=1e-6)
     client = MlflowClient()
     run_id = client.get_model_version("mbcrisk-resistance-endocrine", "1").run_id
     logged = {a.path for a in client.list_artifacts(run_id, "explanations")}

@@ -53,6 +53,8 @@ def _render(result: dict, console: Console) -> None:
         console.print(table)
         for record in result["groups"]:
             console.print(f"- {record['sentence']}")
+        if result.get("unprofiled"):
+            console.print(f"- {result['unprofiled']['sentence']}")
     else:
         table = Table("group", "mean |contribution|")
         for group, value in list(result["importance_groups"].items())[:15]:

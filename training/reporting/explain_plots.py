@@ -61,12 +61,32 @@ def write_cohort_views(explanation: Explanation, folder: Path, note: str = "") -
     return paths
 
 
+def waterfall_values(explanation: Explanation, row: int) -> object:
+    """Patient ``row``'s contributions as a one-row ``shap.Explanation``: the patient's own
+    inputs, and the inputs the unknown-is-unknown rule averaged (if any) as one entry, never
+    shown as drivers one by one (base + values still sum to the margin)."""
+    import shap
+
+    values = explanation.contribution_matrix[row]
+    data = np.asarray(explanation.value_matrix[row], dtype=float)
+    names = list(explanation.features)
+    if explanation.averaged is not None and explanation.averaged[row].any():
+        own = ~explanation.averaged[row]
+        names = [n for n, k in zip(names, own, strict=True) if k] + [
+            f"not profiled ({int((~own).sum())} inputs, averaged)"]
+        values = np.append(values[own], values[~own].sum())
+        data = np.append(data[own], np.nan)
+    return shap.Explanation(values=np.asarray(values, dtype=float),
+                            base_values=float(explanation.base_value[row]), data=data,
+                            feature_names=names)
+
+
 def write_waterfall(explanation: Explanation, row: int, path: Path, note: str = "") -> Path:
-    """A waterfall plot of one patient's contributions."""
+    """A waterfall plot of one patient's contributions (:func:`waterfall_values`)."""
     import shap
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    shap.plots.waterfall(_shap(explanation)[row], max_display=12, show=False)
+    shap.plots.waterfall(waterfall_values(explanation, row), max_display=12, show=False)
     return _save(path, f"One patient's contributions to the {explanation.scale}{note}")
 
 

@@ -6,11 +6,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from features.design import build_design, protein_changes
 from features.labels import labels_for_task
 from features.sources import load_cohort
-from models.explain import check_additivity, explain, top_contributions, top_groups
+from models.bundle import ModelBundle
+from models.explain import (
+    Explanation,
+    check_additivity,
+    explain,
+    top_contributions,
+    top_groups,
+    unprofiled_summary,
+)
 from models.loading import load_registered_bundle
+from models.scoring import BundleScorer
 from training.reporting.explain_plots import write_cohort_views, write_waterfall
 
 #: Drivers listed for one patient.
@@ -20,20 +31,23 @@ TOP = 8
 def explain_registered(reference: str, source: str, patient: str | None,
                        out: Path) -> dict[str, Any]:
     """Explain model ``reference`` (NAME, NAME@alias or NAME/version) on cohort ``source``:
-    for ``patient``, its prediction and top drivers; else the cohort's mean absolute
-    contributions. Plots go to ``out``. ValueError for a patient not in the task."""
+    for ``patient``, its prediction and top drivers, the answer the API and ``mbcrisk predict``
+    give (unknown gene-level inputs averaged by the unknown-is-unknown rule,
+    :mod:`models.unprofiled`, and reported apart, never as drivers); else the cohort's mean
+    absolute contributions, the model's own behaviour on the cohort's rows as they are. Plots
+    go to ``out``. ValueError for a patient not in the task."""
     registered = load_registered_bundle(reference)
     bundle = registered.bundle
     cohort, _ = load_cohort(source)
     origin = labels_for_task(cohort, bundle.task).time_origin
     X = build_design(cohort, origin)
     absent = [c for c in bundle.input_features if c not in X.columns]
-    explanation = explain(bundle, X)
-    gap = check_additivity(explanation)
     note = " (SYNTHETIC data)" if cohort.synthetic else ""
     model = {"name": registered.name, "version": registered.version,
              "alias": registered.alias, "run_id": registered.run_id}
     if patient is None:
+        explanation = explain(bundle, X)
+        gap = check_additivity(explanation)
         write_cohort_views(explanation, out, note)
         return {"model": model, "n_patients": len(X), "scale": explanation.scale,
                 "importance_groups": explanation.importance("group").round(6).to_dict(),
@@ -43,16 +57,27 @@ def explain_registered(reference: str, source: str, patient: str | None,
     if patient not in X.index:
         raise ValueError(f"patient {patient!r} is not among the {len(X)} patients of "
                          f"task {bundle.task} in this cohort")
-    row = X.index.get_loc(patient)
+    explanation, gap = _patient_explanation(bundle, X.iloc[[X.index.get_loc(patient)]])
     details = protein_changes(cohort, origin).get(patient, {})
-    write_waterfall(explanation, row, out / f"waterfall_{_safe(patient)}.png", note)
+    write_waterfall(explanation, 0, out / f"waterfall_{_safe(patient)}.png", note)
     return {"model": model, "patient_id": patient, "scale": explanation.scale,
-            "base_value": float(explanation.base_value[row]),
-            "margin": float(explanation.margin[row]),
-            "prediction": bundle.predict(X.iloc[[row]]).iloc[0].to_dict(),
-            "groups": top_groups(explanation, row, TOP, details),
-            "features": top_contributions(explanation, row, TOP, details),
+            "base_value": float(explanation.base_value[0]),
+            "margin": float(explanation.margin[0]),
+            "prediction": bundle.predict(X.loc[[patient]]).iloc[0].to_dict(),
+            "groups": top_groups(explanation, 0, TOP, details),
+            "features": top_contributions(explanation, 0, TOP, details),
+            "unprofiled": unprofiled_summary(explanation, 0),
             "additivity_gap": gap, "inputs_not_in_cohort": len(absent)}
+
+
+def _patient_explanation(bundle: ModelBundle, X: pd.DataFrame) -> tuple[Explanation, float]:
+    """The explanation of design row ``X`` by the scoring path (:mod:`models.scoring`) and the
+    largest gap between its base + contributions and the margin that path computes without
+    explaining (:func:`models.explain.check_additivity`)."""
+    scorer = BundleScorer.of(bundle)
+    rows = bundle.input_frame(X).to_numpy(dtype=float)
+    explanation = scorer.score(rows).explanation()
+    return explanation, check_additivity(explanation, scorer.score(rows, explain=False).margin)
 
 
 def _safe(name: str) -> str:

@@ -83,6 +83,10 @@ class TrainResult:
             "bundle_sha256": self.bundle_sha256,
             "metrics": {model: {metric: stat.as_dict() for metric, stat in metrics.items()}
                         for model, metrics in self.evaluation.summary.items()},
+            "primary_metric": PRIMARY_METRIC[self.evaluation.kind],
+            # the model minus each other model on the primary metric, paired by fold
+            "differences": {other: stat.as_dict()
+                            for other, stat in self.evaluation.differences.items()},
         }
 
 
