@@ -4,7 +4,8 @@
 outcome-stratified, the same folds for every model) on GBSG2 relapse, METABRIC relapse and the
 METABRIC endocrine-resistance proxy (METABRIC from ``MBCRISK_DATA_DIR``; skipped with a note
 when absent). Each cell: mean [corrected 95% interval] over the folds. A second table gives the
-model minus each other model on the primary metric (Harrell's C, AUROC), paired fold by fold.
+model minus each other model on the primary metric (Harrell's C, AUROC), paired fold by fold
+(above 0: the model ranks better).
 
 Run: ``make bench`` or ``.venv/bin/python benchmarks/model_quality.py``.
 Prints a table and writes ``bench-results/model_quality.json``.
@@ -20,6 +21,8 @@ import tempfile
 from pathlib import Path
 
 from _support import print_table, write_results
+
+from training.evaluation.cross_validation import PRIMARY_METRIC
 
 MBCRISK = str(Path(sys.executable).with_name("mbcrisk"))
 METRICS = {"relapse": ("harrell_c", "uno_c", "ibs", "cal_slope_60"),
@@ -68,7 +71,7 @@ def main() -> None:
         chosen = [r for r in rows if r["task"] == task]
         if chosen:
             print_table(chosen, ["cohort", "patients/events", "model", *metrics])
-    for metric in ("harrell_c", "auroc"):
+    for metric in PRIMARY_METRIC.values():
         chosen = [r for r in differences if metric in r]
         if chosen:
             print_table(chosen, ["cohort", "task", "difference", metric])

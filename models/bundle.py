@@ -104,16 +104,8 @@ class ModelBundle:
         gene-level inputs follow the unknown-is-unknown rule (:mod:`models.unprofiled`)."""
         from models.scoring import BundleScorer  # scoring is built on the bundle
 
-        scores = BundleScorer.of(self).score(self.input_frame(X).to_numpy(dtype=float),
-                                             explain=False)
-        out = pd.DataFrame({"risk_score": scores.score}, index=X.index)
-        if self.kind == "survival":
-            for k, column in enumerate(self.survival_columns):
-                out[column] = scores.survival[:, k]
-        else:
-            out["probability"] = scores.score
-        out["risk_group"] = scores.risk_group
-        return out
+        return BundleScorer.of(self).score(self.input_frame(X).to_numpy(dtype=float),
+                                           explain=False).frame(X.index)
 
     def save(self, folder: str | Path) -> Path:
         """Pickle the bundle to ``folder/bundle.pkl``; returns the path."""

@@ -177,8 +177,8 @@ def explain(bundle: ModelBundle, X: pd.DataFrame) -> Explanation:
 
 
 def check_additivity(explanation: Explanation, margin: np.ndarray | None = None) -> float:
-    """Largest |base + sum(contributions) - margin| against an independent prediction of the
-    margin (``margin``, or the model's own prediction on the explained values); raises
+    """Largest |base + sum(contributions) - margin| against the margin computed without
+    TreeSHAP (``margin``, or the model's own prediction on the explained values); raises
     AdditivityError above 1e-5."""
     if margin is None:
         bundle = explanation.bundle

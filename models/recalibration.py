@@ -25,6 +25,7 @@ from scipy.stats import norm
 from sklearn.model_selection import StratifiedKFold
 
 from models.cox import partial_log_likelihood
+from models.survival_target import censored_at
 
 #: Two-sided level of the interval that decides whether the slope drifts.
 INTERVAL_LEVEL = 0.95
@@ -106,7 +107,7 @@ def estimate_recalibration(fit_margin: Callable[[np.ndarray, np.ndarray], np.nda
     training data (stratified by event); times in months."""
     event = np.asarray(event, dtype=bool)
     time = np.asarray(time, dtype=float)
-    within = event & (time <= until_months)
+    censored_time, within = censored_at(time, event, until_months)
     if within.sum() < 2 * n_splits or (~event).sum() < n_splits:
         return SurvivalRecalibration.none("too few events", until_months)
     margin = np.empty(len(time))
@@ -117,7 +118,7 @@ def estimate_recalibration(fit_margin: Callable[[np.ndarray, np.ndarray], np.nda
         stratum[test] = k
     if not np.isfinite(margin).all() or np.ptp(margin) == 0:
         return SurvivalRecalibration.none("not estimable", until_months)
-    slope, se = stratified_slope(margin, np.minimum(time, until_months), within, stratum)
+    slope, se = stratified_slope(margin, censored_time, within, stratum)
     bound = 1e-3 * (SLOPE_BOUNDS[1] - SLOPE_BOUNDS[0])
     if min(abs(slope - b) for b in SLOPE_BOUNDS) < bound or not np.isfinite(se):
         return SurvivalRecalibration.none("not estimable", until_months, slope)

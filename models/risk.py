@@ -11,19 +11,13 @@ from models.boosting import BoostedTrees
 from models.breslow import BreslowBaseline
 from models.linear_part import LinearPart
 from models.recalibration import SurvivalRecalibration, estimate_recalibration
-from models.survival_target import check_survival_target
+from models.survival_target import censored_at, check_survival_target
 
 #: Event times of 0 months are moved to this (xgboost's Cox labels code censoring by sign).
 MIN_TIME_MONTHS = 1e-3
 #: Default ``fit_until_months``: the risk score is fitted to the first ten years of follow-up.
 FIT_UNTIL_MONTHS = 120.0
 
-
-def censored_at(time: np.ndarray, event: np.ndarray,
-                until_months: float) -> tuple[np.ndarray, np.ndarray]:
-    """Follow-up administratively censored at ``until_months`` (months; ``inf``: unchanged):
-    a later event becomes a censoring at that time."""
-    return np.minimum(time, until_months), event & (time <= until_months)
 
 
 class RiskModel(BoostedTrees):
@@ -42,9 +36,9 @@ class RiskModel(BoostedTrees):
     ``blend_weight``; explanations stay exact and per feature. ``fit_until_months``: the risk
     score (trees and linear part) is fitted with follow-up censored at this many months
     (``inf``: the whole follow-up), so it ranks patients by the relapses of the first years,
-    where hazards of factors such as ER status differ from those of late relapses; the
-    baseline hazard and the recalibration still use the whole follow-up
-    (docs/tuning.md).
+    where hazards of factors such as ER status differ from those of late relapses (the
+    recalibration's inner models too); the baseline hazard uses the whole follow-up and the
+    recalibration's slope the real outcomes (docs/tuning.md).
     """
 
     #: What ``predict`` returns, for explanations and people.

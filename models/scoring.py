@@ -19,7 +19,7 @@ from scipy.special import expit
 from models.aft import AFTRiskModel
 from models.averaged_booster import AveragedBooster
 from models.bundle import RISK_GROUPS, ModelBundle
-from models.explain import Explanation
+from models.explain import Explanation, check_additivity
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,19 @@ class Scores:
     risk_group: np.ndarray
     averaged: np.ndarray | None = None  # n x features: unknown inputs the rule averaged
 
+    def frame(self, index: pd.Index) -> pd.DataFrame:
+        """Per patient (rows labelled ``index``): ``risk_score``, the survival columns
+        (probability of no event by h months) or ``probability``, and ``risk_group``."""
+        bundle = self.scorer.bundle
+        out = pd.DataFrame({"risk_score": self.score}, index=index)
+        if bundle.kind == "survival":
+            for k, column in enumerate(bundle.survival_columns):
+                out[column] = self.survival[:, k]
+        else:
+            out["probability"] = self.score
+        out["risk_group"] = self.risk_group
+        return out
+
     def explanation(self) -> Explanation:
         """The :class:`Explanation` of these rows, built from the arrays."""
         bundle = self.scorer.bundle
@@ -103,3 +116,15 @@ class Scores:
             features=self.scorer.features, groups=self.scorer.groups,
             scale=bundle.explainer.get("scale", ""), bundle=bundle,
             index=pd.RangeIndex(len(self.margin)), averaged=self.averaged)
+
+
+def explain_rows(bundle: ModelBundle, X: pd.DataFrame) -> tuple[Scores, float]:
+    """The answer the API gives for the design rows ``X``: scores and exact contributions
+    with the unknown-is-unknown rule, and the largest gap between base + contributions and
+    the margin the same path computes without TreeSHAP
+    (:func:`models.explain.check_additivity`; AdditivityError above its tolerance)."""
+    scorer = BundleScorer.of(bundle)
+    rows = bundle.input_frame(X).to_numpy(dtype=float)
+    scores = scorer.score(rows)
+    return scores, check_additivity(scores.explanation(),
+                                    scorer.score(rows, explain=False).margin)

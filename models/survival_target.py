@@ -20,3 +20,10 @@ def check_survival_target(y: object, n_samples: int) -> tuple[np.ndarray, np.nda
     if not event.any():
         raise ValueError("no event in y: a survival model cannot be fitted")
     return time, event
+
+
+def censored_at(time: np.ndarray, event: np.ndarray,
+                until_months: float) -> tuple[np.ndarray, np.ndarray]:
+    """Follow-up administratively censored at ``until_months`` (months; ``inf``: unchanged):
+    a later event becomes a censoring at that time."""
+    return np.minimum(time, until_months), event & (time <= until_months)

@@ -13,7 +13,8 @@ from scipy.stats import spearmanr
 from sklearn.base import clone
 
 from features.labels import survival_target
-from models.risk import RiskModel, censored_at
+from models.risk import RiskModel
+from models.survival_target import censored_at
 
 HORIZON = 60.0
 
@@ -91,4 +92,23 @@ def test_a_model_pickled_before_the_horizon_existed_used_the_whole_follow_up() -
     old.__setstate__(state)
     assert old.get_params()["fit_until_months"] == math.inf
     assert clone(old).get_params() == old.get_params()
-    np.testing.assert_array_equal(old.predict(X), model.predict(X))
+
+
+def test_every_fit_of_the_score_sees_only_the_censored_follow_up(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The final fit and each inner fit of the recalibration: no time or label beyond the
+    horizon; the slope itself is estimated on the real outcomes."""
+    X, time, event = _early_and_late(1000, 5)
+    seen: list[tuple[float, float]] = []
+    real = RiskModel._fit_parts
+
+    def spying(self, X_, time_, event_, label):  # noqa: ANN001, ANN202
+        seen.append((float(time_.max()), float(np.abs(label).max())))
+        return real(self, X_, time_, event_, label)
+
+    monkeypatch.setattr(RiskModel, "_fit_parts", spying)
+    model = RiskModel(fit_until_months=HORIZON, n_estimators=20).fit(
+        X, survival_target(time, event))
+    assert len(seen) == 1 + 5  # the final fit and the recalibration's 5 inner fits
+    assert max(max(pair) for pair in seen) <= HORIZON
+    assert model.baseline_.event_times.max() > HORIZON

@@ -17,7 +17,7 @@ from models.unprofiled import averaged_input
 from tests.serving.test_unprofiled import rule_by_hand
 from training.cli import main
 from training.config import load_config
-from training.reporting.explain_plots import waterfall_values
+from training.reporting.explain_plots import UNPROFILED_ENTRY, waterfall_values
 from training.tracking.registry import CHALLENGER, CHAMPION, alias_version, promote
 from training.train import train
 
@@ -186,13 +186,15 @@ def test_explain_cli_cohort_and_patient(mlflow_store: str, quick_config: Path, t
     margin, contributions = rule_by_hand(bundle, rows[row])
     assert unprofiled["margin"] == pytest.approx(margin, abs=1e-6)
     assert unprofiled["unprofiled"]["inputs"] > 0
+    assert unprofiled["prediction"]["risk_score"] == pytest.approx(
+        bundle.predict(X.iloc[[row]])["risk_score"].iloc[0], abs=1e-6)  # float32 margins
     assert unprofiled["base_value"] == pytest.approx(contributions[-1], abs=1e-6)
     own = {scorer.features[k] for k in range(len(scorer.features))
            if not (k in averaged and np.isnan(rows[row, scorer.selected][k]))}
     assert {d["feature"] for d in unprofiled["features"]} <= own
     waterfall = waterfall_values(scorer.score(rows[[row]]).explanation(), 0)
-    entries = [n for n in waterfall.feature_names if n.startswith("not profiled")]
-    assert entries == [f"not profiled ({unprofiled['unprofiled']['inputs']} inputs, averaged)"]
+    entries = [n for n in waterfall.feature_names if n.startswith(UNPROFILED_ENTRY)]
+    assert entries == [f"{UNPROFILED_ENTRY} ({unprofiled['unprofiled']['inputs']})"]
     assert set(waterfall.feature_names) - set(entries) <= own
     assert waterfall.base_values + waterfall.values.sum() == pytest.approx(margin, abs=1e-6)
     client = MlflowClient()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -36,3 +38,30 @@ def test_inner_selection_never_sees_outer_test_rows(monkeypatch: pytest.MonkeyPa
     assert set(result.folds["max_depth"]) <= {1, 2}
     assert set(result.folds["blend_weight"]) <= {0.0, 0.5}
     assert np.isfinite(result.folds["outer_score"]).all()
+
+
+def test_tune_json_is_strict_json_with_the_whole_follow_up_as_inf(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """GBSG2's follow-up ends before 120 months: both horizons are the same model, and the
+    tie keeps the whole follow-up (listed first), written "inf" in strict JSON."""
+    import json
+
+    from training.cli import main
+
+    monkeypatch.setitem(tuning.GRIDS, "survival", {"n_estimators": (5,),
+                                                    "fit_until_months": (math.inf, 120.0)})
+    assert main(["tune", "--cohort", "gbsg2", "--outer", "2", "--inner", "2", "--json"]) == 0
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"not strict JSON: {constant}")
+
+    result = json.loads(capsys.readouterr().out, parse_constant=refuse)
+    assert [row["fit_until_months"] for row in result["folds"]] == ["inf", "inf"]
+    assert result["most_chosen"]["fit_until_months"] == "inf"
+
+
+def test_a_score_that_is_not_finite_is_written_as_a_string() -> None:
+    from training.cli.tune import strict_json_row
+
+    assert strict_json_row({"a": math.nan, "b": -math.inf, "c": 0.5, "d": 3}) == {
+        "a": "nan", "b": "-inf", "c": 0.5, "d": 3}

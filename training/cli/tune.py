@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from typing import Any
 
 from rich.table import Table
 
@@ -32,10 +33,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def _strict(row: dict) -> dict:
-    """``row`` for strict JSON: an infinite setting (``fit_until_months``: the whole
-    follow-up) written as the string "inf"."""
-    return {k: "inf" if isinstance(v, float) and math.isinf(v) else v for k, v in row.items()}
+def strict_json_row(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` for strict JSON: a number that is not finite written as a string ("inf" for
+    ``fit_until_months``, the whole follow-up; "nan" for a score that could not be
+    computed), so the output of a long tuning is never lost to it."""
+    return {k: str(v) if isinstance(v, float) and not math.isfinite(v) else v
+            for k, v in row.items()}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,9 +52,9 @@ def run(args: argparse.Namespace) -> int:
     with steps("tuning fits", total) as fits:
         result = nested_tuning(X, labels, args.outer, args.inner, on_step=fits.advance)
     if args.json:
-        print(json.dumps({"folds": [_strict(row) for row in result.folds.to_dict("records")],
-                          "most_chosen": _strict(result.most_chosen)}, indent=2,
-                         allow_nan=False))
+        folds = [strict_json_row(row) for row in result.folds.to_dict("records")]
+        print(json.dumps({"folds": folds, "most_chosen": strict_json_row(result.most_chosen)},
+                         indent=2, allow_nan=False))
         return 0
     table = Table(title=f"nested tuning: {labels.task} on {args.cohort}")
     for column in result.folds.columns:

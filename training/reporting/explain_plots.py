@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -10,9 +11,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from models.explain import Explanation  # noqa: E402
+from models.explain import Explanation, unprofiled_summary  # noqa: E402
+
+if TYPE_CHECKING:
+    import shap
 
 TOP_DEPENDENCE = 3
+#: The waterfall's one entry for the inputs the unknown-is-unknown rule averaged.
+UNPROFILED_ENTRY = "unknown inputs, averaged"
 
 
 def _shap(explanation: Explanation) -> object:
@@ -61,21 +67,22 @@ def write_cohort_views(explanation: Explanation, folder: Path, note: str = "") -
     return paths
 
 
-def waterfall_values(explanation: Explanation, row: int) -> object:
+def waterfall_values(explanation: Explanation, row: int) -> shap.Explanation:
     """Patient ``row``'s contributions as a one-row ``shap.Explanation``: the patient's own
-    inputs, and the inputs the unknown-is-unknown rule averaged (if any) as one entry, never
-    shown as drivers one by one (base + values still sum to the margin)."""
+    inputs, and the inputs the unknown-is-unknown rule averaged (if any) as one entry
+    (:func:`models.explain.unprofiled_summary`), never shown as drivers one by one; base +
+    values still sum to the margin."""
     import shap
 
-    values = explanation.contribution_matrix[row]
-    data = np.asarray(explanation.value_matrix[row], dtype=float)
-    names = list(explanation.features)
-    if explanation.averaged is not None and explanation.averaged[row].any():
-        own = ~explanation.averaged[row]
-        names = [n for n, k in zip(names, own, strict=True) if k] + [
-            f"not profiled ({int((~own).sum())} inputs, averaged)"]
-        values = np.append(values[own], values[~own].sum())
-        data = np.append(data[own], np.nan)
+    own = explanation.known(row)
+    values = explanation.contribution_matrix[row][own]
+    data = np.asarray(explanation.value_matrix[row], dtype=float)[own]
+    names = [n for n, k in zip(explanation.features, own, strict=True) if k]
+    averaged = unprofiled_summary(explanation, row)
+    if averaged is not None:
+        names.append(f"{UNPROFILED_ENTRY} ({averaged['inputs']})")
+        values = np.append(values, explanation.contribution_matrix[row][~own].sum())
+        data = np.append(data, np.nan)
     return shap.Explanation(values=np.asarray(values, dtype=float),
                             base_values=float(explanation.base_value[row]), data=data,
                             feature_names=names)

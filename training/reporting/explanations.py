@@ -6,14 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from features.design import build_design, protein_changes
 from features.labels import labels_for_task
 from features.sources import load_cohort
-from models.bundle import ModelBundle
 from models.explain import (
-    Explanation,
     check_additivity,
     explain,
     top_contributions,
@@ -21,7 +17,7 @@ from models.explain import (
     unprofiled_summary,
 )
 from models.loading import load_registered_bundle
-from models.scoring import BundleScorer
+from models.scoring import explain_rows
 from training.reporting.explain_plots import write_cohort_views, write_waterfall
 
 #: Drivers listed for one patient.
@@ -57,27 +53,19 @@ def explain_registered(reference: str, source: str, patient: str | None,
     if patient not in X.index:
         raise ValueError(f"patient {patient!r} is not among the {len(X)} patients of "
                          f"task {bundle.task} in this cohort")
-    explanation, gap = _patient_explanation(bundle, X.iloc[[X.index.get_loc(patient)]])
+    one = X.loc[[patient]]
+    scores, gap = explain_rows(bundle, one)
+    explanation = scores.explanation()
     details = protein_changes(cohort, origin).get(patient, {})
     write_waterfall(explanation, 0, out / f"waterfall_{_safe(patient)}.png", note)
     return {"model": model, "patient_id": patient, "scale": explanation.scale,
             "base_value": float(explanation.base_value[0]),
             "margin": float(explanation.margin[0]),
-            "prediction": bundle.predict(X.loc[[patient]]).iloc[0].to_dict(),
+            "prediction": scores.frame(one.index).iloc[0].to_dict(),
             "groups": top_groups(explanation, 0, TOP, details),
             "features": top_contributions(explanation, 0, TOP, details),
             "unprofiled": unprofiled_summary(explanation, 0),
             "additivity_gap": gap, "inputs_not_in_cohort": len(absent)}
-
-
-def _patient_explanation(bundle: ModelBundle, X: pd.DataFrame) -> tuple[Explanation, float]:
-    """The explanation of design row ``X`` by the scoring path (:mod:`models.scoring`) and the
-    largest gap between its base + contributions and the margin that path computes without
-    explaining (:func:`models.explain.check_additivity`)."""
-    scorer = BundleScorer.of(bundle)
-    rows = bundle.input_frame(X).to_numpy(dtype=float)
-    explanation = scorer.score(rows).explanation()
-    return explanation, check_additivity(explanation, scorer.score(rows, explain=False).margin)
 
 
 def _safe(name: str) -> str:

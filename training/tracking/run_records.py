@@ -32,6 +32,7 @@ from models.bundle import ModelBundle, file_sha256
 from models.constraints import ADVERSE_FACTORS
 from models.explain import check_additivity, explain
 from models.moments import FeatureMoments
+from models.scoring import explain_rows
 from models.unprofiled import UnprofiledReference
 from training.config import TrainConfig
 from training.evaluation.cross_validation import PRIMARY_METRIC, Evaluation
@@ -332,16 +333,18 @@ def log_linear_forms(bundle: ModelBundle) -> None:
 
 
 def log_explanations(bundle: ModelBundle, X: pd.DataFrame, synthetic: bool) -> None:
-    """Global importance, beeswarm, dependence and one waterfall of the final model, under
-    ``explanations/`` (the waterfall's patient is not named)."""
+    """Global importance, beeswarm and dependence plots of the final model on the training
+    rows as they are, and the waterfall of the highest-risk patient as the API explains it
+    (unknown gene-level inputs averaged, one entry), under ``explanations/`` (the patient is
+    not named)."""
     explanation = explain(bundle, X)
     check_additivity(explanation)
+    highest, _ = explain_rows(bundle, X.iloc[[highest_risk_row(explanation)]])
     note = " (SYNTHETIC data)" if synthetic else ""
     with artifact_dir() as folder:
         views = folder / "explanations"
         write_cohort_views(explanation, views, note)
-        write_waterfall(explanation, highest_risk_row(explanation),
-                        views / "waterfall_highest_risk.png", note)
+        write_waterfall(highest.explanation(), 0, views / "waterfall_highest_risk.png", note)
 
 
 def log_and_register(bundle: ModelBundle, X: pd.DataFrame, labels: Labels,
