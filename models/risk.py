@@ -19,7 +19,6 @@ MIN_TIME_MONTHS = 1e-3
 FIT_UNTIL_MONTHS = 120.0
 
 
-
 class RiskModel(BoostedTrees):
     """XGBoost ``survival:cox``; ``predict`` gives the log relative hazard (higher = worse).
 

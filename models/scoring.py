@@ -118,13 +118,15 @@ class Scores:
             index=pd.RangeIndex(len(self.margin)), averaged=self.averaged)
 
 
-def explain_rows(bundle: ModelBundle, X: pd.DataFrame) -> tuple[Scores, float]:
-    """The answer the API gives for the design rows ``X``: scores and exact contributions
-    with the unknown-is-unknown rule, and the largest gap between base + contributions and
-    the margin the same path computes without TreeSHAP
+def explain_rows(bundle: ModelBundle, X: pd.DataFrame,
+                 ) -> tuple[Scores, Explanation, float]:
+    """The answer the API gives for the design rows ``X``: scores and their explanation
+    (exact contributions with the unknown-is-unknown rule), and the largest gap between base
+    + contributions and the margin the same path computes without TreeSHAP
     (:func:`models.explain.check_additivity`; AdditivityError above its tolerance)."""
     scorer = BundleScorer.of(bundle)
     rows = bundle.input_frame(X).to_numpy(dtype=float)
     scores = scorer.score(rows)
-    return scores, check_additivity(scores.explanation(),
-                                    scorer.score(rows, explain=False).margin)
+    explanation = scores.explanation()
+    return scores, explanation, check_additivity(explanation,
+                                                 scorer.score(rows, explain=False).margin)

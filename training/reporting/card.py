@@ -318,12 +318,11 @@ class CardWriter:
                           + self.linear_forms() + "), weight "
                           + self.param("model.effective.blend_weight")
                           + " on the Cox model; each feature's contribution adds both parts")
-            if math.isfinite(float(self.s.params.get("model.effective.fit_until_months",
-                                                     "inf"))):
+            until = float(self.s.params.get("model.effective.fit_until_months", "inf"))
+            if math.isfinite(until):
                 model += ("; the risk score is fitted to the first "
-                          + self.facts.add(float(self.s.params[
-                              "model.effective.fit_until_months"]),
-                              "param:model.effective.fit_until_months", "{:g}")
+                          + self.facts.add(until, "param:model.effective.fit_until_months",
+                                           "{:g}")
                           + " months of follow-up (later events censored there; the "
                           "baseline hazard uses the whole follow-up)")
         else:

@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from models.explain import Explanation, unprofiled_summary  # noqa: E402
+from models.explain import Explanation  # noqa: E402
 
 if TYPE_CHECKING:
     import shap
@@ -69,18 +69,16 @@ def write_cohort_views(explanation: Explanation, folder: Path, note: str = "") -
 
 def waterfall_values(explanation: Explanation, row: int) -> shap.Explanation:
     """Patient ``row``'s contributions as a one-row ``shap.Explanation``: the patient's own
-    inputs, and the inputs the unknown-is-unknown rule averaged (if any) as one entry
-    (:func:`models.explain.unprofiled_summary`), never shown as drivers one by one; base +
-    values still sum to the margin."""
+    inputs, and the inputs the unknown-is-unknown rule averaged (if any) as one entry, never
+    shown as drivers one by one; base + values still sum to the margin."""
     import shap
 
     own = explanation.known(row)
     values = explanation.contribution_matrix[row][own]
     data = np.asarray(explanation.value_matrix[row], dtype=float)[own]
     names = [n for n, k in zip(explanation.features, own, strict=True) if k]
-    averaged = unprofiled_summary(explanation, row)
-    if averaged is not None:
-        names.append(f"{UNPROFILED_ENTRY} ({averaged['inputs']})")
+    if not own.all():
+        names.append(f"{UNPROFILED_ENTRY} ({int((~own).sum())})")
         values = np.append(values, explanation.contribution_matrix[row][~own].sum())
         data = np.append(data, np.nan)
     return shap.Explanation(values=np.asarray(values, dtype=float),

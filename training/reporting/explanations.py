@@ -54,8 +54,7 @@ def explain_registered(reference: str, source: str, patient: str | None,
         raise ValueError(f"patient {patient!r} is not among the {len(X)} patients of "
                          f"task {bundle.task} in this cohort")
     one = X.loc[[patient]]
-    scores, gap = explain_rows(bundle, one)
-    explanation = scores.explanation()
+    scores, explanation, gap = explain_rows(bundle, one)
     details = protein_changes(cohort, origin).get(patient, {})
     write_waterfall(explanation, 0, out / f"waterfall_{_safe(patient)}.png", note)
     return {"model": model, "patient_id": patient, "scale": explanation.scale,

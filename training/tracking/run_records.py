@@ -339,12 +339,12 @@ def log_explanations(bundle: ModelBundle, X: pd.DataFrame, synthetic: bool) -> N
     not named)."""
     explanation = explain(bundle, X)
     check_additivity(explanation)
-    highest, _ = explain_rows(bundle, X.iloc[[highest_risk_row(explanation)]])
+    _, highest, _ = explain_rows(bundle, X.iloc[[highest_risk_row(explanation)]])
     note = " (SYNTHETIC data)" if synthetic else ""
     with artifact_dir() as folder:
         views = folder / "explanations"
         write_cohort_views(explanation, views, note)
-        write_waterfall(highest.explanation(), 0, views / "waterfall_highest_risk.png", note)
+        write_waterfall(highest, 0, views / "waterfall_highest_risk.png", note)
 
 
 def log_and_register(bundle: ModelBundle, X: pd.DataFrame, labels: Labels,
