@@ -44,7 +44,8 @@ def _cell(stat: dict | None) -> str:
     """mean [interval]; empty for a metric the model has not (Kaplan-Meier: IBS only)."""
     if stat is None:
         return ""
-    return f"{stat['mean']:.3f} [{stat['ci_low']:.3f}, {stat['ci_high']:.3f}]"
+    mean, low, high = (float(stat[k]) for k in ("mean", "ci_low", "ci_high"))  # "nan": NaN
+    return f"{mean:.3f} [{low:.3f}, {high:.3f}]"
 
 
 def main() -> None:

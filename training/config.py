@@ -76,6 +76,8 @@ class GateConfig:
 
 #: The tasks a run can train.
 TASKS = ("relapse", "progression", "resistance")
+#: The tasks whose outcome is a time to event (the others are binary).
+SURVIVAL_TASKS = ("relapse", "progression")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ import pytest
 from mlflow import MlflowClient
 
 from features.cbioportal.dialect_writer import write_study_dialect
+from features.labels import labels_for_task
+from features.sources import load_cohort
 from features.synthetic import build_synthetic_cohort
 from tests.training.card_checks import check_facts, external_resources, unaccounted_numbers
 from training.cli import main
@@ -45,12 +47,18 @@ def test_every_number_in_the_gbsg2_card_is_the_runs(gbsg2_version: str) -> None:
         assert section in markdown, section
     assert "SYNTHETIC" not in markdown
     assert "the risk score is fitted to the first 120 months of follow-up" in markdown
+    # GBSG2's follow-up ends before 120 months: the card says the horizon changed nothing
+    cohort, _ = load_cohort("gbsg2")
+    y = labels_for_task(cohort, "relapse").y
+    last = y.loc[y["event"].astype(bool), "time_months"].max()
+    assert last < 120
+    assert f"this cohort's last event is at {last:.1f} months, so here it censors none" in markdown
 
 
 def test_a_blended_model_s_card_says_so_and_every_number_is_the_runs(
         mlflow_store: str, quick_config: Path) -> None:
     quick_config.write_text(quick_config.read_text()
-                            + "\n[model.relapse]\nblend_weight = 0.25\nfit_until_months = 96\n")
+                            + "\n[model.relapse]\nblend_weight = 0.25\nfit_until_months = 42\n")
     result = train("gbsg2", load_config(quick_config, task="relapse"))
     source = load_card_source(f"{result.model_name}/{result.model_version}")
     markdown, facts = render_markdown(source)
@@ -58,8 +66,9 @@ def test_a_blended_model_s_card_says_so_and_every_number_is_the_runs(
     assert unaccounted_numbers(markdown, facts) == []
     assert "blended with a ridge Cox model on the clinical features" in markdown
     assert "weight 0.25 on the Cox model" in markdown
-    # 96 appears nowhere else in the card, so the sentence's number is the run's own
-    assert "the risk score is fitted to the first 96 months of follow-up" in markdown
+    # the run's own horizon, and GBSG2 has relapses after it: no "censors none" note
+    assert ("the risk score is fitted to the first 42 months of follow-up (later events "
+            "censored there; the baseline hazard uses the whole follow-up)") in markdown
 
 
 def test_train_logs_the_card_and_html_is_self_contained(gbsg2_version: str,

@@ -14,7 +14,7 @@ from mlflow import MlflowClient
 from models.loading import load_registered_bundle
 from models.scoring import BundleScorer
 from models.unprofiled import averaged_input
-from tests.serving.test_unprofiled import rule_by_hand
+from tests.support.unprofiled_rule import rule_by_hand
 from training.cli import main
 from training.config import load_config
 from training.reporting.explain_plots import UNPROFILED_ENTRY, waterfall_values

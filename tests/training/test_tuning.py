@@ -59,9 +59,3 @@ def test_tune_json_is_strict_json_with_the_whole_follow_up_as_inf(
     assert [row["fit_until_months"] for row in result["folds"]] == ["inf", "inf"]
     assert result["most_chosen"]["fit_until_months"] == "inf"
 
-
-def test_a_score_that_is_not_finite_is_written_as_a_string() -> None:
-    from training.cli.tune import strict_json_row
-
-    assert strict_json_row({"a": math.nan, "b": -math.inf, "c": 0.5, "d": 3}) == {
-        "a": "nan", "b": "-inf", "c": 0.5, "d": 3}

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from training.cli import command_help
-from training.cli.output import output_console
+from training.cli.output import output_console, print_json
 from training.reporting.explanations import explain_registered
 from training.tracking.store import connect
 
@@ -34,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     connect()
     result = explain_registered(args.model, args.cohort, args.patient, args.out)
     if args.json:
-        print(json.dumps(result, indent=2, default=str))
+        print_json(result)
     else:
         _render(result, output_console())
     return 0

@@ -1,14 +1,22 @@
 """Output for people and for scripts: a progress bar on a terminal and plain lines otherwise,
-and a console whose tables never cut a model or metric name."""
+a console whose tables never cut a model or metric name, and the strict JSON of every
+command's ``--json``."""
 
 from __future__ import annotations
 
+import json
+import math
 import sys
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
+from pathlib import PurePath
+from typing import Any
 
+import numpy as np
+import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -17,6 +25,39 @@ from training.cli import stop_if_requested
 
 #: Width of the output when it is not a terminal (a file or a pipe has no width to respect).
 FILE_WIDTH = 240
+
+
+def strict_json(value: Any) -> Any:
+    """``value`` for strict JSON: numpy numbers and arrays as Python ones, pandas' missing
+    markers as null, and every number that is not finite, at any depth, as a string ("inf"
+    for ``fit_until_months``, the whole follow-up; "nan" for a metric that could not be
+    computed), so scripts reading the output never meet a bare NaN."""
+    if isinstance(value, np.generic | np.ndarray):
+        value = value.tolist()
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: strict_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [strict_json(v) for v in value]
+    return value
+
+
+def _json_default(value: Any) -> str:
+    """Paths as text and dates as ISO 8601; any other type JSON does not know is an error,
+    never a silent string."""
+    if isinstance(value, PurePath):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable: {value!r}")
+
+
+def print_json(value: Any) -> None:
+    """Print ``value`` as one strict JSON document (:func:`strict_json`)."""
+    print(json.dumps(strict_json(value), indent=2, allow_nan=False, default=_json_default))
 
 
 def output_console() -> Console:

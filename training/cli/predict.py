@@ -4,7 +4,6 @@ report beside it."""
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from features.options import LoadOptions
 from training.batch.predict import DEFAULT_TOP, PredictRequest, predict_cohort
 from training.cli import command_help
 from training.cli.cohort_options import add_cohort_options
-from training.cli.output import name_column, output_console, steps
+from training.cli.output import name_column, output_console, print_json, steps
 from training.tracking.store import connect
 
 #: Features of the shift report printed (the summary file has all of them).
@@ -78,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     if args.log:
         log_summary(summary, request)
     if args.json:
-        print(json.dumps(summary, indent=2))
+        print_json(summary)
     else:
         render(summary, output_console())
     return 0

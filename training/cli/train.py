@@ -4,12 +4,11 @@ summary table (model versus baselines)."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from training.cli import command_help
 from training.cli.common import add_task_arguments, run_training, summary_table
-from training.cli.output import output_console
+from training.cli.output import output_console, print_json
 from training.config import TASKS
 from training.evaluation.cross_validation import PRIMARY_METRIC
 
@@ -44,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     console = output_console()
     result = run_training(args, args.task, console)
     if args.json:
-        print(json.dumps(result.as_json(), indent=2))
+        print_json(result.as_json())
         return 0
     primary = PRIMARY_METRIC[result.evaluation.kind]
     console.print(summary_table(

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
-import math
-from typing import Any
 
 from rich.table import Table
 
@@ -14,7 +11,7 @@ from features.labels import labels_for_task
 from features.sources import load_cohort
 from training.cli import command_help
 from training.cli.cohort_options import add_cohort_options
-from training.cli.output import name_column, output_console, steps
+from training.cli.output import name_column, output_console, print_json, steps
 from training.config import TASKS, load_config, with_cohort_options
 from training.tuning import candidates, nested_tuning
 
@@ -33,14 +30,6 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def strict_json_row(row: dict[str, Any]) -> dict[str, Any]:
-    """``row`` for strict JSON: a number that is not finite written as a string ("inf" for
-    ``fit_until_months``, the whole follow-up; "nan" for a score that could not be
-    computed), so the output of a long tuning is never lost to it."""
-    return {k: str(v) if isinstance(v, float) and not math.isfinite(v) else v
-            for k, v in row.items()}
-
-
 def run(args: argparse.Namespace) -> int:
     """Tune, then print the outer-fold table and the most chosen candidate."""
     config = with_cohort_options(load_config(None, task=args.task, therapy=args.therapy),
@@ -52,9 +41,8 @@ def run(args: argparse.Namespace) -> int:
     with steps("tuning fits", total) as fits:
         result = nested_tuning(X, labels, args.outer, args.inner, on_step=fits.advance)
     if args.json:
-        folds = [strict_json_row(row) for row in result.folds.to_dict("records")]
-        print(json.dumps({"folds": folds, "most_chosen": strict_json_row(result.most_chosen)},
-                         indent=2, allow_nan=False))
+        print_json({"folds": result.folds.to_dict("records"),
+                    "most_chosen": result.most_chosen})
         return 0
     table = Table(title=f"nested tuning: {labels.task} on {args.cohort}")
     for column in result.folds.columns:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from rich.console import Console
@@ -14,7 +13,7 @@ from features.options import LoadOptions
 from features.sources import BUILTIN_COHORTS, load_cohort
 from training.cli import command_help
 from training.cli.cohort_options import add_cohort_options
-from training.cli.output import output_console
+from training.cli.output import output_console, print_json
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -64,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     result = validation_result(args.source, options)
     if args.json:
-        print(json.dumps(result, indent=2))
+        print_json(result)
     else:
         render(result, output_console())
     return 0

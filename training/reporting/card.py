@@ -16,6 +16,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 
 from features.pipeline import TREATMENT_INPUTS
+from training.config import SURVIVAL_TASKS
 from training.reporting.card_source import CONSTRAINTS_FILE, FORMS_FILE, CardSource
 from training.reporting.facts import Facts
 
@@ -41,7 +42,7 @@ class CardWriter:
         self.s = source
         self.facts = Facts()
         self.task = source.tags.get("mbcrisk.task", "")
-        self.survival = self.task in ("relapse", "progression")
+        self.survival = self.task in SURVIVAL_TASKS
         self.summary = source.json.get("cohort_summary.json", {})
         self.labels = source.json.get("labels.json", {})
 
@@ -301,6 +302,17 @@ class CardWriter:
         """Trained by the Dask engine (AFT model, folds of whole partitions)."""
         return self.s.tags.get("mbcrisk.engine") == "dask"
 
+    def censoring_note(self, until: float) -> str:
+        """For the fitting horizon ``until`` (months): a note when no event of this cohort
+        falls after it, so it changed nothing; empty otherwise (or for a run from before the
+        cohort summary gave the last event)."""
+        latest = self.summary.get("latest_event_months")
+        if latest is None or latest > until:
+            return ""
+        return ("; this cohort's last event is at "
+                + self.summary_value("latest_event_months", "{:.1f}")
+                + " months, so here it censors none")
+
     def method(self) -> str:
         if self.on_dask:
             model = ("gradient-boosted trees on the accelerated-failure-time loss (xgboost "
@@ -324,7 +336,8 @@ class CardWriter:
                           + self.facts.add(until, "param:model.effective.fit_until_months",
                                            "{:g}")
                           + " months of follow-up (later events censored there; the "
-                          "baseline hazard uses the whole follow-up)")
+                          "baseline hazard uses the whole follow-up" + self.censoring_note(until)
+                          + ")")
         else:
             model = "gradient-boosted trees (xgboost) with Platt-calibrated probabilities"
         params = {k.removeprefix("model.effective."): v for k, v in self.s.params.items()

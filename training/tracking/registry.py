@@ -18,6 +18,8 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from models.loading import load_registered_bundle
+from training.config import SURVIVAL_TASKS
+from training.evaluation.cross_validation import PRIMARY_METRIC
 from training.evaluation.new_cohort import (
     CohortComparison,
     compare_on_challenger_cohort,
@@ -31,7 +33,6 @@ SAME_EVALUATION_KEYS = ("cv.n_splits", "cv.n_repeats", "cv.random_state", "task"
                         "therapy", "evaluation.tau_months", "evaluation.horizons_months")
 #: Run params that must agree for a challenger of another cohort to answer the same question.
 SAME_QUESTION_KEYS = ("task", "endpoint", "therapy")
-PRIMARY_METRIC = {"relapse": "harrell_c", "progression": "harrell_c"}
 
 
 def model_name(task: str) -> str:
@@ -41,8 +42,8 @@ def model_name(task: str) -> str:
 
 def primary_metric(task: str) -> str:
     """The metric the gate compares: Harrell's C for relapse and progression, AUROC for
-    resistance."""
-    return PRIMARY_METRIC.get(task, "auroc")
+    resistance (and any other task name, or none)."""
+    return PRIMARY_METRIC["survival" if task in SURVIVAL_TASKS else "binary"]
 
 
 def register_version(name: str, model_uri: str, run_id: str, bundle_sha256: str,

@@ -127,6 +127,7 @@ def cohort_summary(metadata: dict[str, Any], synthetic: bool, digest: str, label
         "n_patients": len(labels.y),
         "n_events": labels.n_events,
         "median_follow_up_months": float(labels.y["time_months"].median()),
+        "latest_event_months": _latest_event(labels),
         "receptor_subtype": patients["receptor_subtype"].astype("object").value_counts()
         .to_dict(),
         "age_years": patients["age_years"].astype(float).describe().round(2).to_dict(),
@@ -134,6 +135,14 @@ def cohort_summary(metadata: dict[str, Any], synthetic: bool, digest: str, label
         "exclusions": [{"reason": e.reason, "count": e.count} for e in labels.exclusions],
         "cohort_size": cohort_size,
     }
+
+
+def _latest_event(labels: Labels) -> float | None:
+    """Months from the origin to the cohort's last event (None for a binary task or no event):
+    whether a fitting horizon censors any event."""
+    if labels.kind != "survival" or not labels.y["event"].any():
+        return None
+    return float(labels.y.loc[labels.y["event"].astype(bool), "time_months"].max())
 
 
 def enter_project_run(task: str) -> None:
