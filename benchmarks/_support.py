@@ -110,10 +110,11 @@ def write_results(name: str, payload: object) -> Path:
 
 
 def served_state(root: Path) -> tuple[dict[str, str], str]:
-    """Quick champions of relapse and endocrine resistance (synthetic cohort, 3-fold CV)
-    trained into an MLflow store under ``root``, imported into BentoML's store, and an API
-    key. Returns the environment a server needs and the key. Sets ``os.environ`` and moves
-    into ``root`` (MLflow's artifacts go under the working directory)."""
+    """Quick champions of every task (synthetic cohort, 3-fold CV;
+    :func:`tests.support.champions.train_quick_champions`) trained into an MLflow store under
+    ``root`` and imported into BentoML's store, and an API key. Returns the environment a
+    server needs and the key. Sets ``os.environ`` and moves into ``root`` (MLflow's artifacts
+    go under the working directory)."""
     env = {"MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}",
            "MBCRISK_STATE_DIR": str(root / "state"), "BENTOML_HOME": str(root / "bentoml"),
            "BENTOML_DO_NOT_TRACK": "true"}
@@ -123,18 +124,10 @@ def served_state(root: Path) -> tuple[dict[str, str], str]:
 
     from serving.keys import KeyStore
     from serving.settings import Settings
-    from serving.store import import_champions
-    from training.config import TASKS, load_config
-    from training.tracking.registry import promote
-    from training.train import train
+    from tests.support.champions import train_quick_champions
 
     mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
-    quick = root / "quick.toml"
-    quick.write_text("[cv]\nn_splits = 3\nn_repeats = 1\n")
-    for task in TASKS:
-        result = train("synthetic", load_config(quick, task=task))
-        promote(result.model_name, 0.01, 50)
-    import_champions()
+    train_quick_champions(root)
     key = KeyStore(Settings.from_env().keys_db).create("benchmark")
     return {**os.environ, **env}, key
 

@@ -160,6 +160,11 @@ class Prediction(BaseModel):
     model: dict[str, ModelInfo]
 
 
+#: What the ``treatment`` flag of a contribution or group means.
+TREATMENT_FLAG = ("a treatment input: it reflects the clinicians' assessment of risk "
+                  "(confounding by indication), not an effect of the treatment")
+
+
 class ContributionRecord(BaseModel):
     """One feature's contribution, worded."""
 
@@ -168,9 +173,7 @@ class ContributionRecord(BaseModel):
     value_shown: str
     contribution: float
     direction: str
-    treatment: bool = Field(description="a treatment input: it reflects the clinicians' "
-                            "assessment of risk (confounding by indication), not an effect "
-                            "of the treatment")
+    treatment: bool = Field(description=TREATMENT_FLAG)
     sentence: str
 
 
@@ -182,9 +185,7 @@ class GroupRecord(BaseModel):
     value_shown: str
     contribution: float
     direction: str
-    treatment: bool = Field(description="a treatment input: it reflects the clinicians' "
-                            "assessment of risk (confounding by indication), not an effect "
-                            "of the treatment")
+    treatment: bool = Field(description=TREATMENT_FLAG)
     sentence: str
     event_free_change_points: dict[str, float] | None = Field(
         default=None, description="relapse and progression models: the change, in percentage "

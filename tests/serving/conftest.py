@@ -20,9 +20,7 @@ import pytest
 
 from serving.keys import KeyStore
 from serving.settings import Settings
-from training.config import TASKS, load_config
-from training.tracking.registry import promote
-from training.train import train
+from tests.support.champions import train_quick_champions
 
 EXAMPLE = {
     "patient_id": "study-0042", "age_years": 61, "menopausal_status": "post",
@@ -49,14 +47,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
             patch.setenv(key, value)
         patch.chdir(root)
         mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
-        quick = root / "quick.toml"
-        quick.write_text("[cv]\nn_splits = 3\nn_repeats = 1\n")
-        for task in TASKS:
-            result = train("synthetic", load_config(quick, task=task))
-            promote(result.model_name, 0.01, 50)
-        from serving.store import import_champions
-
-        import_champions()
+        train_quick_champions(root)
         key = KeyStore(Settings.from_env().keys_db).create("test-app")
         yield {"env": {**os.environ, **env}, "key": key, "root": Path(root), "secrets": []}
 
