@@ -38,7 +38,10 @@ def _champion_version(name: str) -> str:
     return MlflowClient().get_model_version_by_alias(name, "champion").version
 
 
-@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+@pytest.mark.parametrize("how", [
+    signal.SIGKILL,
+    pytest.param(signal.SIGTERM, marks=pytest.mark.long),  # a second training: test-long (CI)
+], ids=["SIGKILL", "SIGTERM"])
 def test_killed_training_leaves_the_champion_untouched(served: dict, how: signal.Signals,
                                                        ) -> None:
     client = MlflowClient()

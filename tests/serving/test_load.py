@@ -105,6 +105,7 @@ def run_load(served: dict, log: Path, total: int, concurrency: int, window: int,
     return figures
 
 
+@pytest.mark.long  # ~20 s; the 20,000-request soak is its long form: `make test-long` (CI)
 def test_load_short(served: dict, tmp_path: Path) -> None:
     run_load(served, tmp_path / "serve.log", total=600, concurrency=16, window=150,
              limit_s=600)

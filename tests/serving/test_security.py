@@ -184,6 +184,7 @@ def test_rejected_requests_leave_no_trace_of_their_content(served: dict,
     assert "Traceback" not in text
 
 
+@pytest.mark.long  # sends 11 MB to a real server (~15 s): `make test-long` (CI)
 def test_an_11_mb_body_gets_the_json_413_from_a_real_server(served: dict,
                                                             tmp_path: Path) -> None:
     """Not a reset connection: the body is read (and dropped) before the answer."""

@@ -157,6 +157,7 @@ def test_real_server_over_http(served: dict, tmp_path: Path) -> None:
         assert {"/predict", "/explain", "/model_card", "/metadata"} <= set(schema["paths"])
 
 
+@pytest.mark.long  # waits out the client pool's idle time (~20 s): `make test-long` (CI)
 def test_a_kept_alive_connection_outlives_a_client_pools_idle_time(served: dict,
                                                                    tmp_path: Path) -> None:
     """A connection idle longer than httpx keeps one (5 s) still answers: the server closes

@@ -246,6 +246,7 @@ def test_train_on_dask_records_registers_and_documents(
     assert "| aft_clinical |" in markdown
 
 
+@pytest.mark.long  # starts its own Dask cluster (~15 s): `make test-long` (CI)
 def test_an_existing_scheduler_is_used(cohort_folder: Path, mlflow_store: str,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     config = Path(mlflow_store.removeprefix("sqlite:///")).with_name("quick.toml")

@@ -159,6 +159,7 @@ def test_html_card_opens_in_headless_chromium_with_no_other_request(
     shutil.copy(shot, keep / "model_card_screenshot.png")
 
 
+@pytest.mark.long  # trains a progression model (~25 s): `make test-long` (CI)
 def test_progression_card_states_its_question_constraints_and_ablation(
         mlflow_store: str, quick_config: Path) -> None:
     quick_config.write_text(quick_config.read_text()
