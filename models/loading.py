@@ -8,7 +8,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import mlflow
 import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
@@ -16,6 +15,7 @@ from mlflow.exceptions import MlflowException
 from models.bundle import BUNDLE_FILE, ModelBundle, file_sha256
 from models.errors import ModelLoadError
 from models.explain import check_additivity, explain
+from models.run_artifacts import downloaded_model_version
 
 DEFAULT_ALIAS = "champion"
 
@@ -57,8 +57,8 @@ def load_registered_bundle(reference: str) -> RegisteredBundle:
     expected = found.tags.get("mbcrisk.bundle_sha256")
     if not expected:
         raise ModelLoadError(f"{name} version {found.version} has no recorded bundle hash")
-    folder = Path(mlflow.artifacts.download_artifacts(f"models:/{name}/{found.version}"))
-    bundle = load_verified_bundle(folder, expected, f"{name} version {found.version}")
+    with downloaded_model_version(name, str(found.version)) as folder:
+        bundle = load_verified_bundle(folder, expected, f"{name} version {found.version}")
     return RegisteredBundle(bundle, name, str(found.version), alias, found.run_id, expected)
 
 

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import bentoml
 import mlflow
 
 from models.loading import ModelLoadError, load_registered_bundle, load_verified_bundle
+from models.run_artifacts import read_run_artifact
 from serving.inference import LoadedModel
 from serving.schemas import ModelInfo
 from serving.settings import SERVED_ALIAS, SERVED_MODELS
@@ -24,21 +26,29 @@ def import_champions() -> dict[str, bentoml.Model]:
         registered = load_registered_bundle(f"{name}@{SERVED_ALIAS}")  # verifies the hash
         labels = {"mlflow_name": name, "mlflow_version": registered.version,
                   "mlflow_alias": SERVED_ALIAS, "run_id": registered.run_id, "task": task}
-        imported[task] = bentoml.mlflow.import_model(
+        built = bentoml.mlflow.import_model(
             name, f"models:/{name}/{registered.version}", labels=labels,
             metadata={"bundle_sha256": registered.sha256,
                       "model_card_markdown": _card(registered.run_id)})
+        imported[task] = bentoml.models.get(built.tag)
+        _remove_build_folder(built, imported[task])
     return imported
+
+
+def _remove_build_folder(built: bentoml.Model, stored: bentoml.Model) -> None:
+    """Remove the temporary folder BentoML built the model in before copying it to the store.
+    BentoML removes it only at interpreter exit, which ``mbcrisk serve`` never reaches (it
+    execs the server): each start would leave a copy of every model in the temp directory."""
+    if Path(built.path).resolve() != Path(stored.path).resolve():
+        shutil.rmtree(built.path, ignore_errors=True)
 
 
 def _card(run_id: str) -> str:
     """The model card logged in the run (``model_card/model_card.md``)."""
     try:
-        path = mlflow.artifacts.download_artifacts(run_id=run_id,
-                                                   artifact_path="model_card/model_card.md")
+        return read_run_artifact(run_id, "model_card/model_card.md")
     except mlflow.exceptions.MlflowException as error:
         raise ModelLoadError(f"run {run_id} has no model card; run `mbcrisk card`") from error
-    return Path(path).read_text(encoding="utf-8")
 
 
 def latest_champion(name: str) -> bentoml.Model:

@@ -21,6 +21,7 @@ import pytest
 from serving.keys import KeyStore
 from serving.settings import Settings
 from tests.support.champions import train_quick_champions
+from tests.support.leftovers import model_copies_in
 
 EXAMPLE = {
     "patient_id": "study-0042", "age_years": 61, "menopausal_status": "post",
@@ -77,13 +78,17 @@ class RealServer:
 def running_server(served: dict, log: Path, env: dict[str, str] | None = None,
                    ready_timeout: float = 120.0) -> Iterator[RealServer]:
     """``mbcrisk serve`` on 127.0.0.1 and a free port, ready (``/readyz``) on entry, stopped
-    (SIGTERM, then waited for) on exit; stdout and stderr go to ``log``."""
+    (SIGTERM, then waited for) on exit; stdout and stderr go to ``log``. The server gets its
+    own temporary folder (``TMPDIR``): once it is up, no copy of a model or card may be left
+    there (start-up downloads them; the exec into BentoML runs no clean-up)."""
     port = free_port()
+    scratch = log.with_name(f"{log.stem}-tmp")
+    scratch.mkdir(exist_ok=True)
     with log.open("a") as out:
         process = subprocess.Popen(
             [str(Path(sys.executable).with_name("mbcrisk")), "serve", "--host", "127.0.0.1",
-             "--port", str(port)], env={**served["env"], **(env or {})}, cwd=served["root"],
-            stdout=out, stderr=subprocess.STDOUT)
+             "--port", str(port)], env={**served["env"], "TMPDIR": str(scratch), **(env or {})},
+            cwd=served["root"], stdout=out, stderr=subprocess.STDOUT)
     server = RealServer(f"http://127.0.0.1:{port}", process, log)
     try:
         deadline = time.monotonic() + ready_timeout
@@ -98,6 +103,8 @@ def running_server(served: dict, log: Path, env: dict[str, str] | None = None,
             if time.monotonic() > deadline:
                 pytest.fail(f"server did not become ready: {log.read_text()[-3000:]}")
             time.sleep(0.5)
+        left = model_copies_in(scratch)
+        assert not left, f"serve start-up left model copies in its temporary folder: {left}"
         yield server
     finally:
         process.terminate()

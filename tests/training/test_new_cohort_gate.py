@@ -15,6 +15,7 @@ from features.labels import labels_for_task
 from features.sources import load_cohort
 from features.synthetic import build_synthetic_cohort
 from models.loading import load_registered_bundle
+from tests.support.leftovers import model_copies_in
 from tests.training.card_checks import check_facts, unaccounted_numbers
 from training.cli import main
 from training.config import load_config
@@ -42,11 +43,14 @@ def synthetic_champion_gbsg2_challenger(mlflow_store: str, quick_config: Path,
 
 
 def test_the_new_cohort_gate_compares_on_the_challengers_folds_then_needs_an_acceptance(
-        synthetic_champion_gbsg2_challenger: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        synthetic_champion_gbsg2_challenger: Path, capsys: pytest.CaptureFixture[str],
+        python_tempdir: Path) -> None:
     """One training of the two versions serves both checks (it is the slow part): the gate
-    reads the registry without changing it, then the CLI refuses and accepts."""
+    reads the registry without changing it, then the CLI refuses and accepts; neither leaves
+    a downloaded model or metrics table in the temporary directory."""
     _check_the_champion_is_scored_on_the_challengers_folds()
     _check_promote_refuses_with_3_then_records_an_explicit_acceptance(capsys)
+    assert not model_copies_in(python_tempdir), "the gate left downloaded artifacts behind"
 
 
 def _check_the_champion_is_scored_on_the_challengers_folds() -> None:

@@ -14,6 +14,7 @@ from mlflow import MlflowClient
 from models.loading import load_registered_bundle
 from models.scoring import BundleScorer
 from models.unprofiled import averaged_input
+from tests.support.leftovers import model_copies_in
 from tests.support.unprofiled_rule import rule_by_hand
 from training.cli import main
 from training.config import load_config
@@ -90,7 +91,7 @@ def test_same_config_same_metrics_and_model_file(mlflow_store: str, quick_config
 
 
 def test_gate_promotes_first_refuses_worse_and_other_evaluations(
-        mlflow_store: str, quick_config: Path, tmp_path: Path) -> None:
+        mlflow_store: str, quick_config: Path, tmp_path: Path, python_tempdir: Path) -> None:
     name = "mbcrisk-relapse"
     config = load_config(quick_config, task="relapse")
     train("gbsg2", config)
@@ -117,6 +118,7 @@ def test_gate_promotes_first_refuses_worse_and_other_evaluations(
     assert equal.promote
     assert alias_version(name, CHAMPION) == "4"
     assert any(c["scope"] != "overall" for c in equal.comparisons)
+    assert not model_copies_in(python_tempdir), "the gate left downloaded artifacts behind"
 
 
 def test_promote_cli_prints_why(mlflow_store: str, quick_config: Path,

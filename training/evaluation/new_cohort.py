@@ -17,12 +17,12 @@ the champion, which makes the comparison conservative for the challenger.
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import mlflow
 import numpy as np
 import pandas as pd
 from mlflow.entities import Run
@@ -33,6 +33,7 @@ from features.labels import Labels, eligible_samples, labels_for_task
 from features.options import LoadOptions
 from features.sources import load_cohort
 from models.bundle import ModelBundle
+from models.run_artifacts import read_run_artifact
 from training.evaluation.cross_validation import (
     PRIMARY_METRIC,
     subgroup_factors,
@@ -128,9 +129,7 @@ def _metric(y: pd.DataFrame, rows: np.ndarray, risk: np.ndarray, survival: bool)
 
 
 def _challenger_folds(run: Run, metric: str) -> pd.DataFrame:
-    path = mlflow.artifacts.download_artifacts(run_id=run.info.run_id,
-                                               artifact_path="cv_fold_metrics.csv")
-    table = pd.read_csv(path)
+    table = pd.read_csv(io.StringIO(read_run_artifact(run.info.run_id, "cv_fold_metrics.csv")))
     table = table[(table["model"] == "model") & (table["metric"] == metric)]
     return table[["repeat", "fold"]].assign(challenger=table["value"].to_numpy())
 
@@ -138,9 +137,8 @@ def _challenger_folds(run: Run, metric: str) -> pd.DataFrame:
 def _subgroups(run: Run, labels: Labels, risk: np.ndarray, factors: pd.DataFrame,
                min_size: int) -> list[dict[str, Any]]:
     champion = subgroup_metrics(labels, {"champion": risk[None, :]}, factors, min_size)
-    path = mlflow.artifacts.download_artifacts(run_id=run.info.run_id,
-                                               artifact_path="subgroup_metrics.csv")
-    challenger = pd.read_csv(path)
+    challenger = pd.read_csv(io.StringIO(read_run_artifact(run.info.run_id,
+                                                           "subgroup_metrics.csv")))
     challenger = challenger[challenger["model"] == "model"]
     keys = ["factor", "level"]
     both = challenger.astype({"level": str}).merge(champion, on=keys, suffixes=("", "_champ"))

@@ -9,6 +9,7 @@ as trained, when the challenger was trained on another (:mod:`training.evaluatio
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass, field
 
@@ -18,6 +19,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from models.loading import load_registered_bundle
+from models.run_artifacts import read_run_artifact
 from training.config import SURVIVAL_TASKS
 from training.evaluation.cross_validation import PRIMARY_METRIC
 from training.evaluation.new_cohort import (
@@ -83,8 +85,7 @@ def _run_of(name: str, version: str) -> mlflow.entities.Run:
 
 
 def _subgroups(run_id: str) -> pd.DataFrame:
-    path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="subgroup_metrics.csv")
-    return pd.read_csv(path)
+    return pd.read_csv(io.StringIO(read_run_artifact(run_id, "subgroup_metrics.csv")))
 
 
 def gate(name: str, challenger: str, champion: str, margin: float,
