@@ -10,7 +10,9 @@ for the Cox baselines (``CONFIG`` below), so the largest cohort fits the time bu
 
 The bare fit is ``xgb.train`` with the same booster parameters on the same design matrix,
 in this process: the ratio train / bare fit is everything mbcrisk adds around one fit
-(it includes 3 fold fits + 1 final fit of the model and the baselines).
+(it includes 3 fold fits + 1 final fit of the model and the baselines). The fold fits run in
+worker processes, one per core (``cv.n_jobs = -1``, the default); the peak memory is one
+process's (``ru_maxrss``), not the sum of the train process and its workers.
 
 Run: ``make bench`` or ``.venv/bin/python benchmarks/training_speed.py [--sizes 2000 20000]``.
 Prints a table and writes ``bench-results/training_speed.json``.

@@ -93,12 +93,8 @@ class AFTRiskModel(BoostedTrees):
         """Fit on features ``X`` (NaN allowed) and a structured survival target ``y``."""
         X = validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64)
         time, event = check_survival_target(y, X.shape[0])
-        lower, upper = aft_bounds(time, event)
-        matrix = self._matrix(X)
-        matrix.set_float_info("label_lower_bound", lower)
-        matrix.set_float_info("label_upper_bound", upper)
-        booster = xgb.train(self.booster_params(), matrix, num_boost_round=self.n_estimators)
-        return self.set_booster(booster)
+        return self.set_booster(self._trained(self.booster_params(), X,
+                                              bounds=aft_bounds(time, event)))
 
     def set_booster(self, booster: xgb.Booster) -> AFTRiskModel:
         """Use ``booster`` (trained here or by ``xgboost.dask``) as this model's trees."""

@@ -44,6 +44,25 @@ class BoostedTrees(BaseEstimator):
         return xgb.DMatrix(X, label=label, missing=np.nan, feature_names=names,
                            nthread=self.n_jobs)
 
+    def _trained(self, params: dict[str, object], X: np.ndarray,
+                 label: np.ndarray | None = None,
+                 bounds: tuple[np.ndarray, np.ndarray] | None = None) -> xgb.Booster:
+        """An xgboost booster trained for ``n_estimators`` rounds on checked rows ``X`` (and
+        ``label``, or AFT interval ``bounds`` in months). The training matrix carries no
+        feature names, because xgboost re-reads and re-checks a matrix's names at every
+        boosting round (about a quarter of a booster's training time, measured on the synthetic
+        cohort's 726 x 63 design); the booster is given them after,
+        so every matrix it predicts on is checked against them as before. The trees are the
+        same either way."""
+        matrix = xgb.DMatrix(X, label=label, missing=np.nan, nthread=self.n_jobs)
+        if bounds is not None:
+            matrix.set_float_info("label_lower_bound", bounds[0])
+            matrix.set_float_info("label_upper_bound", bounds[1])
+        booster = xgb.train(params, matrix, num_boost_round=self.n_estimators)
+        if self._named_matrix and hasattr(self, "feature_names_in_"):
+            booster.feature_names = [str(n) for n in self.feature_names_in_]
+        return booster
+
     #: +1 when the booster's margin is the risk (higher = worse), -1 when the risk is minus it.
     _margin_sign = 1
 

@@ -123,8 +123,7 @@ class RiskModel(BoostedTrees):
         super().__setstate__(state)
 
     def _train(self, X: np.ndarray, label: np.ndarray) -> xgb.Booster:
-        return xgb.train(self.booster_params(), self._matrix(X, label),
-                         num_boost_round=self.n_estimators)
+        return self._trained(self.booster_params(), X, label)
 
     def _fit_parts(self, X: np.ndarray, time: np.ndarray, event: np.ndarray,
                    label: np.ndarray) -> tuple[xgb.Booster, LinearPart | None,

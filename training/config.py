@@ -12,11 +12,17 @@ from features.options import LoadOptions
 
 @dataclass(frozen=True)
 class CVConfig:
-    """Repeated, stratified K-fold cross-validation."""
+    """Repeated, stratified K-fold cross-validation; ``n_jobs`` fold fits at once (-1: one
+    per core; the results do not depend on it)."""
 
     n_splits: int = 5
     n_repeats: int = 5
     random_state: int = 0
+    n_jobs: int = -1
+
+    def __post_init__(self) -> None:
+        if self.n_jobs == 0:
+            raise ValueError("cv.n_jobs: 0 would run no fit; -1 (one per core) or a count")
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from features import load_cohort
@@ -59,7 +60,7 @@ def test_fitted_steps_see_only_training_rows() -> None:
     cohort, _ = load_cohort("gbsg2")
     labels = relapse_labels(cohort)
     X = build_design(cohort, labels.time_origin)
-    config = TrainConfig(cv=CVConfig(n_splits=3, n_repeats=1))
+    config = TrainConfig(cv=CVConfig(n_splits=3, n_repeats=1, n_jobs=1))  # the spy's list
     pipelines = build_pipelines("survival", model_params={"n_estimators": 20},
                                 min_gene_frequency=0.02, min_gene_count=5,
                                 cox_alphas=(1.0,), logistic_cs=(1.0,), random_state=0)
@@ -74,6 +75,36 @@ def test_fitted_steps_see_only_training_rows() -> None:
         assert seen == set(X.index[fold.train])
         assert not seen & set(X.index[fold.test])
     assert evaluation.summary["model"]["harrell_c"].n == 3
+
+
+def test_folds_fitted_in_parallel_give_the_same_evaluation_in_order() -> None:
+    """Two worker processes or one: the same fold metrics and out-of-fold predictions, and
+    ``on_fold`` sees every fold once, in order, with every pipeline's metrics."""
+    cohort, _ = load_cohort("gbsg2")
+    labels = relapse_labels(cohort)
+    X = build_design(cohort, labels.time_origin)
+    pipelines = build_pipelines("survival", model_params={"n_estimators": 20},
+                                min_gene_frequency=0.02, min_gene_count=5,
+                                cox_alphas=(1.0,), logistic_cs=(1.0,), random_state=0)
+    factors = subgroup_factors(cohort.patients, cohort.samples, X.index)
+    runs, seen = {}, {}
+    for jobs in (1, 2):
+        config = TrainConfig(cv=CVConfig(n_splits=3, n_repeats=2, n_jobs=jobs))
+        seen[jobs] = []
+        runs[jobs] = evaluate(X, labels, pipelines, config, factors, on_fold=lambda fold, res,
+                              j=jobs: seen[j].append(((fold.repeat, fold.fold), sorted(res))))
+    pd.testing.assert_frame_equal(runs[1].fold_metrics, runs[2].fold_metrics)
+    for name in pipelines:
+        np.testing.assert_array_equal(runs[1].oof[name], runs[2].oof[name])
+    np.testing.assert_array_equal(runs[1].oof_survival, runs[2].oof_survival)
+    assert seen[1] == seen[2]
+    assert [key for key, _ in seen[2]] == [(r, f) for r in range(2) for f in range(3)]
+    assert all(names == sorted([*pipelines, "kaplan_meier"]) for _, names in seen[2])
+
+
+def test_zero_parallel_fits_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="cv.n_jobs"):
+        CVConfig(n_jobs=0)
 
 
 def test_gene_selection_counts_training_rows_only() -> None:

@@ -13,6 +13,7 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import Pipeline
@@ -64,7 +65,12 @@ def evaluate(X: pd.DataFrame, labels: Labels, pipelines: dict[str, Pipeline],
              config: TrainConfig, subgroup_factors: pd.DataFrame,
              on_fold: Callable[[Fold, dict[str, dict[str, float]]], None] | None = None,
              ) -> Evaluation:
-    """Repeated K-fold evaluation of every pipeline on the same patient-grouped folds."""
+    """Repeated K-fold evaluation of every pipeline on the same patient-grouped folds.
+
+    Each (fold, pipeline) fit is independent of the others: ``config.cv.n_jobs`` of them run at
+    once, in worker processes (threads gain nothing: most of a fit holds the interpreter), and
+    the results are the same for any ``n_jobs``. ``on_fold`` is called in fold order, in the
+    calling process, as each fold completes."""
     survival = labels.kind == "survival"
     y = labels.y
     strata = (y["event"] if survival else y["label"]).to_numpy(dtype=int)
@@ -74,34 +80,31 @@ def evaluate(X: pd.DataFrame, labels: Labels, pipelines: dict[str, Pipeline],
     horizons = tuple(config.evaluation.horizons_months) if survival else ()
     oof_survival = np.full((cv.n_repeats, n, len(horizons)), np.nan) if survival else None
     tau = truncation_time(y, config) if survival else None
+    folds = list(patient_folds(y.index.to_numpy(), strata, cv.n_splits, cv.n_repeats,
+                               cv.random_state))
+    tasks = [(fold, name) for fold in folds for name in pipelines]
+    results = Parallel(n_jobs=cv.n_jobs, prefer="processes", return_as="generator")(
+        delayed(_fold_fit)(X, labels, fold, pipelines[name], name == "model", horizons, tau)
+        for fold, name in tasks)
     rows: list[dict] = []
-    for fold in patient_folds(y.index.to_numpy(), strata, cv.n_splits, cv.n_repeats,
-                              cv.random_state):
-        X_train, X_test = X.iloc[fold.train], X.iloc[fold.test]
-        fold_results: dict[str, dict[str, float]] = {}
-        for name, pipeline in pipelines.items():
-            fitted = clone(pipeline).fit(X_train, _target(labels, fold.train))
-            if survival:
-                risk = predict_risk(fitted, X_test)
-                metrics = survival_fold_metrics(
-                    y, fold, risk, partial(predict_survival, fitted, X_test), horizons, tau)
-                if name == "model":
-                    oof_survival[fold.repeat, fold.test] = predict_survival(
-                        fitted, X_test, np.asarray(horizons))
-                oof[name][fold.repeat, fold.test] = risk
-            else:
-                probability = predict_probability(fitted, X_test)
-                metrics = binary_metrics(y["label"].to_numpy()[fold.test], probability)
-                oof[name][fold.repeat, fold.test] = probability
-            fold_results[name] = metrics
-            rows.extend({"repeat": fold.repeat, "fold": fold.fold, "model": name,
-                         "metric": metric, "value": value} for metric, value in metrics.items())
+    fold_results: dict[str, dict[str, float]] = {}
+    for (fold, name), result in zip(tasks, results, strict=True):
+        oof[name][fold.repeat, fold.test] = result.prediction
+        if result.curves is not None:
+            oof_survival[fold.repeat, fold.test] = result.curves
+        fold_results[name] = result.metrics
+        rows.extend({"repeat": fold.repeat, "fold": fold.fold, "model": name,
+                     "metric": metric, "value": value}
+                    for metric, value in result.metrics.items())
+        if len(fold_results) < len(pipelines):
+            continue
         if survival:
             fold_results[KM_REFERENCE] = {"ibs": km_reference_ibs(y, fold, tau)}
             rows.append({"repeat": fold.repeat, "fold": fold.fold, "model": KM_REFERENCE,
                          "metric": "ibs", "value": fold_results[KM_REFERENCE]["ibs"]})
         if on_fold is not None:
             on_fold(fold, fold_results)
+        fold_results = {}
     fold_metrics = pd.DataFrame(rows)
     summary = summarise(fold_metrics, 1.0 / cv.n_splits, config.evaluation.interval_level_percent)
     subgroups = subgroup_metrics(labels, oof, subgroup_factors,
@@ -110,6 +113,33 @@ def evaluate(X: pd.DataFrame, labels: Labels, pipelines: dict[str, Pipeline],
                                      1.0 / cv.n_splits, config.evaluation.interval_level_percent)
     return Evaluation(labels.kind, fold_metrics, summary, oof, oof_survival, subgroups, tau,
                       horizons, differences)
+
+
+@dataclass(frozen=True)
+class _FoldFit:
+    """One pipeline fitted on one fold's training rows, read on its test rows: the metrics,
+    the prediction (risk score, higher = worse, or probability of resistance) and, for the
+    registered survival model, the survival curves at the horizons."""
+
+    metrics: dict[str, float]
+    prediction: np.ndarray
+    curves: np.ndarray | None
+
+
+def _fold_fit(X: pd.DataFrame, labels: Labels, fold: Fold, pipeline: Pipeline,
+              keep_curves: bool, horizons: tuple[float, ...], tau: float | None) -> _FoldFit:
+    """Fit a clone of ``pipeline`` on ``fold``'s training rows only and score its test rows."""
+    fitted = clone(pipeline).fit(X.iloc[fold.train], _target(labels, fold.train))
+    X_test = X.iloc[fold.test]
+    if labels.kind != "survival":
+        probability = predict_probability(fitted, X_test)
+        return _FoldFit(binary_metrics(labels.y["label"].to_numpy()[fold.test], probability),
+                        probability, None)
+    risk = predict_risk(fitted, X_test)
+    metrics = survival_fold_metrics(labels.y, fold, risk,
+                                    partial(predict_survival, fitted, X_test), horizons, tau)
+    curves = predict_survival(fitted, X_test, np.asarray(horizons)) if keep_curves else None
+    return _FoldFit(metrics, risk, curves)
 
 
 def paired_differences(fold_metrics: pd.DataFrame, metric: str, test_fraction: float,
