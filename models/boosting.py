@@ -37,11 +37,16 @@ class BoostedTrees(BaseEstimator):
         return validate_data(self, X, reset=False, ensure_all_finite="allow-nan",
                              dtype=np.float64)
 
-    def _matrix(self, X: np.ndarray, label: np.ndarray | None = None) -> xgb.DMatrix:
-        """An xgboost matrix of checked rows; NaN is missing."""
-        names = ([str(n) for n in self.feature_names_in_]
-                 if self._named_matrix and hasattr(self, "feature_names_in_") else None)
-        return xgb.DMatrix(X, label=label, missing=np.nan, feature_names=names,
+    def _booster_feature_names(self) -> list[str] | None:
+        """The design's column names, which the booster checks every matrix against; None
+        for a booster trained on unnamed arrays (or columns without names)."""
+        if self._named_matrix and hasattr(self, "feature_names_in_"):
+            return [str(n) for n in self.feature_names_in_]
+        return None
+
+    def _matrix(self, X: np.ndarray) -> xgb.DMatrix:
+        """An xgboost matrix of checked rows to predict on; NaN is missing."""
+        return xgb.DMatrix(X, missing=np.nan, feature_names=self._booster_feature_names(),
                            nthread=self.n_jobs)
 
     def _trained(self, params: dict[str, object], X: np.ndarray,
@@ -59,8 +64,7 @@ class BoostedTrees(BaseEstimator):
             matrix.set_float_info("label_lower_bound", bounds[0])
             matrix.set_float_info("label_upper_bound", bounds[1])
         booster = xgb.train(params, matrix, num_boost_round=self.n_estimators)
-        if self._named_matrix and hasattr(self, "feature_names_in_"):
-            booster.feature_names = [str(n) for n in self.feature_names_in_]
+        booster.feature_names = self._booster_feature_names()
         return booster
 
     #: +1 when the booster's margin is the risk (higher = worse), -1 when the risk is minus it.

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from features.options import LoadOptions
+from training.parallel import check_n_jobs
 
 
 @dataclass(frozen=True)
@@ -21,8 +22,7 @@ class CVConfig:
     n_jobs: int = -1
 
     def __post_init__(self) -> None:
-        if self.n_jobs == 0:
-            raise ValueError("cv.n_jobs: 0 would run no fit; -1 (one per core) or a count")
+        check_n_jobs(self.n_jobs, "n_jobs")
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,10 @@ def _build(cls: type, values: dict[str, Any], where: str) -> Any:
                                 for v in value)
         else:
             kwargs[key] = _like(default, value, f"{where}.{key}")
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except ValueError as error:  # a setting checked by the section itself
+        raise ValueError(f"{where}: {error}") from error
 
 
 def _like(default: Any, value: Any, where: str) -> Any:
@@ -156,8 +159,10 @@ def _like(default: Any, value: Any, where: str) -> Any:
     float setting), so one setting has one spelling in the run's parameters."""
     if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    wrong_type = not isinstance(value, type(default)) or (  # TOML's true is no count
+        isinstance(value, bool) and not isinstance(default, bool))
     if (default is not None and not isinstance(default, dict) and value is not None
-            and not isinstance(value, type(default))):
+            and wrong_type):
         raise ValueError(f"{where}: expected {type(default).__name__}, got {value!r}")
     return value
 

@@ -29,6 +29,7 @@ from models.factory import build_pipelines
 from training.config import FeatureConfig, ModelConfig
 from training.evaluation.splits import patient_folds
 from training.evaluation.survival_metrics import harrell_c
+from training.parallel import check_n_jobs, in_workers
 
 #: Candidate hyperparameters (a full grid): depth x rounds x learning rate x leaf weight, and for
 #: survival models the weight of the linear part of a blend (:mod:`models.linear_part`) and the
@@ -97,8 +98,12 @@ def _fit_score(kind: str, params: dict, X: pd.DataFrame, labels: Labels, train: 
 
 def nested_tuning(X: pd.DataFrame, labels: Labels, outer_splits: int = 5,
                   inner_splits: int = 3, random_state: int = 0,
-                  on_step: Callable[[], None] | None = None) -> TuningResult:
-    """Run the nested procedure on one cohort's design ``X`` and ``labels``."""
+                  on_step: Callable[[], None] | None = None, n_jobs: int = -1) -> TuningResult:
+    """Run the nested procedure on one cohort's design ``X`` and ``labels``. The inner fits
+    of each outer fold run ``n_jobs`` at a time in worker processes (:mod:`training.parallel`;
+    -1: one per core); ``on_step`` is called in this process as each completes. The choice
+    does not depend on ``n_jobs``."""
+    check_n_jobs(n_jobs, "n_jobs")
     kind = labels.kind
     strata = (labels.y["event"] if kind == "survival" else labels.y["label"]).to_numpy(int)
     grid = candidates(kind)
@@ -106,15 +111,17 @@ def nested_tuning(X: pd.DataFrame, labels: Labels, outer_splits: int = 5,
     counts: Counter = Counter()
     ids = labels.y.index.to_numpy()
     for outer in patient_folds(ids, strata, outer_splits, 1, random_state):
+        inner_fits = [(k, outer.train[inner.train], outer.train[inner.test])
+                      for inner in patient_folds(ids[outer.train], strata[outer.train],
+                                                 inner_splits, 1, random_state + 1)
+                      for k in range(len(grid))]
+        scores = in_workers(_fit_score, [(kind, grid[k], X, labels, train, test, random_state)
+                                         for k, train, test in inner_fits], n_jobs)
         inner_scores = np.zeros(len(grid))
-        for inner in patient_folds(ids[outer.train], strata[outer.train], inner_splits, 1,
-                                   random_state + 1):
-            train, test = outer.train[inner.train], outer.train[inner.test]
-            for k, params in enumerate(grid):
-                inner_scores[k] += _fit_score(kind, params, X, labels, train, test,
-                                              random_state) / inner_splits
-                if on_step is not None:
-                    on_step()
+        for (k, _, _), score in zip(inner_fits, scores, strict=True):
+            inner_scores[k] += score / inner_splits
+            if on_step is not None:
+                on_step()
         best = int(np.argmax(inner_scores))
         outer_score = _fit_score(kind, grid[best], X, labels, outer.train, outer.test,
                                  random_state)

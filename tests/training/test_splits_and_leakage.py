@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import uuid
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -40,12 +44,15 @@ def test_folds_are_stratified_and_deterministic() -> None:
 
 
 class RowSpy(TransformerMixin, BaseEstimator):
-    """Records which patients each fit saw (class-level, as clones do not share state)."""
+    """Writes the patients each fit saw to a new file in ``record_dir`` (files, because the
+    fits may run in worker processes)."""
 
-    fitted_on: list[set] = []
+    def __init__(self, record_dir: str = "") -> None:
+        self.record_dir = record_dir
 
     def fit(self, X: pd.DataFrame, y: object = None) -> RowSpy:
-        RowSpy.fitted_on.append(set(X.index))
+        (Path(self.record_dir) / f"{uuid.uuid4().hex}.json").write_text(
+            json.dumps(sorted(X.index.tolist())), encoding="utf-8")
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         return self
 
@@ -56,24 +63,24 @@ class RowSpy(TransformerMixin, BaseEstimator):
         return self.feature_names_in_
 
 
-def test_fitted_steps_see_only_training_rows() -> None:
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_fitted_steps_see_only_training_rows(tmp_path: Path, jobs: int) -> None:
     cohort, _ = load_cohort("gbsg2")
     labels = relapse_labels(cohort)
     X = build_design(cohort, labels.time_origin)
-    config = TrainConfig(cv=CVConfig(n_splits=3, n_repeats=1, n_jobs=1))  # the spy's list
+    config = TrainConfig(cv=CVConfig(n_splits=3, n_repeats=1, n_jobs=jobs))
     pipelines = build_pipelines("survival", model_params={"n_estimators": 20},
                                 min_gene_frequency=0.02, min_gene_count=5,
                                 cox_alphas=(1.0,), logistic_cs=(1.0,), random_state=0)
-    spied = {"model": pandas_pipeline([("spy", RowSpy()), *pipelines["model"].steps])}
-    RowSpy.fitted_on = []
+    spied = {"model": pandas_pipeline([("spy", RowSpy(str(tmp_path))),
+                                       *pipelines["model"].steps])}
     evaluation = evaluate(X, labels, spied, config, subgroup_factors(
         cohort.patients, cohort.samples, X.index))
     folds = list(patient_folds(X.index.to_numpy(), labels.y["event"].to_numpy(dtype=int), 3, 1,
                                0))
-    assert len(RowSpy.fitted_on) == len(folds)
-    for seen, fold in zip(RowSpy.fitted_on, folds, strict=True):
-        assert seen == set(X.index[fold.train])
-        assert not seen & set(X.index[fold.test])
+    seen = sorted(json.loads(path.read_text(encoding="utf-8"))
+                  for path in tmp_path.glob("*.json"))
+    assert seen == sorted(sorted(X.index[fold.train].tolist()) for fold in folds)
     assert evaluation.summary["model"]["harrell_c"].n == 3
 
 
@@ -93,7 +100,7 @@ def test_folds_fitted_in_parallel_give_the_same_evaluation_in_order() -> None:
         seen[jobs] = []
         runs[jobs] = evaluate(X, labels, pipelines, config, factors, on_fold=lambda fold, res,
                               j=jobs: seen[j].append(((fold.repeat, fold.fold), sorted(res))))
-    pd.testing.assert_frame_equal(runs[1].fold_metrics, runs[2].fold_metrics)
+    pd.testing.assert_frame_equal(runs[1].fold_metrics, runs[2].fold_metrics, check_exact=True)
     for name in pipelines:
         np.testing.assert_array_equal(runs[1].oof[name], runs[2].oof[name])
     np.testing.assert_array_equal(runs[1].oof_survival, runs[2].oof_survival)
@@ -103,7 +110,7 @@ def test_folds_fitted_in_parallel_give_the_same_evaluation_in_order() -> None:
 
 
 def test_zero_parallel_fits_is_a_clear_error() -> None:
-    with pytest.raises(ValueError, match="cv.n_jobs"):
+    with pytest.raises(ValueError, match="n_jobs: 0 is not a number of workers"):
         CVConfig(n_jobs=0)
 
 

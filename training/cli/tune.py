@@ -13,6 +13,7 @@ from training.cli import command_help
 from training.cli.cohort_options import add_cohort_options
 from training.cli.output import name_column, output_console, print_json, steps
 from training.config import TASKS, load_config, with_cohort_options
+from training.parallel import check_n_jobs
 from training.tuning import candidates, nested_tuning
 
 
@@ -25,6 +26,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--therapy", default="endocrine")
     parser.add_argument("--outer", type=int, default=5, help="outer folds (default 5)")
     parser.add_argument("--inner", type=int, default=3, help="inner folds (default 3)")
+    parser.add_argument("--jobs", type=int, default=-1,
+                        help="fits at once, in worker processes (default -1: one per core)")
     parser.add_argument("--json", action="store_true")
     add_cohort_options(parser)
     parser.set_defaults(handler=run)
@@ -32,6 +35,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Tune, then print the outer-fold table and the most chosen candidate."""
+    check_n_jobs(args.jobs, "--jobs")
     config = with_cohort_options(load_config(None, task=args.task, therapy=args.therapy),
                                  args.panels, args.columns)
     cohort, _ = load_cohort(args.cohort, config.cohort.load_options())
@@ -39,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
     X = build_design(cohort, labels.time_origin)
     total = args.outer * args.inner * len(candidates(labels.kind))
     with steps("tuning fits", total) as fits:
-        result = nested_tuning(X, labels, args.outer, args.inner, on_step=fits.advance)
+        result = nested_tuning(X, labels, args.outer, args.inner, on_step=fits.advance,
+                               n_jobs=args.jobs)
     if args.json:
         print_json({"folds": result.folds.to_dict("records"),
                     "most_chosen": result.most_chosen})

@@ -13,7 +13,6 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import Pipeline
@@ -34,6 +33,7 @@ from training.evaluation.survival_metrics import (
     step_at,
     uno_c,
 )
+from training.parallel import in_workers
 
 KM_REFERENCE = "kaplan_meier"
 IBS_GRID_POINTS = 50
@@ -68,9 +68,9 @@ def evaluate(X: pd.DataFrame, labels: Labels, pipelines: dict[str, Pipeline],
     """Repeated K-fold evaluation of every pipeline on the same patient-grouped folds.
 
     Each (fold, pipeline) fit is independent of the others: ``config.cv.n_jobs`` of them run at
-    once, in worker processes (threads gain nothing: most of a fit holds the interpreter), and
-    the results are the same for any ``n_jobs``. ``on_fold`` is called in fold order, in the
-    calling process, as each fold completes."""
+    once, in worker processes (:mod:`training.parallel`), and the results are the same for any
+    ``n_jobs``. ``on_fold`` is called in fold order, in the calling process, as each fold
+    completes."""
     survival = labels.kind == "survival"
     y = labels.y
     strata = (y["event"] if survival else y["label"]).to_numpy(dtype=int)
@@ -82,29 +82,27 @@ def evaluate(X: pd.DataFrame, labels: Labels, pipelines: dict[str, Pipeline],
     tau = truncation_time(y, config) if survival else None
     folds = list(patient_folds(y.index.to_numpy(), strata, cv.n_splits, cv.n_repeats,
                                cv.random_state))
-    tasks = [(fold, name) for fold in folds for name in pipelines]
-    results = Parallel(n_jobs=cv.n_jobs, prefer="processes", return_as="generator")(
-        delayed(_fold_fit)(X, labels, fold, pipelines[name], name == "model", horizons, tau)
-        for fold, name in tasks)
+    results = in_workers(_fold_fit, [(X, labels, fold, pipelines[name], name == "model",
+                                      horizons, tau) for fold in folds for name in pipelines],
+                         cv.n_jobs)
     rows: list[dict] = []
-    fold_results: dict[str, dict[str, float]] = {}
-    for (fold, name), result in zip(tasks, results, strict=True):
-        oof[name][fold.repeat, fold.test] = result.prediction
-        if result.curves is not None:
-            oof_survival[fold.repeat, fold.test] = result.curves
-        fold_results[name] = result.metrics
-        rows.extend({"repeat": fold.repeat, "fold": fold.fold, "model": name,
-                     "metric": metric, "value": value}
-                    for metric, value in result.metrics.items())
-        if len(fold_results) < len(pipelines):
-            continue
+    for fold in folds:
+        fold_results: dict[str, dict[str, float]] = {}
+        for name in pipelines:
+            result = next(results)
+            oof[name][fold.repeat, fold.test] = result.prediction
+            if result.curves is not None:
+                oof_survival[fold.repeat, fold.test] = result.curves
+            fold_results[name] = result.metrics
+            rows.extend({"repeat": fold.repeat, "fold": fold.fold, "model": name,
+                         "metric": metric, "value": value}
+                        for metric, value in result.metrics.items())
         if survival:
             fold_results[KM_REFERENCE] = {"ibs": km_reference_ibs(y, fold, tau)}
             rows.append({"repeat": fold.repeat, "fold": fold.fold, "model": KM_REFERENCE,
                          "metric": "ibs", "value": fold_results[KM_REFERENCE]["ibs"]})
         if on_fold is not None:
             on_fold(fold, fold_results)
-        fold_results = {}
     fold_metrics = pd.DataFrame(rows)
     summary = summarise(fold_metrics, 1.0 / cv.n_splits, config.evaluation.interval_level_percent)
     subgroups = subgroup_metrics(labels, oof, subgroup_factors,
