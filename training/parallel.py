@@ -7,7 +7,8 @@ calls were given, whatever the number of workers. scikit-learn's ``Parallel`` is
 it hands the caller's warning filters and scikit-learn settings to the workers (a warning a fit
 raises is an error under the tests' filters in a worker as in this process). Each worker holds
 its own copy of the inputs: memory grows with the number of workers. On Linux a worker ends
-with the process that started it, even one killed with SIGKILL (no orphan holds its memory).
+when the thread that started it ends, even in a process killed with SIGKILL (no orphan holds
+its memory); the callers here run on the main thread, which ends only with the process.
 """
 
 from __future__ import annotations

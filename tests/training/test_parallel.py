@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import psutil
 import pytest
@@ -30,19 +31,24 @@ def test_a_warning_in_a_worker_follows_the_callers_filters() -> None:
             list(in_workers(warnings.warn, [("in a worker",), ("in a worker",)], 2))
 
 
-def test_workers_end_with_a_killed_parent() -> None:
+def test_workers_end_with_a_killed_parent(tmp_path: Path) -> None:
     """A training killed with SIGKILL (which it cannot catch) leaves no worker behind holding
-    its memory."""
-    script = ("import time\nfrom training.parallel import in_workers\n"
-              "list(in_workers(time.sleep, [(120,), (120,)], 2))\n")
-    parent = subprocess.Popen([sys.executable, "-c", script])
+    its memory. The kill comes once both workers are running a task, so their set-up ran."""
+    script = ("import os, sys, time\nfrom training.parallel import in_workers\n"
+              "def mark_and_sleep(folder):\n"
+              "    open(os.path.join(folder, str(os.getpid())), 'w').close()\n"
+              "    time.sleep(120)\n"
+              "list(in_workers(mark_and_sleep, [(sys.argv[1],)] * 4, 2))\n")
+    parent = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)])
     try:
         watched = psutil.Process(parent.pid)
-        deadline = time.monotonic() + 60
-        while len(workers := _loky_workers(watched)) < 2:
+        deadline = time.monotonic() + 120
+        while len(list(tmp_path.iterdir())) < 2:
             assert parent.poll() is None, "the script ended before its workers started"
-            assert time.monotonic() < deadline, "no workers started"
+            assert time.monotonic() < deadline, "the workers never started their tasks"
             time.sleep(0.1)
+        workers = _loky_workers(watched)
+        assert {str(worker.pid) for worker in workers} >= {p.name for p in tmp_path.iterdir()}
         parent.send_signal(signal.SIGKILL)
         parent.wait()
         _, alive = psutil.wait_procs(workers, timeout=15)
