@@ -63,9 +63,9 @@ def floor_work(cohort: str, reference: str) -> None:
     import numpy as np
     import xgboost as xgb
 
+    from features.cohorts.parquet import read_manifest, read_partition
     from features.design import build_design
     from features.labels import task_population
-    from features.parquet import read_manifest, read_partition
     from models.loading import load_registered_bundle
     from models.scoring import BundleScorer
 

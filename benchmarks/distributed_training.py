@@ -32,11 +32,11 @@ from pathlib import Path
 
 from _support import print_table, write_results
 
+from features.cohorts.parquet import load_parquet_cohort, read_manifest, read_partition
 from features.design import build_design
 from features.labels import relapse_labels, survival_target
-from features.parquet import load_parquet_cohort, read_manifest, read_partition
 from features.pipeline import GeneFrequencyFilter
-from models.aft import AFTRiskModel
+from models.estimators.aft import AFTRiskModel
 from training.distributed.cohort import DaskCohort, dask_client
 from training.evaluation.survival_metrics import harrell_c
 

@@ -5,9 +5,9 @@ matrix.
 Models: the default relapse and endocrine-resistance models fitted on a synthetic cohort of
 6,000 patients (:func:`tests.support.quick_bundle.fit_bundle`); patients to score: the design
 rows of a second synthetic cohort (seed 11), repeated up to the size. mbcrisk's ``predict`` is
-``ModelBundle.predict`` (preprocessing, margin, survival probabilities or calibrated
-probability, risk groups); ``explain`` is :func:`models.explain.explain` plus the grouped
-contributions. Times are the median of ``--repeats`` runs after a warm-up.
+:func:`models.scoring.predict` (preprocessing, margin, survival probabilities or calibrated
+probability, risk groups); ``explain`` is :func:`models.scoring.explain_rows` plus the
+grouped contributions. Times are the median of ``--repeats`` runs after a warm-up.
 
 Run: ``make bench`` or ``.venv/bin/python benchmarks/scoring.py [--sizes 1000 100000]``.
 Prints a table and writes ``bench-results/scoring.json``.
@@ -22,11 +22,11 @@ import pandas as pd
 import xgboost as xgb
 from _support import median_seconds, print_table, write_results
 
+from features.cohorts.synthetic import build_synthetic_cohort
 from features.design import build_design
 from features.labels import labels_for_task
-from features.synthetic import build_synthetic_cohort
-from models.bundle import ModelBundle
-from models.explain import explain
+from models.bundles.bundle import ModelBundle
+from models.scoring import explain_rows, predict
 from tests.support.quick_bundle import TASK_NAMES, fit_bundle
 
 
@@ -41,9 +41,9 @@ def _rates(bundle: ModelBundle, X: pd.DataFrame, repeats: int,
 
     work = {
         "xgb_predict": lambda: booster.predict(dmatrix(), output_margin=True),
-        "mbcrisk_predict": lambda: bundle.predict(X),
+        "mbcrisk_predict": lambda: predict(bundle, X),
         "xgb_pred_contribs": lambda: booster.predict(dmatrix(), pred_contribs=True),
-        "mbcrisk_explain": lambda: explain(bundle, X).grouped,
+        "mbcrisk_explain": lambda: explain_rows(bundle, X)[1].grouped,
     }
     rates = {name: len(X) / median_seconds(repeats, fn) for name, fn in work.items()}
     return rates, matrix.shape[1]

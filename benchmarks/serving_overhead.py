@@ -34,10 +34,10 @@ from _support import (
     write_results,
 )
 
+from features.cohorts.synthetic import build_synthetic_cohort
 from features.design import build_design
 from features.labels import resistance_labels
-from features.synthetic import build_synthetic_cohort
-from models.factory import build_pipelines
+from models.estimators.factory import build_pipelines
 
 BODY = {"patient_id": "x"}
 WORK = textwrap.dedent('''

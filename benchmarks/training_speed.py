@@ -37,10 +37,10 @@ import psutil
 import xgboost as xgb
 from _support import print_table, write_results
 
-from features import load_cohort
+from features.cohorts import load_cohort
 from features.design import build_design
 from features.labels import relapse_labels
-from models.risk import MIN_TIME_MONTHS, RiskModel
+from models.estimators.risk import MIN_TIME_MONTHS, RiskModel
 
 CONFIG = "[cv]\nn_splits = 3\nn_repeats = 1\n\n[model]\ncox_alphas = [10.0]\n"
 MBCRISK = str(Path(sys.executable).with_name("mbcrisk"))

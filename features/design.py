@@ -19,7 +19,9 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from features.cohort import Cohort
+from features.cohorts.cohort import Cohort
+from features.cohorts.variants import short_protein_changes
+from features.cohorts.vocab import METASTATIC_SITE, WHOLE_EXOME_PANEL
 from features.genes import (
     AMPLIFICATION_LEVEL,
     DELETION_LEVEL,
@@ -28,11 +30,9 @@ from features.genes import (
     RESISTANCE_CLASSES,
 )
 from features.labels import THERAPY_GROUPS, TimeOrigin, eligible_samples
-from features.variants import short_protein_changes
-from features.vocab import METASTATIC_SITE, WHOLE_EXOME_PANEL
 
 _BINARY = {"positive": 1.0, "negative": 0.0}
-#: Receptor subtypes with a design indicator (``features.derived.receptor_subtype``).
+#: Receptor subtypes with a design indicator (``features.cohorts.derived.receptor_subtype``).
 RECEPTOR_SUBTYPES = ("hr_pos_her2_neg", "her2_pos", "triple_negative")
 
 

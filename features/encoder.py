@@ -24,7 +24,9 @@ from typing import Protocol
 
 import numpy as np
 
-from features.derived import receptor_subtype
+from features.cohorts.derived import receptor_subtype
+from features.cohorts.variants import short_protein_change
+from features.cohorts.vocab import GENE_SYMBOL_UPDATES, METASTATIC_SITE
 from features.design import RECEPTOR_SUBTYPES
 from features.genes import (
     AMPLIFICATION_LEVEL,
@@ -34,8 +36,6 @@ from features.genes import (
     RESISTANCE_CLASSES,
 )
 from features.labels import THERAPY_GROUPS
-from features.variants import short_protein_change
-from features.vocab import GENE_SYMBOL_UPDATES, METASTATIC_SITE
 
 #: Copy-number level a reported alteration stands for.
 ALTERATION_LEVELS = {"amplification": 2.0, "deletion": -2.0}

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from features.cohort import Cohort
-from features.report import Exclusion
+from features.cohorts.cohort import Cohort
+from features.cohorts.report import Exclusion
 
 #: Endpoints that mean "relapse", in order of preference when none is named.
 RELAPSE_ENDPOINTS = ("rfs", "dfs", "drfs", "dmfs", "ifs", "efs")

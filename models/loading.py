@@ -1,6 +1,6 @@
 """Loading a registered ModelBundle by ``NAME``, ``NAME@alias`` or ``NAME/version``, verified:
-the file's SHA-256 must equal the one recorded at registration, and explanations must add up
-on the logged input example."""
+the file's SHA-256 must equal the one recorded at registration, and the served scorer's
+explanations must add up on the logged input example."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from models.bundle import BUNDLE_FILE, ModelBundle, file_sha256
-from models.errors import ModelLoadError
-from models.explain import check_additivity, explain
-from models.run_artifacts import downloaded_model_version
+from models.bundles.bundle import ModelBundle
+from models.bundles.errors import ModelLoadError
+from models.bundles.run_artifacts import downloaded_model_version
+from models.bundles.storage import BUNDLE_FILE, file_sha256, load_bundle
+from models.scoring import explain_rows
 
 DEFAULT_ALIAS = "champion"
 
@@ -64,8 +65,10 @@ def load_registered_bundle(reference: str) -> RegisteredBundle:
 
 def load_verified_bundle(folder: Path, expected_sha256: str | None, label: str) -> ModelBundle:
     """The bundle of an MLflow model folder (``artifacts/bundle.pkl``), verified: its SHA-256
-    must equal ``expected_sha256`` (recorded at registration) and its explanations must add up
-    on the logged input example. ``label`` names the model in errors. The one loader of a
+    must equal ``expected_sha256`` (recorded at registration), and its explanations on the
+    scoring path the API serves (:func:`models.scoring.explain_rows`) must add up on the logged
+    input example, which every registered model has (its absence is an error, not a skipped
+    check). ``label`` names the model in errors. The one loader of a
     deployable bundle: the CLI, the service and the benchmarks go through it."""
     path = Path(folder) / "artifacts" / BUNDLE_FILE
     if not path.is_file():
@@ -76,10 +79,12 @@ def load_verified_bundle(folder: Path, expected_sha256: str | None, label: str) 
         raise ModelLoadError(f"{label}: the bundle fails its integrity check (SHA-256 "
                              f"{actual[:12]}... differs from {recorded} recorded at "
                              "registration)")
-    bundle = ModelBundle.load(path, expected_sha256)
+    bundle = load_bundle(path, expected_sha256)
     example = Path(folder) / "input_example.json"
-    if example.is_file():
-        check_additivity(explain(bundle, _read_example(example)))
+    if not example.is_file():
+        raise ModelLoadError(f"{label}: input_example.json missing, so its explanations cannot "
+                             "be checked")
+    explain_rows(bundle, _read_example(example))  # AdditivityError if they do not add up
     return bundle
 
 

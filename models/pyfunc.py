@@ -5,11 +5,12 @@ from __future__ import annotations
 import mlflow.pyfunc
 import pandas as pd
 
-from models.bundle import ModelBundle
+from models.bundles.storage import load_bundle
+from models.scoring import predict
 
 
 class BundleModel(mlflow.pyfunc.PythonModel):
-    """Loads ``artifacts["bundle"]`` and predicts with it (see :meth:`ModelBundle.predict`).
+    """Loads ``artifacts["bundle"]`` and predicts with it (:func:`models.scoring.predict`).
 
     Inputs are checked against the logged signature (the design's float columns), so MLflow's
     type-hint validation is switched off rather than run on ``pd.DataFrame`` hints.
@@ -19,9 +20,9 @@ class BundleModel(mlflow.pyfunc.PythonModel):
 
     def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
         """Read the bundle file logged with the model."""
-        self.bundle = ModelBundle.load(context.artifacts["bundle"])
+        self.bundle = load_bundle(context.artifacts["bundle"])
 
     def predict(self, context: mlflow.pyfunc.PythonModelContext, model_input: pd.DataFrame,
                 params: dict[str, str] | None = None) -> pd.DataFrame:
         """Risk score, risk group and probabilities for each row of design features."""
-        return self.bundle.predict(model_input)
+        return predict(self.bundle, model_input)

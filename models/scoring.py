@@ -1,11 +1,12 @@
-"""One pass of a bundle over encoded rows: preprocessing once, the booster's margin once, its
-contributions once; risk, survival probabilities, calibrated probabilities, risk groups and the
-explanation all follow from those arrays.
+"""The one scoring path: one pass of a bundle over encoded rows (preprocessing once, the
+booster's margin once, its contributions once); risk, survival probabilities, calibrated
+probabilities, risk groups and the explanation all follow from those arrays. The API, batch
+prediction, ``mbcrisk explain``, the training run's explanations and the load check all score
+through it.
 
-The rows are a bundle's input columns (from :class:`features.encoder.ProfileEncoder`). The
-fitted feature selection of a tree pipeline is a column subset, applied here as an index; the
-numbers equal :meth:`ModelBundle.predict` and :func:`models.explain.explain` on the same rows
-(``tests/serving`` checks responses against the design path).
+The rows are a bundle's input columns (from :class:`features.encoder.ProfileEncoder` or a
+cohort's design). The fitted feature selection of a tree pipeline is a column subset, applied
+here as an index.
 """
 
 from __future__ import annotations
@@ -16,16 +17,16 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from models.aft import AFTRiskModel
-from models.averaged_booster import AveragedBooster
-from models.bundle import RISK_GROUPS, ModelBundle
-from models.explain import Explanation, check_additivity
+from models.bundles.bundle import RISK_GROUPS, ModelBundle
+from models.estimators.aft import AFTRiskModel
+from models.explanation.averaged_booster import AveragedBooster
+from models.explanation.explain import Explanation, check_additivity
 
 
 @dataclass(frozen=True)
 class BundleScorer:
     """A bundle made ready for rows: which input columns its model sees, and its booster
-    compiled with the unknown-is-unknown rule (:mod:`models.averaged_booster`)."""
+    compiled with the unknown-is-unknown rule (:mod:`models.explanation.averaged_booster`)."""
 
     bundle: ModelBundle
     selected: np.ndarray  # positions of the model's features among the input columns
@@ -46,8 +47,8 @@ class BundleScorer:
 
     def score(self, rows: np.ndarray, explain: bool = True) -> Scores:
         """Margins, contributions and predictions of the input ``rows`` (n x inputs), with
-        the unknown-is-unknown rule (:mod:`models.unprofiled`) when the bundle has a reference
-        set: a patient's unknown gene-level inputs are averaged over it. ``explain=False``
+        the unknown-is-unknown rule (:mod:`models.domain.unprofiled`) when the bundle has a
+        reference set: a patient's unknown gene-level inputs are averaged over it. ``explain=False``
         skips the contributions (``Scores.contributions`` is then None)."""
         model = self.bundle.pipeline[-1]
         X = np.ascontiguousarray(rows[:, self.selected], dtype=float)
@@ -123,10 +124,19 @@ def explain_rows(bundle: ModelBundle, X: pd.DataFrame,
     """The answer the API gives for the design rows ``X``: scores and their explanation
     (exact contributions with the unknown-is-unknown rule), and the largest gap between base
     + contributions and the margin the same path computes without TreeSHAP
-    (:func:`models.explain.check_additivity`; AdditivityError above its tolerance)."""
+    (:func:`models.explanation.explain.check_additivity`; AdditivityError above its tolerance)."""
     scorer = BundleScorer.of(bundle)
     rows = bundle.input_frame(X).to_numpy(dtype=float)
     scores = scorer.score(rows)
     explanation = scores.explanation()
     return scores, explanation, check_additivity(explanation,
                                                  scorer.score(rows, explain=False).margin)
+
+
+def predict(bundle: ModelBundle, X: pd.DataFrame) -> pd.DataFrame:
+    """Per patient of the design rows ``X`` (rows labelled as in ``X``): ``risk_score``,
+    ``risk_group`` and, for survival models, the survival columns (probability of no event by
+    h months); for resistance, ``probability``. Unknown gene-level inputs follow the
+    unknown-is-unknown rule (:mod:`models.domain.unprofiled`)."""
+    return BundleScorer.of(bundle).score(bundle.input_frame(X).to_numpy(dtype=float),
+                                         explain=False).frame(X.index)

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.bundle import ModelBundle
-from models.explain import top_contributions, top_groups, unprofiled_summary
+from models.bundles.bundle import ModelBundle
+from models.explanation.explain import top_contributions, top_groups, unprofiled_summary
 from models.scoring import BundleScorer, Scores
 from serving.profile import (
     input_labels,

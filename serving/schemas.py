@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from features.vocab import HGNC_SYMBOL
+from features.cohorts.vocab import HGNC_SYMBOL
 
 ReceptorStatus = Literal["positive", "negative", "equivocal"]
 TherapyClass = Literal["endocrine", "endocrine_cdk46", "anti_her2", "chemotherapy",

@@ -16,7 +16,7 @@ from bentoml.exceptions import InvalidArgument
 from fastapi import Request
 from fastapi.responses import Response
 
-from features.errors import CohortError
+from features.cohorts.errors import CohortError
 from serving import log_privacy
 from serving.batching import BatchedPredictor
 from serving.fhir import routes as fhir

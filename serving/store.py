@@ -9,8 +9,8 @@ from pathlib import Path
 import bentoml
 import mlflow
 
+from models.bundles.run_artifacts import read_run_artifact
 from models.loading import ModelLoadError, load_registered_bundle, load_verified_bundle
-from models.run_artifacts import read_run_artifact
 from serving.inference import LoadedModel
 from serving.schemas import ModelInfo
 from serving.settings import SERVED_ALIAS, SERVED_MODELS

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+#: Fixtures shared across test folders: quick models and the Predictor over them.
+pytest_plugins = ["tests.support.quick_models"]
 
 
 def shared_data_dir() -> Path:

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from features.options import LoadOptions
+from features.cohorts.options import LoadOptions
 from training.parallel import check_n_jobs
 
 
@@ -47,7 +47,7 @@ class CohortConfig:
     columns: str | None = None
 
     def load_options(self) -> LoadOptions:
-        """The options of :func:`features.sources.load_cohort`."""
+        """The options of :func:`features.cohorts.sources.load_cohort`."""
         return LoadOptions(Path(self.panels) if self.panels else None,
                            Path(self.columns) if self.columns else None)
 
@@ -63,7 +63,8 @@ class FeatureConfig:
 @dataclass(frozen=True)
 class ModelConfig:
     """Hyperparameters of the boosted model; empty means the tuned defaults of the class.
-    ``relapse_aft`` is the relapse model of the Dask engine (:class:`models.aft.AFTRiskModel`)."""
+    ``relapse_aft`` is the relapse model of the Dask engine
+    (:class:`models.estimators.aft.AFTRiskModel`)."""
 
     relapse: dict[str, Any] = field(default_factory=dict)
     relapse_aft: dict[str, Any] = field(default_factory=dict)

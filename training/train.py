@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from features.cohorts.sources import load_cohort
 from features.design import build_design
 from features.labels import Labels, eligible_samples, labels_for_task, survival_target
-from features.sources import load_cohort
-from models.bundle import ModelBundle
-from models.factory import build_pipelines
+from models.bundles.bundle import ModelBundle
+from models.estimators.factory import build_pipelines
 from training.config import TrainConfig
 from training.evaluation.cross_validation import Evaluation, evaluate, subgroup_factors
 from training.evaluation.splits import Fold

@@ -7,8 +7,8 @@ The outer scores estimate the performance of *the tuning procedure*; the candida
 often across outer folds (and cohorts) becomes the class default (see docs/tuning.md).
 
 Survival candidates also include blends of the boosted margin with a ridge Cox model on the
-clinical features (``blend_weight`` of :class:`models.risk.RiskModel`; 0 is the trees alone):
-the deployable model itself, ranked like any other setting.
+clinical features (``blend_weight`` of :class:`models.estimators.risk.RiskModel`; 0 is the trees
+alone): the deployable model itself, ranked like any other setting.
 """
 
 from __future__ import annotations
@@ -25,16 +25,17 @@ from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
 from features.labels import Labels, survival_target
-from models.factory import build_pipelines
+from models.estimators.factory import build_pipelines
 from training.config import FeatureConfig, ModelConfig
 from training.evaluation.splits import patient_folds
 from training.evaluation.survival_metrics import harrell_c
 from training.parallel import check_n_jobs, in_workers
 
-#: Candidate hyperparameters (a full grid): depth x rounds x learning rate x leaf weight, and for
-#: survival models the weight of the linear part of a blend (:mod:`models.linear_part`) and the
-#: follow-up the risk score is fitted to (months; ``inf`` first, so a cohort whose follow-up
-#: ends before 120 months, where both are the same model, keeps the whole follow-up).
+#: Candidate hyperparameters (a full grid): depth x rounds x learning rate x leaf weight, and
+#: for survival models the weight of the linear part of a blend
+#: (:mod:`models.estimators.linear_part`) and the follow-up the risk score is fitted to (months;
+#: ``inf`` first, so a cohort whose follow-up ends before 120 months, where both are the same
+#: model, keeps the whole follow-up).
 GRIDS: dict[str, dict[str, tuple]] = {
     "survival": {"max_depth": (1, 2, 3), "n_estimators": (200, 500),
                  "learning_rate": (0.02, 0.05), "min_child_weight": (10.0, 30.0),

@@ -87,6 +87,3 @@ def number(observation: Any) -> float | None:
     value = float(value)
     return value if math.isfinite(value) else None
 
-
-def reference_of(value: Any) -> str | None:
-    return getattr(value, "reference", None)

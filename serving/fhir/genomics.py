@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from features.vocab import HGNC_SYMBOL
+from features.cohorts.vocab import HGNC_SYMBOL
 from serving.fhir import codes
 from serving.fhir.elements import code_in, codings, words
 from serving.fhir.outcome import Issue, warning

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from serving.fhir import codes
-from serving.fhir.elements import as_date, words
+from serving.fhir.elements import as_date, codings
 from serving.fhir.outcome import Issue, warning
 
 #: Statuses of a medication being taken now, and of one taken before (per resource type).
@@ -103,9 +103,12 @@ def read_medication(resource: Any, where: str, medications: dict[str, Any],
 
 
 def therapy_class(concept: Any) -> str | None:
-    """The therapy class of a medication concept, by the ingredient names in its text and
-    codings' displays (RxNorm displays name the ingredient)."""
-    text = words(concept)
+    """The therapy class of a medication concept, by the ingredient names in its text and in
+    the displays of its RxNorm codings (RxNorm displays name the ingredient); a display in
+    another code system is not read as a drug name."""
+    text = " ".join([getattr(concept, "text", None) or ""]
+                    + [display or "" for system, _, display in codings(concept)
+                       if system == codes.RXNORM]).lower()
     for ingredient in sorted(codes.INGREDIENT_CLASSES, key=len, reverse=True):
         if re.search(rf"\b{re.escape(ingredient)}\b", text):
             return codes.INGREDIENT_CLASSES[ingredient]

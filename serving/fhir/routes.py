@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from features.errors import CohortError
+from features.cohorts.errors import CohortError
 from serving.batching import BatchedPredictor
 from serving.fhir import cds_hooks
 from serving.fhir.answer import answer_bundle

@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features import build_cohort, load_cbioportal_study, load_cohort
+from features.cohorts import build_cohort, load_cbioportal_study, load_cohort
+from features.cohorts.schema import TABLES
+from features.cohorts.synthetic import build_synthetic_cohort
 from features.design import build_design
 from features.labels import (
     TaskNotApplicable,
@@ -17,8 +19,6 @@ from features.labels import (
     resistance_labels,
     task_population,
 )
-from features.schema import TABLES
-from features.synthetic import build_synthetic_cohort
 
 
 def _counts(labels) -> dict[str, int]:

@@ -17,7 +17,7 @@ from serving.gateway import PROTECTED, is_protected
 from serving.keys import KeyStore
 from serving.settings import Settings
 from tests.serving.conftest import EXAMPLE, auth, running_server, secrets_in
-from tests.serving.mcode_bundles import hook_call, metastatic_bundle
+from tests.support.mcode_bundles import hook_call, metastatic_bundle
 
 pytestmark = pytest.mark.slow
 

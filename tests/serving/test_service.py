@@ -241,7 +241,7 @@ def _rebase(schema: object) -> object:
 def test_serve_refuses_to_start_without_a_champion(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch,
                                                    capfd: pytest.CaptureFixture[str]) -> None:
-    from training.cli import main
+    from cli import main
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'empty.db'}")

@@ -1,4 +1,4 @@
-"""Unknown is unknown (models/unprofiled.py): a gene the request did not profile acts only
+"""Unknown is unknown (models/domain/unprofiled.py): a gene the request did not profile acts only
 through the documented rule, never through what missingness meant in the training panels.
 
 Property tests over random profiles: listing genes that no model uses changes nothing; listing
@@ -13,12 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from models.bundle import ModelBundle
+from models.bundles.bundle import ModelBundle
 from models.scoring import BundleScorer
 from serving.inference import Predictor
 from serving.profile import model_genes
 from serving.schemas import PatientProfile
-from tests.serving.test_encoder_parity import GENES, profiles
+from tests.features.test_encoder_parity import GENES, profiles
 from tests.support.unprofiled_rule import rule_by_hand
 
 #: Valid symbols that no model of the fixture uses.
@@ -101,7 +101,7 @@ def test_unknown_tumour_evolution_is_averaged_and_said_so(quick_predictor: Predi
                                                            quick_bundles: dict) -> None:
     """A profile carries one sample: the primary-to-metastasis changes are unknown, averaged
     and reported in ``unprofiled`` (with no advice to list genes when every gene is listed)."""
-    from features.synthetic.parameters import PANELS
+    from features.cohorts.synthetic.parameters import PANELS
 
     genes = sorted({g for b in quick_bundles.values() for g in model_genes(b)}
                    | set(PANELS["MBC_TISSUE_V2"]))

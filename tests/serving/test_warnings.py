@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.wording import GENOMIC_INPUT_PREFIXES, input_label
+from models.explanation.wording import GENOMIC_INPUT_PREFIXES, input_label
 from serving.inference import Predictor
 from serving.schemas import PatientProfile
 from tests.serving.conftest import EXAMPLE

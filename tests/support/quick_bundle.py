@@ -7,14 +7,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.cohort import Cohort
+from features.cohorts.cohort import Cohort
 from features.design import build_design
 from features.labels import Labels, labels_for_task, survival_target
-from models.applicability import ApplicabilityDomain
-from models.bundle import ModelBundle
-from models.factory import build_pipelines
-from models.moments import FeatureMoments
-from models.unprofiled import UnprofiledReference
+from models.bundles.bundle import ModelBundle
+from models.domain.applicability import ApplicabilityDomain
+from models.domain.moments import FeatureMoments
+from models.domain.unprofiled import UnprofiledReference
+from models.estimators.factory import build_pipelines
 
 #: The short task names of the helpers -> task names of :func:`labels_for_task`.
 TASK_NAMES = {"relapse": "relapse", "progression": "progression",

@@ -1,4 +1,4 @@
-"""The unknown-is-unknown rule (models/unprofiled.py) restated literally, independent of the
+"""The unknown-is-unknown rule (models/domain/unprofiled.py) restated literally, independent of the
 scoring code it checks: for tests (not shipped)."""
 
 from __future__ import annotations
@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import xgboost as xgb
 
-from models.aft import AFTRiskModel
-from models.bundle import ModelBundle
+from models.bundles.bundle import ModelBundle
+from models.domain.unprofiled import averaged_input
+from models.estimators.aft import AFTRiskModel
 from models.scoring import BundleScorer
-from models.unprofiled import averaged_input
 
 
 def rule_by_hand(bundle: ModelBundle, row: np.ndarray) -> tuple[float, np.ndarray]:

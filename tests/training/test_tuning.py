@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features import load_cohort
+from features.cohorts import load_cohort
 from features.design import build_design
 from features.labels import relapse_labels
 from training import tuning
@@ -70,7 +70,7 @@ def test_an_unusable_number_of_workers_is_a_clear_error(jobs: object) -> None:
 
 
 def test_tune_names_an_unusable_jobs_option(capsys: pytest.CaptureFixture[str]) -> None:
-    from training.cli import main
+    from cli import main
 
     assert main(["tune", "--cohort", "gbsg2", "--jobs", "0"]) == 2
     assert "--jobs: 0 is not a number of workers" in capsys.readouterr().err
@@ -82,7 +82,7 @@ def test_tune_json_is_strict_json_with_the_whole_follow_up_as_inf(
     tie keeps the whole follow-up (listed first), written "inf" in strict JSON."""
     import json
 
-    from training.cli import main
+    from cli import main
 
     monkeypatch.setitem(tuning.GRIDS, "survival", {"n_estimators": (5,),
                                                     "fit_until_months": (math.inf, 120.0)})

@@ -19,10 +19,10 @@ from typing import Any
 
 import pandas as pd
 
-from features.options import LoadOptions
-from features.parquet import is_parquet_cohort, read_manifest, read_partition
-from features.sources import load_cohort
-from models.bundle import ModelBundle
+from features.cohorts.options import LoadOptions
+from features.cohorts.parquet import is_parquet_cohort, read_manifest, read_partition
+from features.cohorts.sources import load_cohort
+from models.bundles.bundle import ModelBundle
 from models.loading import RegisteredBundle, load_registered_bundle
 from models.scoring import BundleScorer
 from training.batch.scoring import Tally, output_columns, score_piece

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from features.cohort import Cohort
+from features.cohorts.cohort import Cohort
 from features.design import build_design, protein_changes
 from features.labels import task_population
-from models.bundle import ModelBundle
-from models.explain import driver_record, select_drivers
-from models.moments import FeatureMoments
+from models.bundles.bundle import ModelBundle
+from models.domain.moments import FeatureMoments
+from models.explanation.explain import driver_record, select_drivers
 from models.scoring import BundleScorer
 
 #: Patients scored in one pass: bounds memory (the unknown-is-unknown rule scores each

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from models.moments import FeatureMoments
+from models.domain.moments import FeatureMoments
 
 #: |standardised difference| above which a feature is commonly called imbalanced.
 NOTABLE_DIFFERENCE = 0.1

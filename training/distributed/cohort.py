@@ -1,12 +1,13 @@
 """The relapse model on a Dask cluster with ``xgboost.dask``, from a partitioned cohort.
 
 The cohort is read partition by partition (each partition holds whole patients, see
-:mod:`features.parquet`); everything per patient (labels, the design) is computed on the
+:mod:`features.cohorts.parquet`); everything per patient (labels, the design) is computed on the
 workers, once, and kept there. The design's columns come from the vocabulary of all partitions,
 so a partition's design is the rows the whole cohort's design would have. The one fitted
 preprocessing step, the gene-frequency filter, is fitted from per-partition column statistics
 summed on the client (exactly the fit on all rows), then shipped to the partitions. The model
-is :class:`models.aft.AFTRiskModel` trained by ``xgboost.dask.train`` (``survival:aft``, a sum
+is :class:`models.estimators.aft.AFTRiskModel` trained by ``xgboost.dask.train`` (``survival:aft``,
+a sum
 over patients, so exact when rows are split across workers). Only small things travel to the
 client: column statistics, each patient's outcome and subgroup factors, risk scores, a bounded
 random sample of design rows, and the trained booster.
@@ -28,11 +29,11 @@ import xgboost.dask  # noqa: F401 - registers xgb.dask
 from distributed import Client, LocalCluster
 from sklearn.pipeline import Pipeline
 
-from features.cohort import Cohort
+from features.cohorts.cohort import Cohort
 from features.design import DesignVocabulary, build_design
 from features.labels import Labels, eligible_samples, relapse_labels
 from features.pipeline import GeneFrequencyFilter, column_statistics, combine_statistics
-from models.aft import AFTRiskModel, aft_bounds
+from models.estimators.aft import AFTRiskModel, aft_bounds
 from training.evaluation.cross_validation import subgroup_factors
 
 #: A partition of the cohort, as a function the workers call (so data is read where used).

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from features.errors import CohortError
+from features.cohorts.errors import CohortError
+from features.cohorts.parquet import is_parquet_cohort, read_manifest, read_partition
+from features.cohorts.report import Exclusion, LoadReport
 from features.labels import Labels
-from features.parquet import is_parquet_cohort, read_manifest, read_partition
-from features.report import Exclusion, LoadReport
-from models.aft import AFTRiskModel
-from models.bundle import ModelBundle
+from models.bundles.bundle import ModelBundle
+from models.estimators.aft import AFTRiskModel
 from training.config import TrainConfig
 from training.distributed.cohort import DaskCohort, PartitionFacts, dask_client
 from training.distributed.evaluation import evaluate_on_dask, fit_model, partition_folds

@@ -18,7 +18,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import Pipeline
 
 from features.labels import Labels, survival_target
-from models.factory import predict_probability, predict_risk, predict_survival
+from models.estimators.factory import predict_probability, predict_risk, predict_survival
 from training.config import TrainConfig
 from training.evaluation.binary_metrics import binary_metrics, calibration_slope_intercept
 from training.evaluation.splits import Fold, patient_folds

@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from models.explain import Explanation  # noqa: E402
+from models.explanation.explain import Explanation  # noqa: E402
 
 if TYPE_CHECKING:
     import shap

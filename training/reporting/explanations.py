@@ -6,16 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from features.cohorts.sources import load_cohort
 from features.design import build_design, protein_changes
 from features.labels import labels_for_task
-from features.sources import load_cohort
-from models.explain import (
-    check_additivity,
-    explain,
-    top_contributions,
-    top_groups,
-    unprofiled_summary,
-)
+from models.explanation.explain import top_contributions, top_groups, unprofiled_summary
 from models.loading import load_registered_bundle
 from models.scoring import explain_rows
 from training.reporting.explain_plots import write_cohort_views, write_waterfall
@@ -29,8 +23,8 @@ def explain_registered(reference: str, source: str, patient: str | None,
     """Explain model ``reference`` (NAME, NAME@alias or NAME/version) on cohort ``source``:
     for ``patient``, its prediction and top drivers, the answer the API and ``mbcrisk predict``
     give (unknown gene-level inputs averaged by the unknown-is-unknown rule,
-    :mod:`models.unprofiled`, and reported apart, never as drivers); else the cohort's mean
-    absolute contributions, the model's own behaviour on the cohort's rows as they are. Plots
+    :mod:`models.domain.unprofiled`, and reported apart, never as drivers); else the cohort's mean
+    absolute contributions on the same path. Plots
     go to ``out``. ValueError for a patient not in the task."""
     registered = load_registered_bundle(reference)
     bundle = registered.bundle
@@ -42,8 +36,7 @@ def explain_registered(reference: str, source: str, patient: str | None,
     model = {"name": registered.name, "version": registered.version,
              "alias": registered.alias, "run_id": registered.run_id}
     if patient is None:
-        explanation = explain(bundle, X)
-        gap = check_additivity(explanation)
+        _, explanation, gap = explain_rows(bundle, X)
         write_cohort_views(explanation, out, note)
         return {"model": model, "n_patients": len(X), "scale": explanation.scale,
                 "importance_groups": explanation.importance("group").round(6).to_dict(),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mlflow import MlflowClient
 
-from training.reporting.card import write_card
+from training.reporting.card.render import write_card
 from training.reporting.card_source import load_card_source
 
 #: Where the card lives among the run's artifacts.

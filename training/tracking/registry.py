@@ -4,7 +4,7 @@ A new version gets the ``challenger`` alias. ``promote`` moves ``champion`` to i
 challenger is not worse than the champion, overall and in every subgroup both report with
 enough patients, by at most a margin: on the same evaluation (same cohort digest and CV design)
 when both were trained on one cohort; on the challenger's cohort and folds, the champion scored
-as trained, when the challenger was trained on another (:mod:`training.evaluation.new_cohort`).
+as trained, when the challenger was trained on another (:mod:`training.tracking.new_cohort`).
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from models.bundles.run_artifacts import read_run_artifact
 from models.loading import load_registered_bundle
-from models.run_artifacts import read_run_artifact
 from training.config import SURVIVAL_TASKS
 from training.evaluation.cross_validation import PRIMARY_METRIC
-from training.evaluation.new_cohort import (
+from training.tracking.new_cohort import (
     CohortComparison,
     compare_on_challenger_cohort,
     comparison_tag,
@@ -118,7 +118,7 @@ def gate(name: str, challenger: str, champion: str, margin: float,
 def new_cohort_gate(name: str, challenger: str, champion: str, margin: float,
                     min_subgroup_size: int) -> tuple[GateDecision, CohortComparison]:
     """The gate for a challenger trained on another cohort than the champion: both on the
-    challenger's cohort and folds (:mod:`training.evaluation.new_cohort`). ValueError when
+    challenger's cohort and folds (:mod:`training.tracking.new_cohort`). ValueError when
     the two answer different questions or the challenger cannot be re-evaluated."""
     new, old = _run_of(name, challenger), _run_of(name, champion)
     reasons = _evaluation_differences(new, old, SAME_QUESTION_KEYS)

@@ -27,13 +27,13 @@ from sklearn.pipeline import Pipeline
 import features
 import models
 from features.labels import Labels
-from models.applicability import ApplicabilityDomain
-from models.bundle import ModelBundle, file_sha256
-from models.constraints import ADVERSE_FACTORS
-from models.explain import check_additivity, explain
-from models.moments import FeatureMoments
-from models.scoring import explain_rows
-from models.unprofiled import UnprofiledReference
+from models.bundles.bundle import ModelBundle
+from models.bundles.storage import file_sha256, save_bundle
+from models.domain.applicability import ApplicabilityDomain
+from models.domain.moments import FeatureMoments
+from models.domain.unprofiled import UnprofiledReference
+from models.estimators.constraints import ADVERSE_FACTORS
+from models.scoring import explain_rows, predict
 from training.config import TrainConfig
 from training.evaluation.cross_validation import PRIMARY_METRIC, Evaluation
 from training.evaluation.missingness import informative_missingness
@@ -318,7 +318,7 @@ def build_bundle(fitted: Pipeline, input_features: list[str], labels: Labels,
 
 
 def log_recalibration(bundle: ModelBundle) -> None:
-    """The registered survival model's recalibration (:mod:`models.recalibration`) as
+    """The registered survival model's recalibration (:mod:`models.estimators.recalibration`) as
     ``model.recalibration.*`` params (4 significant digits, as the card shows them), for the
     card."""
     recalibration = getattr(bundle.pipeline[-1], "recalibration_", None)
@@ -343,17 +343,16 @@ def log_linear_forms(bundle: ModelBundle) -> None:
 
 def log_explanations(bundle: ModelBundle, X: pd.DataFrame, synthetic: bool) -> None:
     """Global importance, beeswarm and dependence plots of the final model on the training
-    rows as they are, and the waterfall of the highest-risk patient as the API explains it
-    (unknown gene-level inputs averaged, one entry), under ``explanations/`` (the patient is
-    not named)."""
-    explanation = explain(bundle, X)
-    check_additivity(explanation)
-    _, highest, _ = explain_rows(bundle, X.iloc[[highest_risk_row(explanation)]])
+    rows, and the waterfall of the highest-risk patient, all as the API explains them (unknown
+    gene-level inputs averaged, one entry), under ``explanations/`` (the patient is not
+    named)."""
+    _, explanation, _ = explain_rows(bundle, X)
     note = " (SYNTHETIC data)" if synthetic else ""
     with artifact_dir() as folder:
         views = folder / "explanations"
         write_cohort_views(explanation, views, note)
-        write_waterfall(highest, 0, views / "waterfall_highest_risk.png", note)
+        write_waterfall(explanation, highest_risk_row(explanation),
+                        views / "waterfall_highest_risk.png", note)
 
 
 def log_and_register(bundle: ModelBundle, X: pd.DataFrame, labels: Labels,
@@ -361,10 +360,10 @@ def log_and_register(bundle: ModelBundle, X: pd.DataFrame, labels: Labels,
     """Log the bundle as the run's pyfunc model and register it; returns name, version and
     the bundle's SHA-256."""
     with tempfile.TemporaryDirectory(prefix="mbcrisk-bundle-") as folder:
-        path = bundle.save(folder)
+        path = save_bundle(bundle, folder)
         sha = file_sha256(path)
         example = X.head(3).reset_index(drop=True)
-        signature = infer_signature(example, bundle.predict(example))
+        signature = infer_signature(example, predict(bundle, example))
         name = model_name(labels.task)
         info = mlflow.pyfunc.log_model(
             name="model", python_model=str(PYFUNC_ENTRY),

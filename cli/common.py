@@ -1,0 +1,81 @@
+"""What several commands share: the task arguments, training with a progress bar, and the
+tables of results and gate decisions."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from cli.cohort_options import add_cohort_options
+from cli.output import name_column, steps
+from features.cohorts.sources import BUILTIN_COHORTS
+from training.config import load_config, with_cohort_options
+from training.tracking.registry import GateDecision
+from training.train import TrainResult, train
+
+SUMMARY_METRICS = {
+    "survival": ("harrell_c", "uno_c", "mean_td_auc", "ibs", "cal_slope_60"),
+    "binary": ("auroc", "auprc", "brier", "cal_slope", "cal_intercept"),
+}
+
+
+def add_task_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments shared by ``train``, ``evaluate`` and ``main``."""
+    parser.add_argument("--cohort", default="synthetic",
+                        help=f"study folder or built-in cohort ({', '.join(BUILTIN_COHORTS)}); "
+                        "default synthetic")
+    parser.add_argument("--config", type=Path, help="TOML file of settings (see docs/config.md)")
+    add_cohort_options(parser)
+
+
+def run_training(args: argparse.Namespace, task: str, console: Console) -> TrainResult:
+    """Train one task with a progress bar on stderr."""
+    config = load_config(args.config, task=task, therapy=getattr(args, "therapy", None),
+                         endpoint=getattr(args, "endpoint", None),
+                         engine=getattr(args, "engine", None))
+    config = with_cohort_options(config, args.panels, args.columns)
+    if getattr(args, "scheduler", None) and config.engine != "dask":
+        raise ValueError("--scheduler needs --engine dask")
+    with steps(f"{config.task_name} folds") as folds:
+        result = train(args.cohort, config, register=args.register,
+                       on_start=folds.start, on_fold=lambda fold: folds.advance(),
+                       scheduler=getattr(args, "scheduler", None),
+                       n_workers=getattr(args, "workers", 2))
+    return result
+
+
+def summary_table(result: TrainResult, title: str) -> Table:
+    """Model versus baselines: mean ± half-width of the 95% interval of the main metrics."""
+    kind = result.evaluation.kind
+    table = Table(title=title, caption="mean ± half-width of the corrected 95% interval")
+    name_column(table, "model", cells=result.evaluation.summary)
+    for metric in SUMMARY_METRICS[kind]:
+        name_column(table, metric, justify="right")
+    for model, stats in result.evaluation.summary.items():
+        cells = []
+        for metric in SUMMARY_METRICS[kind]:
+            stat = stats.get(metric)
+            half = (stat.ci_high - stat.ci_low) / 2 if stat is not None else 0.0
+            cells.append("" if stat is None else f"{stat.mean:.3f} ±{half:.3f}")
+        table.add_row(model, *cells)
+    return table
+
+
+def report(name: str, decision: GateDecision, console: Console) -> None:
+    """Print the decision, its reasons and the comparisons."""
+    verdict = "PROMOTED" if decision.promote else "NOT promoted"
+    console.print(f"{name}: {verdict}")
+    for reason in decision.reasons:
+        console.print(f"  - {reason}")
+    if decision.comparisons:
+        table = Table()
+        name_column(table, "scope", cells=[c["scope"] for c in decision.comparisons])
+        for column in ("n", "challenger", "champion", "passed"):
+            name_column(table, column)
+        for c in decision.comparisons:
+            table.add_row(c["scope"], "" if c["n"] is None else str(c["n"]),
+                          f"{c['challenger']:.4f}", f"{c['champion']:.4f}", str(c["passed"]))
+        console.print(table)

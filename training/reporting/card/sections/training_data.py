@@ -1,0 +1,52 @@
+"""The training data (Table 1): cohort, sizes, subtypes, exclusions and missing values."""
+
+from __future__ import annotations
+
+from training.reporting.card.context import CardContext
+
+
+def training_data(ctx: CardContext) -> str:
+    summary = ctx.summary
+    title = (ctx.summary_value("title") if summary.get("title")
+             else ctx.summary_value("cohort"))
+    lines = ["## Training data (Table 1)", "",
+             f"- Cohort: {title}"
+             + (" (SYNTHETIC)" if summary.get("synthetic") else ""),
+             f"- Patients in this task: {ctx.summary_value('n_patients')}; events: "
+             f"{ctx.summary_value('n_events')}",
+             "- Median observed time (events and censored): "
+             f"{ctx.summary_value('median_follow_up_months', '{:.1f}')} months"]
+    ages = summary.get("age_years", {})
+    if ages:
+        lines.append(f"- Age (years): median {ctx.summary_value('age_years.50%', '{:.1f}')}"
+                     f", range {ctx.summary_value('age_years.min', '{:.1f}')} to "
+                     f"{ctx.summary_value('age_years.max', '{:.1f}')}")
+    lines += ["", "| receptor subtype | patients |", "| --- | --- |"]
+    for subtype in summary.get("receptor_subtype", {}):
+        lines.append(f"| {subtype} | {ctx.summary_value(f'receptor_subtype.{subtype}')} |")
+    lines += ["", "**Exclusions** (every patient or record left out, with the reason):", ""]
+    rows = []
+    for k, row in enumerate(ctx.labels.get("exclusions", [])):
+        count = ctx.artifact("labels.json", f"exclusions.{k}.count", row["count"])
+        reason = ctx.artifact("labels.json", f"exclusions.{k}.reason", row["reason"])
+        rows.append(f"| task labels | {reason} | {count} |")
+    report = ctx.s.json.get("load_report.json", {})
+    for k, row in enumerate(report.get("excluded", [])):
+        count = ctx.artifact("load_report.json", f"excluded.{k}.count", row["count"])
+        reason = ctx.artifact("load_report.json", f"excluded.{k}.reason", row["reason"])
+        rows.append(f"| loading ({row['table']}) | {reason} | {count} |")
+    if rows:
+        lines += ["| step | reason | count |", "| --- | --- | --- |", *rows]
+    else:
+        lines.append("None: every patient of the cohort with the endpoint was used.")
+    missing = {k: v for k, v in summary.get("missing_share", {}).items() if v > 0}
+    if missing:
+        lines += ["", "**Missing values per predictor** (share of patients; genes off a "
+                  "sample's panel are missing, not wild type):", "",
+                  "| predictor | missing |", "| --- | --- |"]
+        for name in sorted(missing, key=lambda n: -missing[n])[:25]:
+            share = ctx.summary_value(f"missing_share.{name}", "{:.1%}")
+            lines.append(f"| {name} | {share} |")
+        if len(missing) > 25:
+            lines.append("| (further predictors: cohort_summary.json of the run) | |")
+    return "\n".join(lines)
