@@ -48,9 +48,11 @@ def run_training(args: argparse.Namespace, task: str, console: Console) -> Train
 
 
 def summary_table(result: TrainResult, title: str) -> Table:
-    """Model versus baselines: mean ± half-width of the 95% interval of the main metrics."""
+    """Model versus baselines: mean ± half-width of the 95% interval of the main metrics, and
+    the run's notes (events per candidate feature) under it."""
     kind = result.evaluation.kind
-    table = Table(title=title, caption="mean ± half-width of the corrected 95% interval")
+    caption = "\n".join(["mean ± half-width of the corrected 95% interval", *result.notes])
+    table = Table(title=title, caption=caption)
     name_column(table, "model", cells=result.evaluation.summary)
     for metric in SUMMARY_METRICS[kind]:
         name_column(table, metric, justify="right")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -31,6 +32,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     parser.add_argument("--suggest-mapping", action="store_true",
                         help="print a starting column-mapping TOML for the columns not placed")
+    parser.add_argument("--config", type=Path, metavar="FILE.toml",
+                        help="a config file whose [cohort] section says how the study is read "
+                        "(panels, columns, [cohort.lines]: the line-of-therapy rules)")
     add_cohort_options(parser)
     parser.set_defaults(handler=run)
 
@@ -51,13 +55,19 @@ def validation_result(source: str, options: LoadOptions | None = None) -> dict[s
         not_used=report_dict["not_used"],
         columns_read=report_dict["columns_read"],
         warnings=report_dict["warnings"],
+        timelines=report_dict["timelines"],
+        unknown_agents=report_dict["unknown_agents"],
+        line_rules=report_dict["line_rules"],
     )
     return result
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the validation result of ``args.source``; 0 when it loads."""
-    options = LoadOptions(args.panels, args.columns)
+    from training.config import load_config, with_cohort_options
+
+    config = with_cohort_options(load_config(args.config), args.panels, args.columns)
+    options = config.cohort.load_options()
     if args.suggest_mapping:
         print(suggest_mapping(args.source), end="")
         return 0
@@ -88,10 +98,30 @@ def render(result: dict[str, Any], console: Console) -> None:
     if result["unknown_columns"]:
         names = ", ".join(f"{c['file']}:{c['column']}" for c in result["unknown_columns"])
         console.print(f"[bold]Columns not understood[/bold]: {names}")
+    _render_treatments(console, result)
     for row in result["not_used"]:
         console.print(f"[bold]Not used[/bold] {row['file']}:{row['column']}: {row['reason']}")
     for warning in result["warnings"]:
         console.print(f"[yellow]warning[/yellow]: {warning}")
+
+
+def _render_treatments(console: Console, result: dict[str, Any]) -> None:
+    """Per timeline file what was read and left unread; the line rules' counts; unknown
+    agents."""
+    for timeline in result["timelines"]:
+        read = ", ".join(f"{kind} {count:,}" for kind, count in timeline["read"].items()
+                         if count)
+        unread = ", ".join(f"{kind} {count:,}" for kind, count in timeline["unread"].items()
+                           if count)
+        console.print(f"[bold]Timeline[/bold] {timeline['file']}: read {read or 'nothing'}"
+                      + (f"; left unread {unread}" if unread else ""))
+    if result["line_rules"]:
+        _render_rows(console, "Lines of therapy derived from agent rows", ("rule", "count"),
+                     [{"rule": k, "count": v} for k, v in result["line_rules"].items()])
+    if result["unknown_agents"]:
+        _render_rows(console, "Agents not in the drug dictionary (classed 'other')",
+                     ("agent", "count"),
+                     [{"agent": k, "count": v} for k, v in result["unknown_agents"].items()])
 
 
 def _render_rows(console: Console, title: str, columns: tuple[str, ...],

@@ -49,5 +49,11 @@ RESISTANCE_CLASSES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 }
 
 #: Amplification / deletion call thresholds on discrete levels (fractional levels allowed).
+#: The design columns of the well-known markers of resistance to treatment of metastatic disease
+#: (CLINICAL.md: ESR1, RB1 loss, TP53, PIK3CA, CCNE1/FGFR1/MYC amplification), as prefixes:
+#: with the clinical features, the inputs of the marker baselines of the treatment tasks.
+RESISTANCE_MARKER_PREFIXES = ("mut__ESR1", "hot__ESR1", "mut__RB1", "cna__RB1_del", "mut__TP53",
+                              "mut__PIK3CA", "hot__PIK3CA", "cna__CCNE1_amp", "cna__FGFR1_amp",
+                              "cna__MYC_amp")
 AMPLIFICATION_LEVEL = 1.5
 DELETION_LEVEL = -1.5

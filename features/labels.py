@@ -164,8 +164,6 @@ def labels_for_task(cohort: Cohort, task: str, endpoint: str | None = None) -> L
 PROGRESSION_ORIGIN = "start of the current metastatic line"
 #: Sample types that may inform a prediction at a metastatic line.
 LINE_SAMPLE_TYPES = ("primary", "metastasis", "recurrence", "ctdna")
-#: How a line ends in the progression endpoint (progression-free survival on the line).
-PROGRESSION_EVENTS = ("progression", "death")
 
 
 def progression_labels(cohort: Cohort) -> Labels:
@@ -196,12 +194,9 @@ def progression_labels(cohort: Cohort) -> Labels:
         pd.Index(dated["patient_id"].unique())))
     index_lines = _index_lines(dated)
     start = index_lines["start_months"].astype(float)
-    follow_up = _follow_up_end(cohort, index_lines.index)
-    stop = index_lines["stop_months"].astype(float)
-    end = stop.fillna(follow_up)
-    reason = index_lines["reason_stopped"].astype("object")
-    event = (reason.isin(PROGRESSION_EVENTS) & stop.notna()).to_numpy()
-    duration = (end - start).to_numpy()
+    outcome = line_outcomes(cohort, index_lines)
+    event = outcome["event"].to_numpy()
+    duration = (outcome["time_months"] - start).to_numpy()
     unknown = np.isnan(duration)
     labels.exclude("line end unknown (no stop date, no follow-up)", index_lines.index[unknown])
     empty = ~unknown & (duration <= 0)
@@ -213,6 +208,38 @@ def progression_labels(cohort: Cohort) -> Labels:
                             index=keep)
     labels.origin_months = start.loc[keep]
     return labels
+
+
+def line_outcomes(cohort: Cohort, lines: pd.DataFrame) -> pd.DataFrame:
+    """For lines indexed by patient: ``time_months`` (from diagnosis) of the line's first
+    progression, or of death during the line, else of its end (the line's stop, else the end
+    of follow-up: censored), and ``event`` (progression or death). A line's progression is its
+    ``progression_months``, or its stop when it stopped for progression; death comes from the
+    line's stop reason or the overall-survival endpoint."""
+    start = lines["start_months"].astype(float)
+    stop = lines["stop_months"].astype(float)
+    end = stop.fillna(_follow_up_end(cohort, lines.index))
+    reason = lines["reason_stopped"].astype("object")
+    recorded = lines["progression_months"].astype(float)
+    progression = recorded.fillna(stop.where(reason == "progression"))
+    progressed = (progression.notna() & (progression > start) & (progression <= end)).fillna(
+        False)
+    death = _death_months(cohort, lines.index)
+    died_on_stop = ((reason == "death") & stop.notna()).fillna(False)
+    died_recorded = (death.notna() & (death <= end)).fillna(False)
+    died = ~progressed & (died_on_stop | died_recorded)
+    time = end.where(~(died & ~died_on_stop), death).where(~progressed, progression)
+    return pd.DataFrame({"time_months": time, "event": (progressed | died).astype(bool),
+                         "progressed": progressed.astype(bool), "died": died.astype(bool)},
+                        index=lines.index)
+
+
+def _death_months(cohort: Cohort, patients: pd.Index) -> pd.Series:
+    """Months from diagnosis to death for patients who died (overall survival), else NA."""
+    if "os" not in cohort.endpoints:
+        return pd.Series(np.nan, index=patients)
+    os = cohort.endpoint("os").reindex(patients)
+    return os["time_months"].astype(float).where(os["event"].fillna(False).astype(bool))
 
 
 def _index_lines(lines: pd.DataFrame) -> pd.DataFrame:
@@ -237,8 +264,11 @@ def _resistance_on_lines(cohort: Cohort, therapy: str, lines: pd.DataFrame) -> L
     labels = Labels(
         task=f"resistance_{therapy}", kind="binary",
         definition=(f"primary resistance (ESO-ESMO ABC): progression within {horizon:g} months "
-                    f"of starting the first metastatic {therapy} line = 1; no progression by "
-                    f"{horizon:g} months = 0"),
+                    f"of starting the first metastatic {therapy} line = 1; secondary "
+                    f"resistance (progression after {horizon:g} months or more) or no "
+                    f"progression by {horizon:g} months = 0"
+                    + ("; a line with a CDK4/6 inhibitor counts as endocrine-based (the "
+                       "definition predates them)" if therapy == "endocrine" else "")),
         origin=f"start of the first metastatic {therapy} line", y=pd.DataFrame(),
         origin_months=pd.Series(dtype=float), eligible_sample_types=(
             "primary", "metastasis", "recurrence", "ctdna"),
@@ -248,13 +278,12 @@ def _resistance_on_lines(cohort: Cohort, therapy: str, lines: pd.DataFrame) -> L
     untreated = cohort.patients.index.difference(first.index)
     labels.exclude(f"no metastatic {therapy} line", untreated)
     start = first["start_months"].astype(float)
-    follow_up = _follow_up_end(cohort, first.index)
-    end = first["stop_months"].astype(float).fillna(follow_up)
-    progressed = (first["reason_stopped"] == "progression").fillna(False).to_numpy()
-    duration = (end - start).to_numpy()
+    outcome = line_outcomes(cohort, first)
+    progressed = outcome["progressed"].to_numpy()
+    duration = (outcome["time_months"] - start).to_numpy()
     resistant = progressed & (duration <= horizon)
     sensitive = duration > horizon
-    died = (first["reason_stopped"] == "death").fillna(False).to_numpy()
+    died = outcome["died"].to_numpy()
     unknown = ~resistant & ~sensitive
     labels.exclude(f"died within {horizon:g} months without progression",
                    first.index[unknown & died])

@@ -18,7 +18,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import Tags
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from features.genes import PATHWAY_NAMES
+from features.genes import PATHWAY_NAMES, RESISTANCE_MARKER_PREFIXES
 
 #: Prefixes of alteration indicators filtered by frequency.
 ALTERATION_PREFIXES = ("mut__", "hot__", "cna__", "path__", "rclass__")
@@ -101,11 +101,16 @@ class GeneFrequencyFilter(TransformerMixin, BaseEstimator):
         return np.asarray(self.kept_, dtype=object)
 
 
+#: The columns a linear baseline takes, as prefixes (None: all).
+LINEAR_COLUMNS = {"clinical": ("clin__",), "all": None,
+                  "markers": ("clin__", *RESISTANCE_MARKER_PREFIXES)}
+
+
 def linear_preprocessing(min_frequency: float, min_count: int,
-                         clinical_only: bool) -> list[tuple[str, object]]:
-    """Steps before a linear model: select, impute the median with missing indicators, scale."""
-    select = GeneFrequencyFilter(min_frequency, min_count,
-                                 ("clin__",) if clinical_only else None)
+                         columns: str) -> list[tuple[str, object]]:
+    """Steps before a linear model on ``columns`` (:data:`LINEAR_COLUMNS`: ``clinical``,
+    ``all`` or ``markers``): select, impute the median with missing indicators, scale."""
+    select = GeneFrequencyFilter(min_frequency, min_count, LINEAR_COLUMNS[columns])
     return [
         ("select", select),
         ("impute", SimpleImputer(strategy="median", add_indicator=True,

@@ -10,11 +10,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from features.cohorts.vocab import HGNC_SYMBOL
+from features.cohorts.vocab import HGNC_SYMBOL, THERAPY_CLASS
 
 ReceptorStatus = Literal["positive", "negative", "equivocal"]
-TherapyClass = Literal["endocrine", "endocrine_cdk46", "anti_her2", "chemotherapy",
-                       "pi3k_akt_mtor", "parp", "immunotherapy", "radiotherapy", "other"]
+#: The drug dictionary's therapy classes (features/cohorts/treatments/drugs.csv).
+TherapyClass = Literal[THERAPY_CLASS]
 MetastaticSite = Literal["bone", "liver", "lung", "brain", "lymph_node", "pleura", "skin",
                          "other"]
 #: Largest batch accepted by default (``MBCRISK_MAX_BATCH`` overrides it at serve time).

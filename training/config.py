@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from features.cohorts.options import LoadOptions
+from features.cohorts.treatments.lines import LineRules
 from training.parallel import check_n_jobs
 
 
@@ -41,15 +42,18 @@ class EvaluationConfig:
 @dataclass(frozen=True)
 class CohortConfig:
     """How a study folder is read: ``panels``, a folder of gene-panel definitions for panels
-    the study names by ID only; ``columns``, a TOML column mapping (docs/cohorts.md)."""
+    the study names by ID only; ``columns``, a TOML column mapping (docs/cohorts.md);
+    ``lines``, the rules that derive lines of therapy from agent-level timelines
+    (``[cohort.lines]``: ``regimen_window_days``, ``gap_days``; docs/treatments.md)."""
 
     panels: str | None = None
     columns: str | None = None
+    lines: LineRules = field(default_factory=LineRules)
 
     def load_options(self) -> LoadOptions:
         """The options of :func:`features.cohorts.sources.load_cohort`."""
         return LoadOptions(Path(self.panels) if self.panels else None,
-                           Path(self.columns) if self.columns else None)
+                           Path(self.columns) if self.columns else None, self.lines)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ refit, MLflow logging and registration as the ``challenger``."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import numpy as np
@@ -17,6 +18,13 @@ from models.estimators.factory import build_pipelines
 from training.config import TrainConfig
 from training.evaluation.cross_validation import Evaluation, evaluate, subgroup_factors
 from training.evaluation.splits import Fold
+from training.sample_size import (
+    EVENTS_PER_VARIABLE,
+    SampleSize,
+    model_params,
+    regularises,
+    sample_size,
+)
 from training.tracking.run_records import (
     RunContext,
     TrainResult,
@@ -50,14 +58,20 @@ def train(source: str, config: TrainConfig, *, register: bool = True,
     samples = eligible_samples(cohort, labels.eligible_sample_types, labels.origin_months)
     factors = subgroup_factors(cohort.patients, samples, X.index)
     genomic = any(not column.startswith("clin__") for column in X.columns)
-    pipelines = _pipelines(labels, config, ablation=genomic)
+    size = sample_size(labels, X)
+    pipelines = _pipelines(labels, config, ablation=genomic, size=size)
     name = str(cohort.metadata.get("name", source))
     summary = cohort_summary(cohort.metadata, cohort.synthetic, digest, labels,
                              cohort.patients.loc[labels.y.index], X.isna().mean(),
                              cohort.summary())
+    summary["sample_size"] = {"events": size.events, "candidate_features": size.candidates,
+                              "events_per_variable": round(size.events_per_variable, 3),
+                              "threshold": EVENTS_PER_VARIABLE, "small_cohort": size.small,
+                              "regularised": size.small and regularises(labels.task)}
     context = RunContext(str(source), name, cohort.synthetic, digest, labels, config, summary,
                          report.to_dict(), X, labels,
-                         tags={"mbcrisk.genomic_data": "yes" if genomic else "none"})
+                         tags={"mbcrisk.genomic_data": "yes" if genomic else "none",
+                               "mbcrisk.small_cohort": "true" if size.small else "false"})
 
     def final_bundle(evaluation: Evaluation) -> tuple[ModelBundle, pd.DataFrame]:
         fitted = clone(pipelines["model"]).fit(X, _target(labels))
@@ -67,10 +81,11 @@ def train(source: str, config: TrainConfig, *, register: bool = True,
                               digest, evaluation, config, X)
         return bundle, X
 
-    return record_run(
+    result = record_run(
         context, config.cv.n_splits * config.cv.n_repeats,
         lambda log_fold: evaluate(X, labels, pipelines, config, factors, on_fold=log_fold),
         final_bundle if register else None, pipelines["model"][-1], on_fold, on_start)
+    return dataclasses.replace(result, notes=(size.describe(regularises(labels.task)),))
 
 
 def _target(labels: Labels) -> np.ndarray:
@@ -80,13 +95,19 @@ def _target(labels: Labels) -> np.ndarray:
     return labels.y["label"].to_numpy(dtype=int)
 
 
-def _pipelines(labels: Labels, config: TrainConfig, ablation: bool = False) -> dict:
+def _pipelines(labels: Labels, config: TrainConfig, ablation: bool = False,
+               size: SampleSize | None = None) -> dict:
     """The task's pipelines; with ``ablation`` (a cohort with genomic data), also the boosted
-    model on clinical features only."""
+    model on clinical features only; for a treatment task (progression, resistance), also the
+    linear baseline on the clinical features and the known resistance markers. With ``size``,
+    a small cohort's boosted model takes the regularised defaults
+    (:mod:`training.sample_size`)."""
     params = config.model.relapse if labels.kind == "survival" else config.model.resistance
+    if size is not None and regularises(labels.task):
+        params = model_params(labels.kind, params, size)
     return build_pipelines(
         labels.kind, model_params=dict(params),
         min_gene_frequency=config.features.min_gene_frequency,
         min_gene_count=config.features.min_gene_count, cox_alphas=config.model.cox_alphas,
         logistic_cs=config.model.logistic_cs, random_state=config.cv.random_state,
-        ablation=ablation)
+        ablation=ablation, markers=labels.task != "relapse")

@@ -35,6 +35,12 @@ class LoadReport:
     #: Clinical columns read: (file, column, the cohort column it went to).
     columns_read: list[tuple[str, str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: Per timeline file: ``{file, read: {event kind: rows}, unread: {event kind: rows}}``.
+    timelines: list[dict[str, Any]] = field(default_factory=list)
+    #: Agent names the drug dictionary does not know (as written, upper case) -> rows.
+    unknown_agents: dict[str, int] = field(default_factory=dict)
+    #: Lines of therapy derived from agent rows: how many times each rule acted.
+    line_rules: dict[str, int] = field(default_factory=dict)
 
     def exclude(self, table: str, reason: str, count: int) -> None:
         """Record that ``count`` rows or values of ``table`` were left out for ``reason``."""
@@ -73,4 +79,7 @@ class LoadReport:
             "not_used": [{"file": f, "column": c, "reason": r} for f, c, r in self.not_used],
             "columns_read": [{"file": f, "column": c, "to": to} for f, c, to in self.columns_read],
             "warnings": list(self.warnings),
+            "timelines": [dict(t) for t in self.timelines],
+            "unknown_agents": dict(sorted(self.unknown_agents.items())),
+            "line_rules": dict(self.line_rules),
         }

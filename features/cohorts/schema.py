@@ -137,9 +137,15 @@ SCHEMAS: dict[str, TableSchema] = {
             "setting": _cat("treatment_setting"),
             "therapy_class": _cat("therapy_class"),
             "agent": Column("string"),
+            "agent_classes": Column("string", doc="the regimen's agent classes, '+'-joined "
+                                    "(drug dictionary); NA when the study gives lines"),
             "start_months": Column("Float64", doc="months from diagnosis"),
             "stop_months": Column("Float64", doc="months from diagnosis; NA = ongoing"),
             "reason_stopped": _cat("reason_stopped"),
+            "progression_months": Column("Float64", doc="months from diagnosis of the first "
+                                         "progression recorded on the line; NA = none "
+                                         "recorded (a line that stopped for progression "
+                                         "progressed at its stop)"),
         },
     ),
 }

@@ -36,7 +36,11 @@ _GRADE_WORDS = {
     "moderately differentiated": 2, "intermediate": 2, "intermediate grade": 2,
     "poorly differentiated": 3, "high": 3, "high grade": 3, "undifferentiated": 3,
 }
-_GRADE = re.compile(r"^(?:grade\s*|g)?(?P<value>[1-3]|i{1,3})$", re.IGNORECASE)
+#: A grade: ``2``, ``II``, ``G2``, ``Grade 2``, also with words around the numeral
+#: (``Histologic grade II (moderately differentiated)``, ``grade 2 of 3``).
+_GRADE = re.compile(r"^(?:(?:histologic(?:al)?|nottingham|elston)\s*)?(?:grade\s*|g)?"
+                    r"(?P<value>[1-3]|i{1,3})(?:\s*(?:/|of)\s*(?:iii|3))?(?:\s*[-(:,;].*)?$",
+                    re.IGNORECASE)
 
 _NAMES = {"stage": " stage", "t": "n AJCC T category", "n": "n AJCC N category",
           "m": "n AJCC M category", "grade": " grade"}

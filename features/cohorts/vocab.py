@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from features.cohorts.treatments.drugs import THERAPY_CLASSES
+
 RECEPTOR_STATUS = ("positive", "negative", "equivocal")
 SEX = ("female", "male")
 MENOPAUSAL_STATUS = ("pre", "peri", "post")
@@ -30,17 +32,8 @@ RECEPTOR_SUBTYPE = ("hr_pos_her2_neg", "her2_pos", "triple_negative", "unknown")
 SAMPLE_TYPE = ("primary", "metastasis", "recurrence", "ctdna")
 METASTATIC_SITE = ("bone", "liver", "lung", "brain", "lymph_node", "pleura", "skin", "other")
 TREATMENT_SETTING = ("neoadjuvant", "adjuvant", "metastatic")
-THERAPY_CLASS = (
-    "endocrine",
-    "endocrine_cdk46",
-    "anti_her2",
-    "chemotherapy",
-    "pi3k_akt_mtor",
-    "parp",
-    "immunotherapy",
-    "radiotherapy",
-    "other",
-)
+#: The therapy classes of a line: the drug dictionary's (features/cohorts/treatments/drugs.csv).
+THERAPY_CLASS = THERAPY_CLASSES
 REASON_STOPPED = ("progression", "toxicity", "completed", "ongoing", "death", "other")
 
 #: Cells that mean "no value" in cBioPortal exports and spreadsheets (compared case-insensitively).

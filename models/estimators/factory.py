@@ -21,21 +21,25 @@ MODEL_NAMES = {
 }
 #: The boosted model on clinical features only: the ablation of the genomic features.
 CLINICAL_ABLATION = "model_clinical"
+#: The penalised linear model on the clinical features and the well-known resistance markers
+#: (:data:`features.genes.RESISTANCE_MARKER_PREFIXES`), a baseline of the treatment tasks.
+MARKER_BASELINES = {"survival": "cox_markers", "binary": "logistic_markers"}
 
 
 def build_pipelines(kind: str, *, model_params: dict[str, Any], min_gene_frequency: float,
                     min_gene_count: int, cox_alphas: tuple[float, ...],
                     logistic_cs: tuple[float, ...], random_state: int,
-                    ablation: bool = False) -> dict[str, Pipeline]:
+                    ablation: bool = False, markers: bool = False) -> dict[str, Pipeline]:
     """Unfitted pipelines of ``kind`` ("survival" or "binary"): the boosted model and the
     penalised linear baselines on clinical features only and on all features; with
     ``ablation``, also the boosted model on clinical features only
     (:data:`CLINICAL_ABLATION`), so the genomic features' contribution is measured on the same
-    folds."""
+    folds; with ``markers``, also the linear baseline on the clinical features and the known
+    resistance markers (:data:`MARKER_BASELINES`)."""
     tree_steps = tree_preprocessing(min_gene_frequency, min_gene_count)
     pipelines: dict[str, Pipeline] = {}
-    for clinical_only, suffix in ((True, "clinical"), (False, "all")):
-        steps = linear_preprocessing(min_gene_frequency, min_gene_count, clinical_only)
+    for columns, suffix in (("clinical", "clinical"), ("all", "all"), ("markers", "markers")):
+        steps = linear_preprocessing(min_gene_frequency, min_gene_count, columns)
         if kind == "survival":
             final = PenalizedCox(alphas=tuple(cox_alphas), random_state=random_state)
             pipelines[f"cox_{suffix}"] = pandas_pipeline([*steps, ("model", final)])
@@ -49,6 +53,8 @@ def build_pipelines(kind: str, *, model_params: dict[str, Any], min_gene_frequen
     booster = RiskModel(**params) if kind == "survival" else ResistanceModel(**params)
     pipelines["model"] = pandas_pipeline([*tree_steps, ("model", booster)])
     names = MODEL_NAMES[kind]
+    if markers:
+        names = (*names, MARKER_BASELINES[kind])
     if ablation:
         clinical = clone(booster)
         pipelines[CLINICAL_ABLATION] = pandas_pipeline([

@@ -92,28 +92,6 @@ CTDNA_WORDS = ("plasma", "cell-free", "cfdna", "ctdna", "circulating tumor", "ci
 #: SNOMED CT body structure of the breast: a specimen from it is the primary tumour.
 BREAST_SITES = {"76752008", "80248007", "73056007"}  # breast, left breast, right breast
 
-#: Cancer-related medications: ingredient name (RxNorm display, case-insensitive) -> class.
-INGREDIENT_CLASSES = {
-    "tamoxifen": "endocrine", "letrozole": "endocrine", "anastrozole": "endocrine",
-    "exemestane": "endocrine", "fulvestrant": "endocrine", "elacestrant": "endocrine",
-    "goserelin": "endocrine", "leuprolide": "endocrine",
-    "palbociclib": "cdk46", "ribociclib": "cdk46", "abemaciclib": "cdk46",
-    "trastuzumab": "anti_her2", "pertuzumab": "anti_her2", "lapatinib": "anti_her2",
-    "neratinib": "anti_her2", "tucatinib": "anti_her2",
-    "ado-trastuzumab emtansine": "anti_her2", "fam-trastuzumab deruxtecan-nxki": "anti_her2",
-    "trastuzumab deruxtecan": "anti_her2",
-    "alpelisib": "pi3k_akt_mtor", "everolimus": "pi3k_akt_mtor", "capivasertib": "pi3k_akt_mtor",
-    "inavolisib": "pi3k_akt_mtor",
-    "olaparib": "parp", "talazoparib": "parp",
-    "pembrolizumab": "immunotherapy", "atezolizumab": "immunotherapy",
-    "capecitabine": "chemotherapy", "paclitaxel": "chemotherapy", "docetaxel": "chemotherapy",
-    "doxorubicin": "chemotherapy", "epirubicin": "chemotherapy",
-    "cyclophosphamide": "chemotherapy", "carboplatin": "chemotherapy",
-    "cisplatin": "chemotherapy", "eribulin": "chemotherapy", "gemcitabine": "chemotherapy",
-    "vinorelbine": "chemotherapy", "fluorouracil": "chemotherapy",
-    "sacituzumab govitecan": "chemotherapy", "methotrexate": "chemotherapy",
-}
-
 _LOINC = re.compile(r"^(\d{1,7})-(\d)$")
 
 

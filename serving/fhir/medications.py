@@ -3,11 +3,11 @@ MedicationAdministration) as therapy classes: the current line's and the prior o
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from features.cohorts.treatments.drugs import load_drug_dictionary, regimen_class
 from serving.fhir import codes
 from serving.fhir.elements import as_date, codings
 from serving.fhir.outcome import Issue, warning
@@ -18,11 +18,6 @@ PRIOR = {"completed", "stopped"}
 #: A completed MedicationAdministration (one dose or cycle) this recent belongs to the current
 #: line (a 3-weekly infusion given within the last six weeks).
 RECENT_ADMINISTRATION = timedelta(days=42)
-#: When several classes are given together, the one that names the line (a HER2-targeted
-#: agent with chemotherapy is an anti-HER2 line; a CDK4/6 inhibitor goes with endocrine
-#: therapy).
-LINE_PRIORITY = ("anti_her2", "endocrine_cdk46", "pi3k_akt_mtor", "parp", "immunotherapy",
-                 "chemotherapy", "endocrine")
 MEDICATION_KINDS = ("MedicationStatement", "MedicationRequest", "MedicationAdministration")
 
 
@@ -37,7 +32,7 @@ class Therapies:
     warnings: list[Issue] = field(default_factory=list)
 
     def current_line(self) -> str | None:
-        """The current line's class (see :data:`LINE_PRIORITY`)."""
+        """The current line's class (:func:`line_class`)."""
         return line_class(self.current)
 
     def early_line(self, metastasis: date | None) -> set[str]:
@@ -59,12 +54,10 @@ class Therapies:
 
 
 def line_class(classes: set[str]) -> str | None:
-    if not classes:
-        return None
-    if "cdk46" in classes:
-        classes = (classes - {"cdk46", "endocrine"}) | {"endocrine_cdk46"}
-    return next(c for c in LINE_PRIORITY if c in classes) if len(classes) > 1 else next(
-        iter(classes))
+    """The therapy class of a line given together (the drug dictionary's regimen rule: a
+    CDK4/6 inhibitor with endocrine therapy is ``endocrine_cdk46``, anti-HER2 with
+    chemotherapy ``anti_her2``); None for no class."""
+    return regimen_class(classes)
 
 
 def read_medication(resource: Any, where: str, medications: dict[str, Any],
@@ -103,16 +96,15 @@ def read_medication(resource: Any, where: str, medications: dict[str, Any],
 
 
 def therapy_class(concept: Any) -> str | None:
-    """The therapy class of a medication concept, by the ingredient names in its text and in
-    the displays of its RxNorm codings (RxNorm displays name the ingredient); a display in
-    another code system is not read as a drug name."""
+    """The therapy class of a medication concept, by the agent names of the drug dictionary
+    (:mod:`features.cohorts.treatments.drugs`: generic, brand or development names) in its text
+    and in the displays of its RxNorm codings (RxNorm displays name the ingredient); a display
+    in another code system is not read as a drug name."""
     text = " ".join([getattr(concept, "text", None) or ""]
                     + [display or "" for system, _, display in codings(concept)
-                       if system == codes.RXNORM]).lower()
-    for ingredient in sorted(codes.INGREDIENT_CLASSES, key=len, reverse=True):
-        if re.search(rf"\b{re.escape(ingredient)}\b", text):
-            return codes.INGREDIENT_CLASSES[ingredient]
-    return None
+                       if system == codes.RXNORM])
+    drug = load_drug_dictionary().find_in_text(text)
+    return None if drug is None else drug.therapy_class
 
 
 def _start(resource: Any) -> Any:

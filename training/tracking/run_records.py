@@ -72,6 +72,8 @@ class TrainResult:
     n_events: int
     evaluation: Evaluation
     bundle_sha256: str | None
+    #: What a user should know of the run (the events per candidate feature, a small cohort).
+    notes: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         """The ``train --json`` object."""
@@ -82,6 +84,7 @@ class TrainResult:
             "n_patients": self.n_patients,
             "n_events": self.n_events,
             "bundle_sha256": self.bundle_sha256,
+            "notes": list(self.notes),
             "metrics": {model: {metric: stat.as_dict() for metric, stat in metrics.items()}
                         for model, metrics in self.evaluation.summary.items()},
             "primary_metric": PRIMARY_METRIC[self.evaluation.kind],

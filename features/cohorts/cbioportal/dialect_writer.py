@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from features.cohorts.cbioportal.study_tables import read_frame, write_frame
+from features.cohorts.cbioportal.treatment_dialects import CLINICOGENOMIC_LOSS, write_clinicogenomic
 from features.cohorts.cbioportal.writer import write_cbioportal_study
 from features.cohorts.cohort import Cohort
-from features.cohorts.tabular import read_text_table
 
 #: What each dialect cannot carry, so loads back differently from the standard folder.
 DIALECT_LOSSES: dict[str, str] = {
@@ -28,6 +29,7 @@ DIALECT_LOSSES: dict[str, str] = {
     "genie": "panels are named by ID only (inferred from the data: a gene never altered is "
              "unknown); collection times come from ages at sequencing (within 0.001 months)",
     "clinical": "no samples, genomics or treatment lines: a clinical-only export",
+    "clinicogenomic": CLINICOGENOMIC_LOSS,
 }
 DIALECTS = tuple(DIALECT_LOSSES)
 
@@ -45,20 +47,8 @@ def write_study_dialect(cohort: Cohort, folder: str | Path, dialect: str) -> Pat
     return out
 
 
-def _read(path: Path) -> pd.DataFrame:
-    return read_text_table(path).frame
-
-
-def _write(path: Path, frame: pd.DataFrame, *, missing: str = "", newline: str = "\n",
-           header: list[str] | None = None) -> None:
-    cells = frame.astype(object).where(frame.notna() & (frame != ""), missing)
-    lines = [*(header or []), "\t".join(frame.columns)]
-    lines += ["\t".join(str(v) for v in row) for row in cells.to_numpy()]
-    path.write_bytes((newline.join(lines) + newline).encode("utf-8"))
-
-
 def _metabric(out: Path, cohort: Cohort) -> None:
-    patients, samples = _read(out / PATIENT), _read(out / SAMPLE)
+    patients, samples = read_frame(out / PATIENT), read_frame(out / SAMPLE)
     moved = {"GRADE": "GRADE", "TUMOR_STAGE": "TUMOR_STAGE", "TUMOR_SIZE": "TUMOR_SIZE"}
     primary = samples.loc[samples["SAMPLE_TYPE"] == "primary"].drop_duplicates("PATIENT_ID")
     by_patient = patients.set_index("PATIENT_ID")
@@ -74,8 +64,8 @@ def _metabric(out: Path, cohort: Cohort) -> None:
         status = f"{name.upper()}_STATUS"
         patients[status] = patients[status].replace({"1:Event": "1:Recurred",
                                                      "0:Censored": "0:Not Recurred"})
-    _write(out / PATIENT, patients)
-    _write(out / SAMPLE, samples)
+    write_frame(out / PATIENT, patients)
+    write_frame(out / SAMPLE, samples)
 
 
 def _t_category(size_mm: pd.Series) -> pd.Series:
@@ -106,7 +96,7 @@ _ENDPOINT_DISPLAY = {"rfs": "Relapse Free Status", "os": "Overall Survival"}
 
 
 def _tcga(out: Path, cohort: Cohort) -> None:
-    patients = _read(out / PATIENT)
+    patients = read_frame(out / PATIENT)
     if "TUMOR_SIZE" in patients:
         patients["PATH_T_STAGE"] = _t_category(patients.pop("TUMOR_SIZE"))
     if "LYMPH_NODES_EXAMINED_POSITIVE" in patients:
@@ -129,13 +119,13 @@ def _tcga(out: Path, cohort: Cohort) -> None:
     shown = list(patients.columns)  # the display-name header lines of a portal export
     header = ["#" + "\t".join(shown), "#" + "\t".join(shown),
               "#" + "\t".join("STRING" for _ in shown), "#" + "\t".join("1" for _ in shown)]
-    _write(out / PATIENT, patients, missing=_MISSING["tcga"], header=header)
+    write_frame(out / PATIENT, patients, missing=_MISSING["tcga"], header=header)
 
 
 def _genie(out: Path, cohort: Cohort) -> None:
     for panel_file in out.glob("data_gene_panel_*.txt"):
         panel_file.unlink()
-    patients, samples = _read(out / PATIENT), _read(out / SAMPLE)
+    patients, samples = read_frame(out / PATIENT), read_frame(out / SAMPLE)
     age = pd.to_numeric(patients.set_index("PATIENT_ID")["AGE_AT_DIAGNOSIS"], errors="coerce")
     months = pd.to_numeric(samples.pop("COLLECTION_MONTHS"), errors="coerce")
     at_sequencing = age.reindex(samples["PATIENT_ID"]).to_numpy() + months.to_numpy() / 12.0
@@ -148,8 +138,8 @@ def _genie(out: Path, cohort: Cohort) -> None:
     if "GRADE" in patients:
         patients["GRADE"] = patients["GRADE"].map(
             lambda g: ["", "I", "II", "III"][int(float(g))] if g else "")
-    _write(out / PATIENT, patients, missing=_MISSING["genie"], newline="\r\n")
-    _write(out / SAMPLE, samples, missing=_MISSING["genie"], newline="\r\n")
+    write_frame(out / PATIENT, patients, missing=_MISSING["genie"], newline="\r\n")
+    write_frame(out / SAMPLE, samples, missing=_MISSING["genie"], newline="\r\n")
     for path in out.glob("data_*.txt"):
         if path.name not in (PATIENT, SAMPLE):
             path.write_bytes(path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
@@ -162,4 +152,5 @@ def _clinical(out: Path, cohort: Cohort) -> None:
 
 
 _REWRITE: dict[str, Callable[[Path, Cohort], None]] = {
-    "metabric": _metabric, "tcga": _tcga, "genie": _genie, "clinical": _clinical}
+    "metabric": _metabric, "tcga": _tcga, "genie": _genie, "clinical": _clinical,
+    "clinicogenomic": write_clinicogenomic}

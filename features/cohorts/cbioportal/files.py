@@ -26,7 +26,7 @@ _CONVENTIONAL = {
     "mutations": ("data_mutations_extended.txt", "data_mutations.txt"),
     "cna": ("data_cna.txt", "data_CNA.txt", "data_cna_discrete.txt"),
     "gene_matrix": ("data_gene_matrix.txt", "data_gene_panel_matrix.txt"),
-    "treatments": ("data_timeline_treatment.txt",),
+    "timeline": ("data_timeline_treatment.txt",),
 }
 
 REQUIRED_ROLES = ("patient",)
@@ -34,7 +34,7 @@ REQUIRED_ROLES = ("patient",)
 GENOMIC_ROLES = ("mutations", "cna", "gene_matrix")
 #: Roles of which a study may hold several files, read together: supplementary clinical
 #: attribute files are merged by identifier, several MAFs are read one after the other.
-MERGED_ROLES = ("patient", "sample", "mutations")
+MERGED_ROLES = ("patient", "sample", "mutations", "timeline")
 
 
 @dataclass
@@ -72,11 +72,7 @@ def locate_study_files(folder: Path, report: LoadReport) -> StudyFiles:
     for meta in sorted(folder.glob("meta_*.txt")):
         if meta.name != "meta_study.txt":
             _add_meta_file(files, meta, report)
-    for role, names in _CONVENTIONAL.items():
-        if role not in files.paths:
-            found = next((folder / n for n in names if _present(folder / n)), None)
-            if found is not None:
-                files.paths[role] = [found]
+    _add_conventional_files(files)
     for role, paths in files.paths.items():
         _check_count(role, paths, _CONVENTIONAL[role][0])
     for role in REQUIRED_ROLES:
@@ -91,6 +87,21 @@ def locate_study_files(folder: Path, report: LoadReport) -> StudyFiles:
     )
     _warn_unread_data_files(files, report)
     return files
+
+
+def _add_conventional_files(files: StudyFiles) -> None:
+    """Files of the roles no meta file named, by their conventional names; every
+    ``data_timeline*.txt`` when no meta file names a timeline."""
+    folder = files.folder
+    if "timeline" not in files.paths:
+        timelines = sorted(p for p in folder.glob("data_timeline*.txt") if _present(p))
+        if timelines:
+            files.paths["timeline"] = timelines
+    for role, names in _CONVENTIONAL.items():
+        if role not in files.paths:
+            found = next((folder / n for n in names if _present(folder / n)), None)
+            if found is not None:
+                files.paths[role] = [found]
 
 
 def _check_count(role: str, paths: list[Path], conventional: str) -> None:
@@ -117,8 +128,8 @@ def _add_meta_file(files: StudyFiles, meta: Path, report: LoadReport) -> None:
     values = read_key_value_file(meta)
     key = (values.get("genetic_alteration_type", "").upper(), values.get("datatype", "").upper())
     role = _META_ROLES.get(key)
-    if key == ("CLINICAL", "TIMELINE") and "treatment" in values.get("data_filename", ""):
-        role = "treatments"
+    if key == ("CLINICAL", "TIMELINE"):
+        role = "timeline"
     if role is None or "data_filename" not in values:
         report.warn(f"{meta.name}: data type {key[0]}/{key[1]} is not read by mbcrisk")
         return

@@ -21,8 +21,8 @@ from features.cohorts.cbioportal.files import GENOMIC_ROLES, StudyFiles, locate_
 from features.cohorts.cbioportal.mapping import apply_mapping, check_mapping_used, load_mapping
 from features.cohorts.cbioportal.merging import merge_attribute_files
 from features.cohorts.cbioportal.panels import read_genomics
-from features.cohorts.cbioportal.timeline import read_treatments
-from features.cohorts.cbioportal.timing import place_samples
+from features.cohorts.cbioportal.timeline import Timeline, read_timelines
+from features.cohorts.cbioportal.timing import place_by_specimens, place_samples
 from features.cohorts.cohort import Cohort
 from features.cohorts.derived import derive_de_novo_metastatic, derive_receptor_subtype
 from features.cohorts.errors import CohortError
@@ -30,6 +30,8 @@ from features.cohorts.options import LoadOptions
 from features.cohorts.report import LoadReport
 from features.cohorts.schema import RowSource, empty_table
 from features.cohorts.tabular import read_text_table
+from features.cohorts.treatments.lines import UNATTRIBUTED_PROGRESSION, LineRules, derive_lines
+from features.cohorts.treatments.onset import metastatic_onset
 from features.cohorts.validation import build_cohort
 
 
@@ -54,9 +56,11 @@ def load_cbioportal_study(path: str | Path, options: LoadOptions | None = None,
     check_mapping_used(mapping)
     patients, outcomes = merge_attribute_files(
         patient_tables, [read_patients(table, report) for table in patient_tables], report)
+    timeline = read_timelines(files.all("timeline"), patients.index, report)
     if sample_tables:
         samples, diagnosis = merge_attribute_files(
             sample_tables, [read_samples(table, report) for table in sample_tables], report)
+        samples = place_by_specimens(samples, timeline.specimens, report)
         samples = place_samples(samples, patients, sample_tables[0], report)
         fill_from_primary_sample(patients, samples, diagnosis, report)
     else:
@@ -72,7 +76,8 @@ def load_cbioportal_study(path: str | Path, options: LoadOptions | None = None,
     if clinical_only:
         report.warn("no genomic data: the study has no mutation, copy-number or gene-panel "
                     "file, so models use clinical-pathological features only")
-    treatments, treatment_source = _read_treatments(files, report)
+    treatments, treatment_source = _treatment_lines(timeline, patients, samples, outcomes,
+                                                    options.line_rules, report)
     report.counts.update({
         "patients": len(patients),
         "samples": len(samples),
@@ -115,9 +120,27 @@ def _refuse_genomics_without_samples(files: StudyFiles) -> None:
                               "file naming it")
 
 
-def _read_treatments(files: StudyFiles,
+def _treatment_lines(timeline: Timeline, patients: pd.DataFrame, samples: pd.DataFrame,
+                     outcomes: pd.DataFrame, rules: LineRules,
                      report: LoadReport) -> tuple[pd.DataFrame, RowSource | None]:
-    path = files.get("treatments")
-    if path is None:
+    """The study's lines of therapy: as its timeline gives them (mbcrisk's dialect), or derived
+    from its agent rows by the line rules (the rules' counts go into the report)."""
+    if timeline.lines is not None:
+        return timeline.lines, timeline.line_source
+    if timeline.agents.empty:
         return pd.DataFrame(), None
-    return read_treatments(path, report)
+    onset = metastatic_onset(patients, samples, outcomes, [timeline.onset,
+                                                            timeline.progression])
+    lines, counts = derive_lines(timeline.agents, onset, timeline.progression, rules)
+    report.line_rules = counts.to_dict()
+    report.exclude("progression events", UNATTRIBUTED_PROGRESSION,
+                   counts.rules.get(UNATTRIBUTED_PROGRESSION, 0))
+    report.counts["treatment_agent_rows"] = len(timeline.agents)
+    report.counts["progression_events"] = len(timeline.progression)
+    if report.unknown_agents:
+        shown = ", ".join(f"{name} ({count})" for name, count in
+                          sorted(report.unknown_agents.items(), key=lambda i: -i[1])[:10])
+        report.warn(f"{len(report.unknown_agents)} agent names not in the drug dictionary "
+                    f"(features/cohorts/treatments/drugs.csv), classed 'other', never guessed: "
+                    f"{shown}")
+    return lines, None

@@ -1,11 +1,13 @@
 """A starting column mapping for a study: the clinical columns the alias table cannot place,
-each with a few of its values, as a TOML file for ``--columns`` (``validate --suggest-mapping``).
+each with a target proposed from its name and values (:mod:`column_guess`), the evidence and a
+few of its values, as a TOML file for ``--columns`` (``validate --suggest-mapping``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from features.cohorts.cbioportal.column_guess import guess_target
 from features.cohorts.cbioportal.dialects import (
     DIAGNOSIS_FIELDS,
     NOT_USED,
@@ -32,7 +34,8 @@ def suggest_mapping(folder: str | Path) -> str:
     report = LoadReport(source=str(study))
     files = locate_study_files(study, report)
     lines = [f"# Column mapping for {study.name}: give each column a cohort field, an attribute",
-             "# ID (such as RFS_MONTHS / RFS_STATUS), or \"\" to leave it unread. Fields:",
+             "# ID (such as RFS_MONTHS / RFS_STATUS), or \"\" to leave it unread. Targets filled",
+             "# in are proposals from each column's name and values: check each. Fields:",
              *(f"#   {', '.join(sorted(FIELD_IDS)[k:k + 6])}"
                for k in range(0, len(FIELD_IDS), 6)),
              "", "[columns]"]
@@ -44,9 +47,13 @@ def suggest_mapping(folder: str | Path) -> str:
             for column in table.frame.columns:
                 if _placed(normalise_name(column), names):
                     continue
-                values = table.frame[column][table.frame[column] != ""].unique()[:_EXAMPLES]
+                cells = table.frame[column]
+                values = cells[cells != ""].unique()[:_EXAMPLES]
                 shown = ", ".join(str(v) for v in values)
-                lines.append(f'"{column}" = ""  # {path.name}; values: {shown}')
+                guess = guess_target(normalise_name(column), cells)
+                target, why = (guess.target, f"proposed: {guess.evidence}; " if guess
+                               else ("", ""))
+                lines.append(f'"{column}" = "{target}"  # {path.name}; {why}values: {shown}')
     lines += ["", "# [values.<field>] tables map value spellings, e.g.",
               "# [values.er_status]", '# "ER+" = "positive"']
     return "\n".join(lines) + "\n"

@@ -59,7 +59,50 @@ def _report(report: LoadReport, direct: int, birth_clock: int, total: int) -> No
     if total == 0:
         return
     by_type = total - direct - birth_clock
+    specimens = report.counts.get("samples_placed_by_specimen_events", 0)
+    from_events = f" ({specimens} of them by specimen events in the timeline)" if specimens else ""
     report.warn(f"sample timing: {direct} samples placed by their collection time from "
-                f"diagnosis, {birth_clock} by age at collection minus age at diagnosis (birth "
+                f"diagnosis{from_events}, {birth_clock} by age at collection minus age at "
+                "diagnosis (birth "
                 f"clock), {by_type} without a time (the sample type decides: a primary tumour "
                 "at diagnosis, any other sample after it)")
+
+
+#: A specimen event and a sample attribute agree when they place a sample within this many
+#: months of each other (both count days from diagnosis).
+SPECIMEN_TOLERANCE_MONTHS = 1.0
+
+
+def place_by_specimens(samples: pd.DataFrame, specimens: pd.DataFrame,
+                       report: LoadReport) -> pd.DataFrame:
+    """``samples`` with ``collection_months`` taken from the timeline's specimen events
+    (``sample_id``, ``months``) where the sample file gives none. A specimen event of a sample
+    the sample file lacks, of another patient, or that disagrees with the sample file's time
+    is an error naming the timeline file and line."""
+    if specimens.empty:
+        return samples
+    given = (samples["collection_months"].astype(float) if "collection_months" in samples
+             else pd.Series(np.nan, index=samples.index))
+    placed = 0
+    for row in specimens.itertuples(index=False):
+        where = {"file": row.file, "line": row.line, "column": "SAMPLE_ID"}
+        if row.sample_id not in samples.index:
+            raise CohortError(f"specimen event of sample {row.sample_id!r}, which is not in "
+                              "the sample file", **where)
+        if samples.at[row.sample_id, "patient_id"] != row.patient_id:
+            raise CohortError(f"specimen event puts sample {row.sample_id!r} on patient "
+                              f"{row.patient_id!r}; the sample file on "
+                              f"{samples.at[row.sample_id, 'patient_id']!r}", **where)
+        known = given[row.sample_id]
+        if pd.notna(known) and abs(known - row.months) > SPECIMEN_TOLERANCE_MONTHS:
+            raise CohortError(
+                f"sample {row.sample_id!r}: taken {row.months:.1f} months after diagnosis by "
+                f"its specimen event but {known:.1f} by the sample file",
+                file=row.file, line=row.line, column="START_DATE",
+                expected=f"times that agree within {SPECIMEN_TOLERANCE_MONTHS:g} month")
+        if pd.isna(known):
+            given[row.sample_id] = row.months
+            placed += 1
+    samples["collection_months"] = given.astype("Float64")
+    report.counts["samples_placed_by_specimen_events"] = placed
+    return samples

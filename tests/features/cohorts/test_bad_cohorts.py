@@ -25,6 +25,7 @@ from tests.features.cohorts.corpus import (
     Reported,
     add_cna_sample,
     append,
+    both,
     check_case,
     edit,
     encode_patient_file,
@@ -43,6 +44,7 @@ from tests.support.study_builder import (
 )
 
 TIMELINE_COLUMNS = ["PATIENT_ID", "START_DATE", "STOP_DATE", "EVENT_TYPE", "TREATMENT_TYPE"]
+AGENT_COLUMNS = ["PATIENT_ID", "START_DATE", "STOP_DATE", "EVENT_TYPE", "AGENT"]
 TIME_ROW = "\t80\t0:Not Recurred"
 
 CASES: dict[str, tuple[Mutation, Refused | Reported]] = {
@@ -119,6 +121,31 @@ CASES: dict[str, tuple[Mutation, Refused | Reported]] = {
     "treatment a million years before diagnosis": (
         timeline(TIMELINE_COLUMNS, [["P1", "-99999999", "100", "TREATMENT", "Hormone"]]),
         Refused("out of range", TIMELINE, 2, "START_DATE")),
+    # treatment histories as real studies record them (agent rows, progression, specimens)
+    "agent row stops before it starts": (
+        timeline(AGENT_COLUMNS, [["P1", "100", "10", "TREATMENT", "LETROZOLE"]]),
+        Refused("stops before it starts", TIMELINE, 2, "STOP_DATE")),
+    "unknown agent": (
+        timeline(AGENT_COLUMNS, [["P1", "10", "100", "TREATMENT", "ZORBILIMAB"]]),
+        Reported("1 agent names not in the drug dictionary")),
+    "progression before any line": (
+        both(timeline(AGENT_COLUMNS, [["P1", "100", "", "TREATMENT", "LETROZOLE"]]),
+             put("data_timeline_progression.txt", "PATIENT_ID\tSTART_DATE\tSTOP_DATE\t"
+                 "EVENT_TYPE\tPROGRESSION\nP1\t50\t\tPROGRESSION\tY\n")),
+        Reported("progression events before any metastatic line (not attributed)", 1)),
+    "two specimen anchors that disagree": (
+        put("data_timeline_specimen.txt", "PATIENT_ID\tSTART_DATE\tSTOP_DATE\tEVENT_TYPE\t"
+            "SAMPLE_ID\nP1\t0\t\tSPECIMEN\tS1\nP1\t400\t\tSPECIMEN\tS1\n"),
+        Refused("by its specimen event but", "data_timeline_specimen.txt", 3, "START_DATE")),
+    "specimen of a sample the sample file lacks": (
+        put("data_timeline_specimen.txt", "PATIENT_ID\tSTART_DATE\tSTOP_DATE\tEVENT_TYPE\t"
+            "SAMPLE_ID\nP1\t0\t\tSPECIMEN\tS9\n"),
+        Refused("not in the sample file", "data_timeline_specimen.txt", 2, "SAMPLE_ID")),
+    "progression value not understood": (
+        both(timeline(AGENT_COLUMNS, [["P1", "100", "", "TREATMENT", "LETROZOLE"]]),
+             put("data_timeline_progression.txt", "PATIENT_ID\tSTART_DATE\tSTOP_DATE\t"
+                 "EVENT_TYPE\tPROGRESSION\nP1\t150\t\tPROGRESSION\tmaybe\n")),
+        Reported("PROGRESSION value not understood", 1)),
     "CNA level not a number": (edit(CNA, "MYC\t2", "MYC\tamp"),
                                Refused("'amp' is not a copy-number level", CNA, 2, "S1")),
     "CNA level absurd": (edit(CNA, "MYC\t2", "MYC\t1e300"),

@@ -29,9 +29,11 @@ def test_stages_and_grades_from_their_spellings(tmp_path: Path) -> None:
                            "STAGE", "stage", report)
     assert stages.tolist()[:3] == [3, 2, 4]
     assert stages.iloc[3:].isna().all()
-    grades = parse_staging(table(tmp_path, "GRADE", ["II", "G3", "well differentiated"]),
+    grades = parse_staging(table(tmp_path, "GRADE", ["II", "G3", "well differentiated",
+                                                     "Grade II (moderately differentiated)",
+                                                     "grade 3 of 3"]),
                            "GRADE", "grade", report)
-    assert grades.tolist() == [2, 3, 1]
+    assert grades.tolist() == [2, 3, 1, 2, 3]
     t = parse_staging(table(tmp_path, "T", ["pT1c", "Tis", "T4b"]), "T", "t", report)
     assert t.tolist() == [1, 0, 4]
 

@@ -175,7 +175,7 @@ def test_protein_changes_from_hgvs(text: str, short: str | None) -> None:
 
 
 @pytest.mark.parametrize(("text", "therapy"), [
-    ("letrozole 2.5 MG Oral Tablet", "endocrine"), ("Palbociclib", "cdk46"),
+    ("letrozole 2.5 MG Oral Tablet", "endocrine"), ("Palbociclib", "endocrine_cdk46"),
     ("ado-trastuzumab emtansine", "anti_her2"), ("trastuzumab", "anti_her2"),
     ("paracetamol", None)])
 def test_medication_classes(text: str, therapy: str | None) -> None:
@@ -184,8 +184,8 @@ def test_medication_classes(text: str, therapy: str | None) -> None:
 
 
 def test_lines_combine_cdk46_with_endocrine_and_name_her2_lines() -> None:
-    assert line_class({"endocrine", "cdk46"}) == "endocrine_cdk46"
-    assert line_class({"cdk46"}) == "endocrine_cdk46"
+    assert line_class({"endocrine", "endocrine_cdk46"}) == "endocrine_cdk46"
+    assert line_class({"endocrine_cdk46"}) == "endocrine_cdk46"
     assert line_class({"anti_her2", "chemotherapy"}) == "anti_her2"
     assert line_class(set()) is None
 

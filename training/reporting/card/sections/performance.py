@@ -7,9 +7,10 @@ from training.reporting.card.context import BINARY_METRICS, PRIMARY, SURVIVAL_ME
 
 def performance(ctx: CardContext) -> str:
     metrics = SURVIVAL_METRICS if ctx.survival else BINARY_METRICS
-    candidates = (("model", "model_clinical", "cox_clinical", "cox_all", "aft_clinical",
-                   "kaplan_meier") if ctx.survival
-                  else ("model", "model_clinical", "logistic_clinical", "logistic_all"))
+    candidates = (("model", "model_clinical", "cox_clinical", "cox_all", "cox_markers",
+                   "aft_clinical", "kaplan_meier") if ctx.survival
+                  else ("model", "model_clinical", "logistic_clinical", "logistic_all",
+                        "logistic_markers"))
     models = [m for m in candidates
               if any(f"{m}.{key}.mean" in ctx.s.metrics for key, _ in metrics)]
     header = "| model | " + " | ".join(label for _, label in metrics) + " |"

@@ -16,6 +16,18 @@ def training_data(ctx: CardContext) -> str:
              f"{ctx.summary_value('n_events')}",
              "- Median observed time (events and censored): "
              f"{ctx.summary_value('median_follow_up_months', '{:.1f}')} months"]
+    size = summary.get("sample_size")
+    if size:  # runs from before the sample-size check have none
+        lines.append(
+            "- Events per candidate feature: "
+            f"{ctx.summary_value('sample_size.events_per_variable', '{:.1f}')} ("
+            f"{ctx.summary_value('sample_size.events')} events for "
+            f"{ctx.summary_value('sample_size.candidate_features')} candidate features)"
+            + (f"; **a small cohort** (below "
+               f"{ctx.summary_value('sample_size.threshold', '{:g}')})"
+               if size["small_cohort"] else "")
+            + ("; the boosted model used its regularised defaults (fewer, shallower trees; "
+               "more weight on the penalised Cox part)" if size.get("regularised") else ""))
     ages = summary.get("age_years", {})
     if ages:
         lines.append(f"- Age (years): median {ctx.summary_value('age_years.50%', '{:.1f}')}"

@@ -1,0 +1,96 @@
+"""The line rules on treatment histories of our own making: each rule, and its count."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.cohorts.treatments.drugs import load_drug_dictionary
+from features.cohorts.treatments.lines import LineRules, derive_lines
+from features.cohorts.units import DAYS_PER_MONTH
+
+
+def agents(*rows: tuple[str, float, float | None]) -> pd.DataFrame:
+    """Agent rows of patient P1: (name, start day, stop day or None)."""
+    dictionary = load_drug_dictionary()
+    out = []
+    for name, start, stop in rows:
+        drug = dictionary.lookup(name)
+        out.append({"patient_id": "P1", "agent": drug.agent, "agent_class": drug.agent_class,
+                    "therapy_class": drug.therapy_class, "start_months": start / DAYS_PER_MONTH,
+                    "stop_months": np.nan if stop is None else stop / DAYS_PER_MONTH})
+    return pd.DataFrame(out)
+
+
+def lines_of(frame: pd.DataFrame, onset_day: float | None = 0.0,
+             progression_days: tuple[float, ...] = (), rules: LineRules | None = None):
+    onset = pd.Series({"P1": np.nan if onset_day is None else onset_day / DAYS_PER_MONTH})
+    progression = pd.DataFrame({"patient_id": "P1",
+                                "months": np.array(progression_days) / DAYS_PER_MONTH})
+    return derive_lines(frame, onset, progression, rules or LineRules())
+
+
+def test_a_partner_started_with_a_cdk46_inhibitor_is_one_line() -> None:
+    lines, counts = lines_of(agents(("letrozole", 0, None), ("palbociclib", 10, None)))
+    assert lines[["line", "therapy_class", "agent"]].values.tolist() == [
+        [1, "endocrine_cdk46", "LETROZOLE+PALBOCICLIB"]]
+    assert counts.rules["same line: started within the regimen window"] == 1
+
+
+def test_fulvestrant_after_progression_on_an_aromatase_inhibitor_is_a_new_line() -> None:
+    lines, counts = lines_of(agents(("letrozole", 0, 300), ("fulvestrant", 310, None)),
+                             progression_days=(300,))
+    assert lines["agent"].tolist() == ["LETROZOLE", "FULVESTRANT"]
+    assert lines["progression_months"].iloc[0] == pytest.approx(300 / DAYS_PER_MONTH)
+    assert lines["stop_months"].iloc[0] == pytest.approx(310 / DAYS_PER_MONTH)
+    assert np.isnan(lines["progression_months"].iloc[1])
+
+
+def test_switching_aromatase_inhibitors_or_adding_ovarian_suppression_keeps_the_line() -> None:
+    lines, counts = lines_of(agents(("letrozole", 0, 90), ("anastrozole", 95, None),
+                                    ("goserelin", 200, None)))
+    assert len(lines) == 1
+    assert counts.rules["same line: substitution within a class"] == 1
+    assert counts.rules["same line: ovarian suppression added"] == 1
+
+
+def test_progression_while_the_regimen_continues_dates_the_line_without_ending_it() -> None:
+    lines, _ = lines_of(agents(("letrozole", 0, None), ("palbociclib", 0, None)),
+                        progression_days=(200, 400))
+    assert len(lines) == 1
+    assert lines["progression_months"].iloc[0] == pytest.approx(200 / DAYS_PER_MONTH)
+    assert pd.isna(lines["stop_months"].iloc[0])  # the last line: followed to last contact
+
+
+def test_a_gap_without_therapy_ends_a_line_and_the_gap_is_a_setting() -> None:
+    history = agents(("capecitabine", 0, 100), ("capecitabine", 300, None))
+    lines, counts = lines_of(history)
+    assert len(lines) == 2
+    assert counts.rules["new line: gap without therapy"] == 1
+    lines, _ = lines_of(history, rules=LineRules(gap_days=365))
+    assert len(lines) == 1
+
+
+def test_an_agent_added_later_starts_a_line() -> None:
+    lines, counts = lines_of(agents(("paclitaxel", 0, None), ("pembrolizumab", 60, None)))
+    assert lines["line"].tolist() == [1, 2]
+    assert counts.rules["new line: agent added or regimen replaced"] == 1
+
+
+def test_therapy_before_the_metastatic_onset_is_line_zero_by_class() -> None:
+    history = agents(("doxorubicin", 0, 90), ("cyclophosphamide", 0, 90),
+                     ("trastuzumab", 0, 365), ("letrozole", 100, 1000),
+                     ("trastuzumab deruxtecan", 1100, None))
+    lines, counts = lines_of(history, onset_day=1080)
+    assert lines[["line", "setting", "therapy_class"]].values.tolist() == [
+        [0, "adjuvant", "anti_her2"], [0, "adjuvant", "chemotherapy"],
+        [0, "adjuvant", "endocrine"], [1, "metastatic", "anti_her2"]]
+    assert counts.rules["early-setting agents grouped into line 0"] == 4
+
+
+def test_settings_refuse_what_is_not_a_number_of_days() -> None:
+    with pytest.raises(ValueError, match="gap_days"):
+        LineRules(gap_days=-1)
+    with pytest.raises(ValueError, match="regimen_window_days"):
+        LineRules(regimen_window_days=True)
