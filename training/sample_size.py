@@ -68,10 +68,10 @@ def sample_size(labels: Labels, X: pd.DataFrame) -> SampleSize:
     return SampleSize(events, X.shape[1])
 
 
-def regularises(task: str) -> bool:
-    """Whether a small cohort of ``task`` takes the regularised defaults: the treatment tasks
-    (progression on a line, resistance), not relapse."""
-    return task != "relapse"
+def regularises(task: str, kind: str) -> bool:
+    """Whether a small cohort of ``task`` (of ``kind``) takes regularised defaults: progression
+    on a line; not relapse (tuned defaults), not resistance (none measured better)."""
+    return task != "relapse" and bool(SMALL_COHORT_PARAMS[kind])
 
 
 def model_params(kind: str, configured: dict[str, Any], size: SampleSize) -> dict[str, Any]:

@@ -67,7 +67,7 @@ def train(source: str, config: TrainConfig, *, register: bool = True,
     summary["sample_size"] = {"events": size.events, "candidate_features": size.candidates,
                               "events_per_variable": round(size.events_per_variable, 3),
                               "threshold": EVENTS_PER_VARIABLE, "small_cohort": size.small,
-                              "regularised": size.small and regularises(labels.task)}
+                              "regularised": size.small and regularises(labels.task, labels.kind)}
     context = RunContext(str(source), name, cohort.synthetic, digest, labels, config, summary,
                          report.to_dict(), X, labels,
                          tags={"mbcrisk.genomic_data": "yes" if genomic else "none",
@@ -85,7 +85,8 @@ def train(source: str, config: TrainConfig, *, register: bool = True,
         context, config.cv.n_splits * config.cv.n_repeats,
         lambda log_fold: evaluate(X, labels, pipelines, config, factors, on_fold=log_fold),
         final_bundle if register else None, pipelines["model"][-1], on_fold, on_start)
-    return dataclasses.replace(result, notes=(size.describe(regularises(labels.task)),))
+    regularised = regularises(labels.task, labels.kind)
+    return dataclasses.replace(result, notes=(size.describe(regularised),))
 
 
 def _target(labels: Labels) -> np.ndarray:
@@ -103,7 +104,7 @@ def _pipelines(labels: Labels, config: TrainConfig, ablation: bool = False,
     a small cohort's boosted model takes the regularised defaults
     (:mod:`training.sample_size`)."""
     params = config.model.relapse if labels.kind == "survival" else config.model.resistance
-    if size is not None and regularises(labels.task):
+    if size is not None and regularises(labels.task, labels.kind):
         params = model_params(labels.kind, params, size)
     return build_pipelines(
         labels.kind, model_params=dict(params),

@@ -15,7 +15,13 @@ from features.cohorts.cbioportal.dialect_writer import write_study_dialect
 from features.cohorts.synthetic import build_synthetic_cohort
 from features.labels import Labels
 from training.config import load_config
-from training.sample_size import SMALL_COHORT_PARAMS, SampleSize, model_params, sample_size
+from training.sample_size import (
+    SMALL_COHORT_PARAMS,
+    SampleSize,
+    model_params,
+    regularises,
+    sample_size,
+)
 from training.train import train
 
 
@@ -41,6 +47,9 @@ def test_small_cohort_defaults_never_override_a_configured_setting() -> None:
     assert model_params("survival", {}, large) == {}
     assert model_params("survival", {}, small) == SMALL_COHORT_PARAMS["survival"]
     assert model_params("survival", {"max_depth": 3}, small)["max_depth"] == 3
+    assert regularises("progression", "survival")
+    assert not regularises("relapse", "survival")
+    assert not regularises("resistance_endocrine", "binary")
 
 
 @pytest.mark.slow
