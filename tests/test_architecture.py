@@ -174,6 +174,8 @@ REACHED_THROUGH = {
                                    "build_synthetic_cohort in tests/features/cohorts/synthetic",
     "features.cohorts.variants": "variant spellings, checked through the cBioPortal reader's "
                                  "dialect tests (tests/features/cohorts/cbioportal)",
+    "features.line_outcomes": "how a line ended, checked through the progression and "
+                              "resistance labels in tests/features/cohorts/cbioportal",
     "features.genes": "gene sets of the design, checked through build_design in "
                       "tests/features/test_labels_and_design.py",
     "models.bundles.errors": "an exception type, raised and reported in the loading tests",
@@ -243,3 +245,14 @@ def test_test_folders_mirror_the_code_folders() -> None:
     strays = sorted(str(f) for f in folders
                     if f.parts and f.parts[0] != "support" and not (REPO / f).is_dir())
     assert strays == []
+
+
+#: The longest a module may grow before it is split by job.
+MAX_MODULE_LINES = 450
+
+
+def test_no_module_is_over_the_limit() -> None:
+    long = sorted(f"{name} ({len(path.read_text().splitlines())} lines)"
+                  for name, path in module_files().items()
+                  if len(path.read_text().splitlines()) > MAX_MODULE_LINES)
+    assert long == []
