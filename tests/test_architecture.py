@@ -174,8 +174,6 @@ REACHED_THROUGH = {
                                    "build_synthetic_cohort in tests/features/cohorts/synthetic",
     "features.cohorts.variants": "variant spellings, checked through the cBioPortal reader's "
                                  "dialect tests (tests/features/cohorts/cbioportal)",
-    "features.line_outcomes": "how a line ended, checked through the progression and "
-                              "resistance labels in tests/features/cohorts/cbioportal",
     "features.genes": "gene sets of the design, checked through build_design in "
                       "tests/features/test_labels_and_design.py",
     "models.bundles.errors": "an exception type, raised and reported in the loading tests",

@@ -13,6 +13,8 @@ import pandas as pd
 from features.cohorts.cbioportal.dialects import (
     DIAGNOSIS_FIELDS,
     ENDPOINT_NAMES,
+    LINE_SUMMARY_PATIENT_COLUMNS,
+    LINE_SUMMARY_SAMPLE_COLUMNS,
     NOT_USED,
     PATIENT_FIELDS,
     SAMPLE_AGE_FIELD,
@@ -75,7 +77,9 @@ def _list_unread(table: TextTable, used: set[str], report: LoadReport) -> None:
         if column in used:
             continue
         spelled = table.spelling(column) or column
-        if column in NOT_USED:
+        if column in LINE_SUMMARY_PATIENT_COLUMNS + LINE_SUMMARY_SAMPLE_COLUMNS:
+            report.columns_read.append((table.name, spelled, "treatments (per-line summary)"))
+        elif column in NOT_USED:
             report.not_used.append((table.name, spelled, NOT_USED[column]))
         else:
             report.unknown_columns.append((table.name, spelled))

@@ -15,7 +15,12 @@ import numpy as np
 import pandas as pd
 
 from features.cohorts.cbioportal.study_tables import read_frame, write_frame
-from features.cohorts.cbioportal.treatment_dialects import CLINICOGENOMIC_LOSS, write_clinicogenomic
+from features.cohorts.cbioportal.treatment_dialects import (
+    CLINICOGENOMIC_LOSS,
+    LINE_SUMMARY_LOSS,
+    write_clinicogenomic,
+    write_line_summary,
+)
 from features.cohorts.cbioportal.writer import write_cbioportal_study
 from features.cohorts.cohort import Cohort
 
@@ -30,6 +35,7 @@ DIALECT_LOSSES: dict[str, str] = {
              "unknown); collection times come from ages at sequencing (within 0.001 months)",
     "clinical": "no samples, genomics or treatment lines: a clinical-only export",
     "clinicogenomic": CLINICOGENOMIC_LOSS,
+    "line_summary": LINE_SUMMARY_LOSS,
 }
 DIALECTS = tuple(DIALECT_LOSSES)
 
@@ -153,4 +159,4 @@ def _clinical(out: Path, cohort: Cohort) -> None:
 
 _REWRITE: dict[str, Callable[[Path, Cohort], None]] = {
     "metabric": _metabric, "tcga": _tcga, "genie": _genie, "clinical": _clinical,
-    "clinicogenomic": write_clinicogenomic}
+    "clinicogenomic": write_clinicogenomic, "line_summary": write_line_summary}

@@ -147,6 +147,14 @@ DIAGNOSIS_FIELDS = (
 
 #: Columns a study may carry that are deliberately not read, with the reason (normalised
 #: names). Everything else that is not read is reported as not understood.
+#: A real-world cohort's summary of one documented line per patient (docs/treatments.md): in the
+#: patient file the line's start (months from diagnosis), its number among the metastatic lines
+#: and its agents, with the line's progression-free survival as the PFS endpoint pair; in the
+#: sample file a biopsy's time relative to the line's start (months, negative before it).
+#: Read by :mod:`features.cohorts.cbioportal.line_summary`.
+LINE_SUMMARY_PATIENT_COLUMNS = ("LINE_START_MONTHS", "LINE_NUMBER", "LINE_AGENTS")
+LINE_SUMMARY_SAMPLE_COLUMNS = ("MONTHS_FROM_LINE_START",)
+
 NOT_USED: dict[str, str] = {
     "VITAL_STATUS": "an outcome, not a predictor (it would leak the endpoint)",
     "PATIENT_S_VITAL_STATUS": "an outcome, not a predictor (it would leak the endpoint)",

@@ -18,6 +18,7 @@ from features.cohorts.cbioportal.attributes import (
     read_samples,
 )
 from features.cohorts.cbioportal.files import GENOMIC_ROLES, StudyFiles, locate_study_files
+from features.cohorts.cbioportal.line_summary import read_line_summary
 from features.cohorts.cbioportal.mapping import apply_mapping, check_mapping_used, load_mapping
 from features.cohorts.cbioportal.merging import merge_attribute_files
 from features.cohorts.cbioportal.panels import read_genomics
@@ -78,6 +79,10 @@ def load_cbioportal_study(path: str | Path, options: LoadOptions | None = None,
                     "file, so models use clinical-pathological features only")
     treatments, treatment_source = _treatment_lines(timeline, patients, samples, outcomes,
                                                     options.line_rules, report)
+    if treatments.empty:
+        documented = read_line_summary(patient_tables, sample_tables, outcomes, samples, report)
+        if documented is not None:
+            treatments = documented
     report.counts.update({
         "patients": len(patients),
         "samples": len(samples),

@@ -155,3 +155,39 @@ def _write_specimens(out: Path, cohort: Cohort, study: str) -> None:
     sample_file = out / "data_clinical_sample.txt"
     table = read_frame(sample_file)
     write_frame(sample_file, table.drop(columns=["COLLECTION_MONTHS"], errors="ignore"))
+
+
+LINE_SUMMARY_LOSS = ("one documented line per patient (the first metastatic line): other lines, "
+                     "early-setting therapy and the timeline are not given, so labels drawn on "
+                     "other lines (progression on a later line, resistance whose first endocrine "
+                     "line was not the first line) are lost, counted as patients without a line")
+
+
+def write_line_summary(out: Path, cohort: Cohort) -> None:
+    """Rewrite the standard study in ``out`` as a real-world cohort's per-line summary: the
+    first metastatic line's start, number and agents as patient attributes, its
+    progression-free survival as ``PFS_MONTHS``/``PFS_STATUS``, biopsies timed from its start;
+    no treatment timeline."""
+    lines = cohort.treatments
+    first = (lines[lines["setting"] == "metastatic"].sort_values(["patient_id", "line"])
+             .groupby("patient_id").first())
+    patient_file = out / "data_clinical_patient.txt"
+    patients = read_frame(patient_file)
+    by_patient = patients["PATIENT_ID"]
+    patients["LINE_START_MONTHS"] = by_patient.map(first["start_months"].astype(float))
+    patients["LINE_NUMBER"] = by_patient.map(first["line"]).astype("Int64")
+    patients["LINE_AGENTS"] = by_patient.map(first["therapy_class"].map(
+        lambda c: METASTATIC_REGIMENS.get(c, ("UNLISTED AGENT",))[0]))
+    patients = patients.rename(columns={"PFS1_MONTHS": "PFS_MONTHS",
+                                        "PFS1_STATUS": "PFS_STATUS"})
+    write_frame(patient_file, patients)
+    sample_file = out / "data_clinical_sample.txt"
+    samples = read_frame(sample_file)
+    start = samples["PATIENT_ID"].map(first["start_months"].astype(float))
+    collected = pd.to_numeric(samples.get("COLLECTION_MONTHS"), errors="coerce")
+    has_line = start.notna()
+    samples["MONTHS_FROM_LINE_START"] = (collected - start).where(has_line)
+    samples["COLLECTION_MONTHS"] = collected.where(~has_line)
+    write_frame(sample_file, samples)
+    for name in ("data_timeline_treatment.txt", "meta_timeline_treatment.txt"):
+        (out / name).unlink(missing_ok=True)

@@ -54,7 +54,7 @@ def _panel_genes(cohort: Cohort) -> dict[str, set[str]]:
 
 def test_every_dialect_says_what_it_loses() -> None:
     assert set(DIALECT_LOSSES) == {"cbioportal", "metabric", "tcga", "genie", "clinical",
-                                   "clinicogenomic"}
+                                   "clinicogenomic", "line_summary"}
 
 
 def test_metabric_dialect(tmp_path: Path, original: Cohort) -> None:

@@ -1,0 +1,69 @@
+"""The per-line-summary dialect (a real-world cohort's one documented line per patient: line
+start, number and agents, PFS from the line's start, biopsies timed from it) reads back to the
+generator's first metastatic lines, their outcomes and the endocrine-resistance labels, within
+its documented loss."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.cohorts import load_cbioportal_study
+from features.cohorts.cbioportal.dialect_writer import DIALECT_LOSSES, write_study_dialect
+from features.cohorts.cohort import Cohort
+from features.cohorts.report import LoadReport
+from features.cohorts.synthetic import build_synthetic_cohort
+from features.labels import labels_for_task
+from features.line_outcomes import line_outcomes
+
+N_PATIENTS = 500
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Cohort, LoadReport]]:
+    cohort = build_synthetic_cohort(N_PATIENTS, 5)
+    root = tmp_path_factory.mktemp("line-summary")
+    return {dialect: load_cbioportal_study(write_study_dialect(cohort, root / dialect,
+                                                                dialect))
+            for dialect in ("cbioportal", "line_summary")}
+
+
+def _first_lines(cohort: Cohort) -> pd.DataFrame:
+    lines = cohort.treatments
+    return (lines[lines["setting"] == "metastatic"].sort_values(["patient_id", "line"])
+            .groupby("patient_id").first())
+
+
+def test_the_documented_line_is_the_first_metastatic_line(loaded: dict) -> None:
+    native, (summary, report) = _first_lines(loaded["cbioportal"][0]), loaded["line_summary"]
+    documented = summary.treatments.set_index("patient_id")
+    assert "line_summary" in DIALECT_LOSSES
+    assert documented.index.equals(native.index)
+    assert (documented["therapy_class"] == native["therapy_class"]).all()
+    np.testing.assert_allclose(documented["start_months"].astype(float),
+                               native["start_months"].astype(float))
+    np.testing.assert_allclose(summary.samples["collection_months"].astype(float),
+                               loaded["cbioportal"][0].samples["collection_months"].astype(float))
+    patients = len(summary.patients)
+    assert report.counts["documented_lines"] == len(native)
+    assert report.excluded_count("treatments") >= patients - len(native)  # no line: counted
+    read = {(column, to) for _, column, to in report.columns_read}
+    assert ("LINE_START_MONTHS", "treatments (per-line summary)") in read
+    assert not [c for _, c in report.unknown_columns if c.startswith("LINE_")]
+
+
+def test_outcomes_and_resistance_labels_are_the_generators(loaded: dict) -> None:
+    native_cohort, summary = loaded["cbioportal"][0], loaded["line_summary"][0]
+    first = _first_lines(native_cohort)
+    documented = summary.treatments.set_index("patient_id").loc[first.index]
+    expected, found = line_outcomes(native_cohort, first), line_outcomes(summary, documented)
+    np.testing.assert_allclose(found["time_months"], expected["time_months"], atol=1e-9)
+    assert (found["event"] == expected["event"]).all()
+    assert (found["died"] == expected["died"]).all()  # a PFS event at death is the death
+    native = labels_for_task(native_cohort, "resistance_endocrine")
+    derived = labels_for_task(summary, "resistance_endocrine")
+    assert native.y.index.equals(derived.y.index)
+    assert (native.y["label"] == derived.y["label"]).all()
+    np.testing.assert_allclose(native.y["time_months"], derived.y["time_months"], atol=1e-9)
+    assert native.exclusions == derived.exclusions
