@@ -28,6 +28,26 @@ THERAPY_GROUPS = {
 #: ESO-ESMO ABC: progression within the first 6 months of first-line endocrine therapy for
 #: advanced disease is primary endocrine resistance.
 ABC_PRIMARY_RESISTANCE_MONTHS = 6.0
+
+
+@dataclass(frozen=True)
+class ResistanceLabel:
+    """A resistance label: the therapy classes of its line, the horizon (months) within which
+    progression is resistance, and whether it is the ESO-ESMO ABC definition."""
+
+    classes: tuple[str, ...]
+    horizon_months: float
+    abc: bool
+
+
+#: The resistance labels by therapy (``--therapy``): the ABC definition on the therapy groups,
+#: and progression on a CDK4/6-inhibitor line within 6 and 12 months, a label of its own.
+RESISTANCE_LABELS = {
+    **{therapy: ResistanceLabel(classes, ABC_PRIMARY_RESISTANCE_MONTHS, True)
+       for therapy, classes in THERAPY_GROUPS.items()},
+    "cdk46": ResistanceLabel(("endocrine_cdk46",), 6.0, False),
+    "cdk46_12m": ResistanceLabel(("endocrine_cdk46",), 12.0, False),
+}
 #: METABRIC proxy horizon: relapse within 24 months of diagnosis.
 PROXY_HORIZON_MONTHS = 24.0
 #: Samples of unknown collection time taken to be from diagnosis (primary tumours only).
@@ -132,8 +152,9 @@ def relapse_labels(cohort: Cohort, endpoint: str | None = None) -> Labels:
 def resistance_labels(cohort: Cohort, therapy: str = "endocrine") -> Labels:
     """Resistance to ``therapy``: the ABC definition on dated treatment lines when the cohort
     has them; otherwise, for endocrine therapy, the documented METABRIC proxy."""
-    if therapy not in THERAPY_GROUPS:
-        raise ValueError(f"unknown therapy {therapy!r}; choose from {sorted(THERAPY_GROUPS)}")
+    if therapy not in RESISTANCE_LABELS:
+        raise ValueError(f"unknown therapy {therapy!r}; choose from "
+                         f"{sorted(RESISTANCE_LABELS)}")
     dated = _dated_metastatic_lines(cohort, therapy)
     if len(dated):
         return _resistance_on_lines(cohort, therapy, dated)
@@ -229,16 +250,24 @@ def _current_lines(lines: pd.DataFrame) -> pd.DataFrame:
 
 
 def _resistance_on_lines(cohort: Cohort, therapy: str, lines: pd.DataFrame) -> Labels:
-    horizon = ABC_PRIMARY_RESISTANCE_MONTHS
+    label = RESISTANCE_LABELS[therapy]
+    horizon = label.horizon_months
+    line = ("line with a CDK4/6 inhibitor" if label.classes == ("endocrine_cdk46",)
+            else f"{therapy} line")
+    if label.abc:
+        definition = (f"primary resistance (ESO-ESMO ABC): progression within {horizon:g} "
+                      f"months of starting the first metastatic {line} = 1; secondary "
+                      f"resistance (progression after {horizon:g} months or more) or no "
+                      f"progression by {horizon:g} months = 0"
+                      + ("; a line with a CDK4/6 inhibitor counts as endocrine-based (the "
+                         "definition predates them)" if therapy == "endocrine" else ""))
+    else:
+        definition = (f"progression within {horizon:g} months of starting the first metastatic "
+                      f"{line} = 1; no progression by {horizon:g} months = 0 (the line's own "
+                      "early progression, not an ESO-ESMO ABC definition)")
     labels = Labels(
-        task=f"resistance_{therapy}", kind="binary",
-        definition=(f"primary resistance (ESO-ESMO ABC): progression within {horizon:g} months "
-                    f"of starting the first metastatic {therapy} line = 1; secondary "
-                    f"resistance (progression after {horizon:g} months or more) or no "
-                    f"progression by {horizon:g} months = 0"
-                    + ("; a line with a CDK4/6 inhibitor counts as endocrine-based (the "
-                       "definition predates them)" if therapy == "endocrine" else "")),
-        origin=f"start of the first metastatic {therapy} line", y=pd.DataFrame(),
+        task=f"resistance_{therapy}", kind="binary", definition=definition,
+        origin=f"start of the first metastatic {line}", y=pd.DataFrame(),
         origin_months=pd.Series(dtype=float), eligible_sample_types=(
             "primary", "metastasis", "recurrence", "ctdna"),
         horizon_months=horizon,
@@ -322,7 +351,7 @@ def _proxy_population(cohort: Cohort) -> np.ndarray:
 
 def _dated_metastatic_lines(cohort: Cohort, therapy: str) -> pd.DataFrame:
     lines = cohort.treatments
-    return lines[lines["therapy_class"].isin(THERAPY_GROUPS[therapy])
+    return lines[lines["therapy_class"].isin(RESISTANCE_LABELS[therapy].classes)
                  & (lines["setting"] == "metastatic") & lines["start_months"].notna()]
 
 
@@ -374,7 +403,7 @@ def task_population(cohort: Cohort, task: str, origin: str,
         months = pd.Series(0.0, index=patients[population])
     elif task.startswith("resistance_"):
         therapy = task.removeprefix("resistance_")
-        if therapy not in THERAPY_GROUPS:
+        if therapy not in RESISTANCE_LABELS:
             raise ValueError(f"unknown therapy {therapy!r} in task {task!r}")
         dated = _dated_metastatic_lines(cohort, therapy)
         if dated.empty:

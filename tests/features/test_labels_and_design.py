@@ -14,6 +14,7 @@ from features.cohorts.synthetic import build_synthetic_cohort
 from features.design import build_design
 from features.labels import (
     TaskNotApplicable,
+    labels_for_task,
     progression_labels,
     relapse_labels,
     resistance_labels,
@@ -173,3 +174,23 @@ def test_metabric_endocrine_proxy_counts(metabric_dir: Path) -> None:
     # CLINICAL.md: 1,104 ER+ with hormone therapy; 20 censored before 24 months; 1,084 / 98.
     assert _counts(labels)["censored before 24 months"] == 20
     assert (len(labels.y), labels.n_events) == (1084, 98)
+
+
+def test_progression_on_a_cdk46_inhibitor_line_within_6_and_12_months() -> None:
+    """Its own label, not the ABC definition: the first metastatic line with a CDK4/6
+    inhibitor, progression within the horizon = 1."""
+    cohort = build_synthetic_cohort(800, 2)
+    six, twelve = (labels_for_task(cohort, f"resistance_cdk46{s}") for s in ("", "_12m"))
+    lines = cohort.treatments
+    cdk46 = lines[(lines["therapy_class"] == "endocrine_cdk46")
+                  & (lines["setting"] == "metastatic")]
+    assert set(six.y.index) <= set(cdk46["patient_id"])
+    assert "not an ESO-ESMO ABC definition" in six.definition
+    assert six.horizon_months == 6
+    assert twelve.horizon_months == 12
+    positive = six.y.index[six.y["label"] == 1]
+    assert (six.y.loc[positive, "time_months"] <= 6).all()
+    # a progression within 6 months is one within 12: every 6-month positive kept is positive
+    kept = positive.intersection(twelve.y.index)
+    assert (twelve.y.loc[kept, "label"] == 1).all()
+    assert twelve.y["label"].sum() > six.y["label"].sum()
