@@ -29,7 +29,8 @@ from features.genes import (
     PATHWAYS,
     RESISTANCE_CLASSES,
 )
-from features.labels import THERAPY_GROUPS, TimeOrigin, eligible_samples
+from features.labels import TimeOrigin, eligible_samples
+from features.therapies import THERAPY_GROUPS
 
 _BINARY = {"positive": 1.0, "negative": 0.0}
 #: Receptor subtypes with a design indicator (``features.cohorts.derived.receptor_subtype``).

@@ -35,7 +35,7 @@ from features.genes import (
     PATHWAYS,
     RESISTANCE_CLASSES,
 )
-from features.labels import THERAPY_GROUPS
+from features.therapies import THERAPY_GROUPS
 
 #: Copy-number level a reported alteration stands for.
 ALTERATION_LEVELS = {"amplification": 2.0, "deletion": -2.0}

@@ -16,38 +16,12 @@ import pandas as pd
 from features.cohorts.cohort import Cohort
 from features.cohorts.report import Exclusion
 from features.line_outcomes import line_outcomes
+from features.therapies import (
+    RESISTANCE_LABELS,
+)
 
 #: Endpoints that mean "relapse", in order of preference when none is named.
 RELAPSE_ENDPOINTS = ("rfs", "dfs", "drfs", "dmfs", "ifs", "efs")
-#: Therapy classes that count as each therapy group.
-THERAPY_GROUPS = {
-    "endocrine": ("endocrine", "endocrine_cdk46"),
-    "anti_her2": ("anti_her2",),
-    "chemotherapy": ("chemotherapy",),
-}
-#: ESO-ESMO ABC: progression within the first 6 months of first-line endocrine therapy for
-#: advanced disease is primary endocrine resistance.
-ABC_PRIMARY_RESISTANCE_MONTHS = 6.0
-
-
-@dataclass(frozen=True)
-class ResistanceLabel:
-    """A resistance label: the therapy classes of its line, the horizon (months) within which
-    progression is resistance, and whether it is the ESO-ESMO ABC definition."""
-
-    classes: tuple[str, ...]
-    horizon_months: float
-    abc: bool
-
-
-#: The resistance labels by therapy (``--therapy``): the ABC definition on the therapy groups,
-#: and progression on a CDK4/6-inhibitor line within 6 and 12 months, a label of its own.
-RESISTANCE_LABELS = {
-    **{therapy: ResistanceLabel(classes, ABC_PRIMARY_RESISTANCE_MONTHS, True)
-       for therapy, classes in THERAPY_GROUPS.items()},
-    "cdk46": ResistanceLabel(("endocrine_cdk46",), 6.0, False),
-    "cdk46_12m": ResistanceLabel(("endocrine_cdk46",), 12.0, False),
-}
 #: METABRIC proxy horizon: relapse within 24 months of diagnosis.
 PROXY_HORIZON_MONTHS = 24.0
 #: Samples of unknown collection time taken to be from diagnosis (primary tumours only).
@@ -351,7 +325,10 @@ def _proxy_population(cohort: Cohort) -> np.ndarray:
 
 def _dated_metastatic_lines(cohort: Cohort, therapy: str) -> pd.DataFrame:
     lines = cohort.treatments
-    return lines[lines["therapy_class"].isin(RESISTANCE_LABELS[therapy].classes)
+    label = RESISTANCE_LABELS[therapy]
+    with_agents = lines["agent_classes"].fillna("").astype(str).str.split("+").map(
+        lambda classes: bool(label.agent_classes.intersection(classes)))
+    return lines[(lines["therapy_class"].isin(label.classes) | with_agents)
                  & (lines["setting"] == "metastatic") & lines["start_months"].notna()]
 
 

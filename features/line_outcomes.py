@@ -18,9 +18,10 @@ def line_outcomes(cohort: Cohort, lines: pd.DataFrame) -> pd.DataFrame:
     line's stop reason or the overall-survival endpoint."""
     start = lines["start_months"].astype(float)
     stop = lines["stop_months"].astype(float)
-    end = stop.fillna(follow_up_end(cohort, lines.index))
-    reason = lines["reason_stopped"].astype("object")
     recorded = lines["progression_months"].astype(float)
+    # a recorded progression is observed: follow-up ends no earlier (nor unknown) for it
+    end = stop.fillna(np.fmax(follow_up_end(cohort, lines.index), recorded))
+    reason = lines["reason_stopped"].astype("object")
     progression = recorded.fillna(stop.where(reason == "progression"))
     progressed = (progression.notna() & (progression > start) & (progression <= end)).fillna(
         False)

@@ -8,9 +8,9 @@ fewer, shallower trees with larger leaves and more weight on the penalised Cox p
 blend; a setting the config file gives explicitly is kept. The relapse model keeps the
 defaults nested cross-validation chose on METABRIC and GBSG2 (both below 20 too). The
 resistance classifier keeps its defaults: on a 300-patient synthetic draw (24 events) every
-regularised variant tried scored a lower cross-validated AUROC (0.40 to 0.54 against 0.58),
-so the run reports its events per variable and its marker baseline instead. Every run reports
-its events per variable.
+regularised variant tried scored a lower cross-validated AUROC (0.47 to 0.54 against 0.58;
+``benchmarks/small_cohort.py``), so the run reports its events per variable and its marker
+baseline instead. Every run of the local engine reports its events per variable.
 """
 
 from __future__ import annotations

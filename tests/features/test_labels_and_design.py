@@ -194,3 +194,22 @@ def test_progression_on_a_cdk46_inhibitor_line_within_6_and_12_months() -> None:
     kept = positive.intersection(twelve.y.index)
     assert (twelve.y.loc[kept, "label"] == 1).all()
     assert twelve.y["label"].sum() > six.y["label"].sum()
+
+
+def test_an_endocrine_partner_makes_a_derived_line_endocrine_based() -> None:
+    """A line named by its PI3K inhibitor (fulvestrant with alpelisib) is endocrine-based by its
+    agents; one named by its CDK4/6 inhibitor counts for the CDK4/6 label."""
+    from features.therapies import RESISTANCE_LABELS
+
+    cohort = build_synthetic_cohort(400, 4)
+    lines = cohort.treatments
+    first = lines[(lines["setting"] == "metastatic") & (lines["line"] == 1)
+                  & (lines["therapy_class"] == "endocrine")].index[0]
+    patient = lines.loc[first, "patient_id"]
+    lines.loc[first, ["therapy_class", "agent_classes"]] = ["pi3k_akt_mtor",
+                                                           "serd+pi3k_alpha_inhibitor"]
+    assert "serd" in RESISTANCE_LABELS["endocrine"].agent_classes
+    assert patient in labels_for_task(cohort, "resistance_endocrine").y.index
+    lines.loc[first, "agent_classes"] = "pi3k_alpha_inhibitor"
+    endocrine = labels_for_task(cohort, "resistance_endocrine")
+    assert patient not in endocrine.y.index

@@ -97,7 +97,7 @@ def _numeric(column: str, values: pd.Series) -> Guess | None:
     numbers = numbers.dropna()
     low, high = float(numbers.min()), float(numbers.max())
     span = f"numbers {low:g} to {high:g}"
-    aged = re.search(r"AGE|BIRTH|DOB|YEARS_OLD", column) is not None
+    aged = re.search(r"(?:^|_)(?:AGE|BIRTH|DOB|YEARS_OLD)(?:_|$)", column) is not None
     if aged and 12 * 15 <= low and high <= 12 * 110 and ("MONTH" in column or low > 110):
         return Guess("", f"{span}: months since birth ({low / 12:.0f} to {high / 12:.0f} "
                      "years); no field reads months since birth: give years "

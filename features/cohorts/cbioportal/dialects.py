@@ -145,8 +145,6 @@ DIAGNOSIS_FIELDS = (
     FieldRule("her2_status", ("HER2_STATUS",), "category", "receptor_status"),
 )
 
-#: Columns a study may carry that are deliberately not read, with the reason (normalised
-#: names). Everything else that is not read is reported as not understood.
 #: A real-world cohort's summary of one documented line per patient (docs/treatments.md): in the
 #: patient file the line's start (months from diagnosis), its number among the metastatic lines
 #: and its agents, with the line's progression-free survival as the PFS endpoint pair; in the
@@ -155,6 +153,8 @@ DIAGNOSIS_FIELDS = (
 LINE_SUMMARY_PATIENT_COLUMNS = ("LINE_START_MONTHS", "LINE_NUMBER", "LINE_AGENTS")
 LINE_SUMMARY_SAMPLE_COLUMNS = ("MONTHS_FROM_LINE_START",)
 
+#: Columns a study may carry that are deliberately not read, with the reason (normalised
+#: names). Everything else that is not read is reported as not understood.
 NOT_USED: dict[str, str] = {
     "VITAL_STATUS": "an outcome, not a predictor (it would leak the endpoint)",
     "PATIENT_S_VITAL_STATUS": "an outcome, not a predictor (it would leak the endpoint)",

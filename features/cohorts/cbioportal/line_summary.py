@@ -61,6 +61,10 @@ def read_line_summary(patient_tables: list[TextTable], sample_tables: list[TextT
         else pd.Series("", index=lines.index), report)
     _outcome(lines, outcomes, report)
     _place_biopsies(sample_tables, samples, lines, report)
+    unknown = lines["stop_months"].isna().to_numpy()
+    report.exclude("treatments", "documented line without PFS time or status: its outcome is "
+                   "unknown", int(unknown.sum()))
+    lines = lines[~unknown].reset_index(drop=True)
     report.counts["documented_lines"] = len(lines)
     return lines
 
@@ -97,6 +101,7 @@ def _outcome(lines: pd.DataFrame, outcomes: pd.DataFrame, report: LoadReport) ->
         return
     pfs = outcomes.reindex(lines["patient_id"])
     end = lines["start_months"].to_numpy() + pfs[time_column].astype(float).to_numpy()
+    end = np.where(pfs[event_column].isna().to_numpy(), np.nan, end)  # status unknown
     event = pfs[event_column].fillna(False).astype(bool).to_numpy()
     died = np.zeros(len(lines), dtype=bool)
     if "os_months" in pfs.columns and "os_event" in pfs.columns:
@@ -121,16 +126,27 @@ def _place_biopsies(tables: list[TextTable], samples: pd.DataFrame, lines: pd.Da
                             minimum=-1200, maximum=1200).astype(float)
     starts = lines.set_index("patient_id")["start_months"]
     frame = table.frame
-    placed = 0
+    placed = unplaced = 0
     for row, sample in enumerate(frame["SAMPLE_ID"]):
         value = relative.iloc[row]
         patient = frame["PATIENT_ID"].iloc[row]
-        if pd.isna(value) or sample not in samples.index:
+        if pd.isna(value):
+            continue
+        if sample not in samples.index:
+            unplaced += 1
             continue
         if patient not in starts.index:
             raise table.error("a biopsy time relative to a line the patient does not have",
                               row=row, column=FROM_LINE_START,
                               expected=f"a {START} for patient {patient!r}")
+        known = samples.loc[sample, "collection_months"]
+        if pd.notna(known) and abs(float(known) - (starts[patient] + value)) > 1.0:
+            raise table.error(f"sample {sample!r}: {starts[patient] + value:.1f} months after "
+                              f"diagnosis by its time from the line's start but {known:.1f} by "
+                              "the sample file", row=row, column=FROM_LINE_START,
+                              expected="times that agree within 1 month")
         samples.loc[sample, "collection_months"] = starts[patient] + value
         placed += 1
     report.counts["samples_placed_from_line_start"] = placed
+    report.exclude("samples", f"{table.name}: biopsy times of samples not in the sample file",
+                   unplaced)

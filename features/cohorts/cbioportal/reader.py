@@ -134,8 +134,7 @@ def _treatment_lines(timeline: Timeline, patients: pd.DataFrame, samples: pd.Dat
         return timeline.lines, timeline.line_source
     if timeline.agents.empty:
         return pd.DataFrame(), None
-    onset = metastatic_onset(patients, samples, outcomes, [timeline.onset,
-                                                            timeline.progression])
+    onset = metastatic_onset(patients, samples, outcomes, [timeline.onset])
     lines, counts = derive_lines(timeline.agents, onset, timeline.progression, rules)
     report.line_rules = counts.to_dict()
     report.exclude("progression events", UNATTRIBUTED_PROGRESSION,

@@ -33,7 +33,11 @@ from features.cohorts.coding import missing_mask, parse_category, parse_number
 from features.cohorts.report import LoadReport
 from features.cohorts.schema import RowSource
 from features.cohorts.tabular import TextTable, read_text_table
-from features.cohorts.treatments.drugs import DrugDictionary, load_drug_dictionary
+from features.cohorts.treatments.drugs import (
+    UNKNOWN_AGENT,
+    DrugDictionary,
+    load_drug_dictionary,
+)
 from features.cohorts.units import days_to_months
 
 REQUIRED = ("PATIENT_ID", "START_DATE", "EVENT_TYPE")
@@ -46,7 +50,9 @@ NOT_PROGRESSED = frozenset({"n", "no", "0", "false", "stable", "stable disease",
                             "not progressing", "no progression", "response", "responding",
                             "partial response", "complete response", "pr", "cr",
                             "mixed", "indeterminate", "improving"})
-#: Words of a STATUS value that date the metastatic onset.
+#: A STATUS that denies what it names ("No progression", "Non-metastatic") is not that event.
+NEGATION = r"\b(?:no|not|non|without|free of)\b|\bnon-"
+#: Words of a STATUS value that date the metastatic onset (local recurrence does not).
 METASTATIC_STATUS = ("metasta", "recurren", "relapse", "stage iv", "advanced disease")
 #: Words of a TREATMENT_TYPE or SUBTYPE of radiotherapy, not systemic therapy.
 RADIATION = ("radiation", "radiotherapy", "radio therapy")
@@ -85,12 +91,15 @@ def read_timelines(paths: list[Path], patients: pd.Index, report: LoadReport) ->
         summary = {"file": table.name, "read": Counter(), "unread": Counter()}
         treatment = (kinds == "TREATMENT").to_numpy()
         if treatment.any() and "LINE" in table.frame.columns:
+            if timeline.lines is not None:
+                raise table.error("a second timeline file of treatment lines; mbcrisk reads "
+                                  "one", column="LINE", expected="one file with a LINE column")
             timeline.lines, timeline.line_source = _read_lines(table, treatment, report)
             summary["read"]["TREATMENT (lines)"] += int(treatment.sum())
         elif treatment.any():
             agents.append(_read_agents(table, treatment, dictionary, report, summary))
         progression.append(_read_progression(table, kinds, report, summary))
-        events, onsets = _read_status(table, kinds, summary)
+        events, onsets = _read_status(table, kinds, report, summary)
         progression.append(events)
         onset.append(onsets)
         specimens.append(_read_specimens(table, kinds, report, summary))
@@ -218,7 +227,7 @@ def _read_agents(table: TextTable, rows: np.ndarray, dictionary: DrugDictionary,
                         "therapy_class": drug.therapy_class})
         for name in names:
             unknown[name.upper()] += 1
-            out.append({**row, "agent": name.lower(), "agent_class": "unknown agent",
+            out.append({**row, "agent": name.lower(), "agent_class": UNKNOWN_AGENT,
                         "therapy_class": "other"})
         if not cell:
             therapy = generic[index]
@@ -268,7 +277,7 @@ def _read_progression(table: TextTable, kinds: pd.Series, report: LoadReport,
                          "months": months.to_numpy(dtype=float)[progressed]})
 
 
-def _read_status(table: TextTable, kinds: pd.Series,
+def _read_status(table: TextTable, kinds: pd.Series, report: LoadReport,
                  summary: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Progression events and metastatic-onset events among STATUS rows."""
     rows = (kinds == "STATUS").to_numpy()
@@ -278,13 +287,16 @@ def _read_status(table: TextTable, kinds: pd.Series,
             summary["unread"]["STATUS (no STATUS column)"] += int(rows.sum())
         return empty, empty
     status = table.frame["STATUS"][rows].str.strip().str.lower()
-    months = days_to_months(pd.to_numeric(table.frame["START_DATE"][rows], errors="coerce"))
-    progressed = status.isin(PROGRESSED).to_numpy() | status.str.contains("progress").to_numpy()
-    onset = ~progressed & status.apply(lambda s: any(w in s for w in METASTATIC_STATUS)
-                                       ).to_numpy(dtype=bool)
+    months = _days(table, "START_DATE", report, rows)
+    negated = status.str.contains(NEGATION).to_numpy()
+    progressed = ~negated & (status.isin(PROGRESSED).to_numpy()
+                             | status.str.contains("progress").to_numpy())
+    onset = ~negated & ~progressed & status.apply(
+        lambda s: any(w in s for w in METASTATIC_STATUS) and "local" not in s
+    ).to_numpy(dtype=bool)
     summary["read"]["STATUS (progression)"] += int(progressed.sum())
     summary["read"]["STATUS (metastatic onset)"] += int(onset.sum())
-    summary["unread"]["STATUS (other)"] += int((~progressed & ~onset).sum())
+    summary["unread"]["STATUS (other, or negated)"] += int((~progressed & ~onset).sum())
     patients = table.frame["PATIENT_ID"][rows].to_numpy()
     values = months.to_numpy(dtype=float)
     return (pd.DataFrame({"patient_id": patients[progressed], "months": values[progressed]}),

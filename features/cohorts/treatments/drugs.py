@@ -36,6 +36,13 @@ SUBSTITUTES = {
 }
 #: Agent classes that join an ongoing line without starting one: ovarian suppression.
 JOINS_ANY_LINE = frozenset({"ovarian_suppression"})
+#: The agent class of a name the table does not know (never guessed; it cannot start a line).
+UNKNOWN_AGENT = "unknown agent"
+#: Salt names, doses and bracketed notes around an agent's name ("Goserelin Acetate",
+#: "Palbociclib 125mg", "Anastrozole (Arimidex)"), stripped before a second lookup.
+_SALTS = r"acetate|citrate|hydrochloride|hcl|mesylate|sulfate|sodium|tartrate|phosphate"
+_NOISE = re.compile(rf"\([^)]*\)|\b\d+(?:\.\d+)?\s*(?:mg|mcg|g|ml|mg/m2)\b|\b(?:{_SALTS})\b",
+                    re.IGNORECASE)
 #: Separators of several agents written in one cell (``LETROZOLE+PALBOCICLIB``).
 _COMBINATION = re.compile(r"\s*(?:\+|/|,|;|&|\band\b|\bwith\b)\s*", re.IGNORECASE)
 
@@ -59,8 +66,12 @@ class DrugDictionary:
     version: str
 
     def lookup(self, name: str) -> Drug | None:
-        """The drug a single agent name means (any case, spacing or hyphenation), or None."""
-        return self.by_name.get(normalise(name))
+        """The drug a single agent name means (any case or spacing; salt names, doses and
+        bracketed notes ignored when the name alone is not known), or None."""
+        found = self.by_name.get(normalise(name))
+        if found is None:
+            found = self.by_name.get(normalise(_NOISE.sub(" ", name)))
+        return found
 
     def parse_agents(self, cell: str) -> tuple[list[Drug], list[str]]:
         """The drugs of a cell that may name several agents (``LETROZOLE+PALBOCICLIB``), and

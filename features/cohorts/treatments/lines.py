@@ -35,7 +35,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from features.cohorts.treatments.drugs import JOINS_ANY_LINE, SUBSTITUTES, regimen_class
+from features.cohorts.treatments.drugs import (
+    JOINS_ANY_LINE,
+    SUBSTITUTES,
+    UNKNOWN_AGENT,
+    regimen_class,
+)
 from features.cohorts.units import DAYS_PER_MONTH
 
 #: Columns of the agent rows :func:`derive_lines` takes (one row per agent given).
@@ -45,6 +50,11 @@ AGENT_COLUMNS = ("patient_id", "agent", "agent_class", "therapy_class", "start_m
 
 #: The count of progression events no metastatic line takes (before the first line starts).
 UNATTRIBUTED_PROGRESSION = "progression events before any metastatic line (not attributed)"
+#: Agent rows without a start date: they cannot be placed in a line.
+UNDATED_AGENTS = "agent rows without a start date (not placed in a line)"
+#: Patients whose metastatic onset is the start of the line running at their first progression.
+ONSET_FROM_PROGRESSION = ("patients whose metastatic onset is the line running at their first "
+                          "progression (no earlier sign dated)")
 
 
 @dataclass(frozen=True)
@@ -94,16 +104,23 @@ def derive_lines(agents: pd.DataFrame, onset_months: pd.Series, progression: pd.
     ordered = agents.sort_values(["patient_id", "start_months", "agent"], kind="stable")
     events = progression.groupby("patient_id")["months"].apply(
         lambda m: np.sort(m.to_numpy(dtype=float))).to_dict() if len(progression) else {}
+    undated = ordered["start_months"].isna().to_numpy()
+    if undated.any():
+        counts.add(UNDATED_AGENTS, int(undated.sum()))
+        ordered = ordered[~undated]
     for patient, own in ordered.groupby("patient_id", sort=False):
         onset = onset_months.get(patient, np.nan)
         onset = np.inf if pd.isna(onset) else float(onset)
+        progressed = events.get(patient, np.empty(0))
+        if len(progressed) and progressed[0] < onset:
+            onset = _onset_at_progression(own, progressed[0], onset)
+            counts.add(ONSET_FROM_PROGRESSION)
         early = own[own["start_months"].to_numpy(dtype=float) < onset]
         late = own[own["start_months"].to_numpy(dtype=float) >= onset]
         if len(early):
             counts.add("early-setting agents grouped into line 0", len(early))
             rows.extend(_line(patient, 0, "adjuvant", part)
                         for _, part in early.groupby("therapy_class", sort=True))
-        progressed = events.get(patient, np.empty(0))
         for number, regimen in enumerate(
                 _metastatic_regimens(late, progressed, window, gap, counts), start=1):
             rows.append(_line(patient, number, "metastatic", regimen))
@@ -114,6 +131,16 @@ def derive_lines(agents: pd.DataFrame, onset_months: pd.Series, progression: pd.
     _close_lines(lines, events, counts)
     counts.add("lines derived", len(lines))
     return lines, counts
+
+
+def _onset_at_progression(agents: pd.DataFrame, progression: float, onset: float) -> float:
+    """The metastatic onset of a patient whose first progression comes before any dated sign
+    of metastatic disease: the start of the earliest agent running at that progression (its
+    line was a metastatic line), else the progression itself."""
+    start = agents["start_months"].to_numpy(dtype=float)
+    stop = agents["stop_months"].to_numpy(dtype=float)
+    running = (start <= progression) & (np.isnan(stop) | (stop >= progression))
+    return float(min(start[running].min(), onset)) if running.any() else progression
 
 
 def _floats(values: pd.Series) -> np.ndarray:
@@ -164,6 +191,8 @@ def _advance(start: float, first_start: float, last_activity: float, window: flo
         return "new line: agent started after a progression on the line"
     if start - first_start <= window:
         return "same line: started within the regimen window"
+    if agent_class == UNKNOWN_AGENT:
+        return "same line: agent unknown to the dictionary (cannot start a line)"
     if agent in names:
         return "same line: agent of the regimen restarted"
     if agent_class in JOINS_ANY_LINE:

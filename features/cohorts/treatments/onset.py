@@ -2,9 +2,11 @@
 early-setting therapy (line 0) and metastatic lines.
 
 The earliest of: metastatic at diagnosis (0), a dated metastatic diagnosis or recurrence event,
-a distant relapse (a ``drfs``/``dmfs`` event), the first metastatic or recurrence sample, and
-the first recorded progression. A patient with none of them has no known onset: all her
-therapy is early-setting.
+a distant relapse (a ``drfs``/``dmfs`` event) and the first metastatic or recurrence sample. A
+recorded progression is metastatic disease too, but not its start: when it comes before any of
+these, the line running at it is taken as metastatic from its start
+(:func:`features.cohorts.treatments.lines.derive_lines`). A patient with none of them has no
+known onset: all her therapy is early-setting.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ METASTATIC_SAMPLES = ("metastasis", "recurrence")
 def metastatic_onset(patients: pd.DataFrame, samples: pd.DataFrame, outcomes: pd.DataFrame,
                      events: list[pd.DataFrame]) -> pd.Series:
     """Per patient (``patients``' index), the onset in months from diagnosis (NA: unknown).
-    ``events`` are frames of ``patient_id`` and ``months`` (onset and progression events)."""
+    ``events`` are frames of ``patient_id`` and ``months`` (dated onset events)."""
     candidates = [pd.Series(np.where(
         patients["de_novo_metastatic"].fillna(False).astype(bool), 0.0, np.nan),
         index=patients.index)]

@@ -110,6 +110,7 @@ def test_3000_patients_train_alike_in_both_dialects(tmp_path: Path, task: str) -
     clinicogenomic dialect within 0.01 of the native one."""
     from training.config import load_config
     from training.evaluation.cross_validation import evaluate
+    from training.sample_size import sample_size
     from training.train import _pipelines
 
     cohort = build_synthetic_cohort(3000, 11)
@@ -121,8 +122,8 @@ def test_3000_patients_train_alike_in_both_dialects(tmp_path: Path, task: str) -
         X = build_design(loaded, labels.time_origin)
         config = load_config(None, task=task.split("_")[0],
                              therapy="endocrine" if "resistance" in task else None)
-        result = evaluate(X, labels, _pipelines(labels, config), config,
-                          pd.DataFrame(index=X.index))
+        pipelines = _pipelines(labels, config, size=sample_size(labels, X))
+        result = evaluate(X, labels, pipelines, config, pd.DataFrame(index=X.index))
         metric = "harrell_c" if labels.kind == "survival" else "auroc"
         scores[dialect] = result.summary["model"][metric].mean
     print(task, scores)

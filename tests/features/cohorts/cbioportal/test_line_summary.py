@@ -5,6 +5,8 @@ its documented loss."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -67,3 +69,21 @@ def test_outcomes_and_resistance_labels_are_the_generators(loaded: dict) -> None
     assert (native.y["label"] == derived.y["label"]).all()
     np.testing.assert_allclose(native.y["time_months"], derived.y["time_months"], atol=1e-9)
     assert native.exclusions == derived.exclusions
+
+
+def test_a_line_whose_pfs_is_unknown_is_excluded_and_counted(tmp_path: Path) -> None:
+    folder = write_study_dialect(build_synthetic_cohort(60, 2), tmp_path / "s", "line_summary")
+    path = folder / "data_clinical_patient.txt"
+    header, *rows = path.read_text().splitlines()
+    column = header.split("\t").index("PFS_STATUS")
+    documented = header.split("\t").index("LINE_START_MONTHS")
+    target = next(k for k, row in enumerate(rows) if row.split("\t")[documented])
+    cells = rows[target].split("\t")
+    cells[column] = ""
+    rows[target] = "\t".join(cells)
+    path.write_text("\n".join([header, *rows]) + "\n")
+    cohort, report = load_cbioportal_study(folder)
+    patient = cells[0]
+    assert patient not in set(cohort.treatments["patient_id"])
+    reasons = {e.reason: e.count for e in report.exclusions}
+    assert reasons["documented line without PFS time or status: its outcome is unknown"] == 1

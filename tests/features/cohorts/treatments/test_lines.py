@@ -6,8 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.cohorts.treatments.drugs import load_drug_dictionary
-from features.cohorts.treatments.lines import LineRules, derive_lines
+from features.cohorts.treatments.drugs import UNKNOWN_AGENT, load_drug_dictionary
+from features.cohorts.treatments.lines import (
+    ONSET_FROM_PROGRESSION,
+    UNDATED_AGENTS,
+    LineRules,
+    derive_lines,
+)
 from features.cohorts.units import DAYS_PER_MONTH
 
 
@@ -94,3 +99,38 @@ def test_settings_refuse_what_is_not_a_number_of_days() -> None:
         LineRules(gap_days=-1)
     with pytest.raises(ValueError, match="regimen_window_days"):
         LineRules(regimen_window_days=True)
+
+
+def test_without_a_dated_onset_the_line_running_at_the_first_progression_is_metastatic() -> None:
+    lines, counts = lines_of(agents(("letrozole", 900, 1320), ("palbociclib", 900, 1320),
+                                    ("fulvestrant", 1330, None)),
+                             onset_day=None, progression_days=(1320,))
+    assert lines[["line", "setting", "agent"]].values.tolist() == [
+        [1, "metastatic", "LETROZOLE+PALBOCICLIB"], [2, "metastatic", "FULVESTRANT"]]
+    assert lines["progression_months"].iloc[0] == pytest.approx(1320 / DAYS_PER_MONTH)
+    assert counts.rules[ONSET_FROM_PROGRESSION] == 1
+
+
+def test_an_agent_the_dictionary_does_not_know_never_starts_a_line() -> None:
+    history = agents(("letrozole", 0, None))
+    unknown = pd.DataFrame([{"patient_id": "P1", "agent": "zoledronic acid",
+                             "agent_class": UNKNOWN_AGENT, "therapy_class": "other",
+                             "start_months": 90 / DAYS_PER_MONTH, "stop_months": np.nan}])
+    lines, counts = lines_of(pd.concat([history, unknown], ignore_index=True))
+    assert len(lines) == 1
+    assert counts.rules["same line: agent unknown to the dictionary (cannot start a line)"] == 1
+
+
+def test_agent_rows_without_a_start_are_counted() -> None:
+    history = agents(("letrozole", 0, None), ("fulvestrant", 0, None))
+    history.loc[1, "start_months"] = np.nan
+    lines, counts = lines_of(history)
+    assert len(lines) == 1
+    assert counts.rules[UNDATED_AGENTS] == 1
+
+
+def test_salt_names_doses_and_brackets_do_not_hide_an_agent() -> None:
+    dictionary = load_drug_dictionary()
+    for name, agent in (("Goserelin Acetate", "goserelin"), ("Palbociclib 125mg", "palbociclib"),
+                        ("Anastrozole (Arimidex)", "anastrozole")):
+        assert dictionary.lookup(name).agent == agent
