@@ -39,8 +39,7 @@ def read_line_summary(patient_tables: list[TextTable], sample_tables: list[TextT
                       report: LoadReport) -> pd.DataFrame | None:
     """The documented lines (the cohort's treatments table), or None when the study gives no
     line start. ``samples`` gets the biopsies' collection times (months from diagnosis)."""
-    table = next((normalised_table(t) for t in patient_tables
-                  if START in normalised_table(t).frame.columns), None)
+    table = _table_with(patient_tables, START)
     if table is None:
         return None
     start = parse_number(table, START, report, field="line start (months)", minimum=0,
@@ -67,6 +66,12 @@ def read_line_summary(patient_tables: list[TextTable], sample_tables: list[TextT
     lines = lines[~unknown].reset_index(drop=True)
     report.counts["documented_lines"] = len(lines)
     return lines
+
+
+def _table_with(tables: list[TextTable], column: str) -> TextTable | None:
+    """The first of ``tables`` (normalised once each) that has ``column``."""
+    normalised = (normalised_table(table) for table in tables)
+    return next((table for table in normalised if column in table.frame.columns), None)
 
 
 def _agents(cells: pd.Series, report: LoadReport) -> tuple[list, list, list]:
@@ -117,8 +122,7 @@ def _outcome(lines: pd.DataFrame, outcomes: pd.DataFrame, report: LoadReport) ->
 def _place_biopsies(tables: list[TextTable], samples: pd.DataFrame, lines: pd.DataFrame,
                     report: LoadReport) -> None:
     """Collection times from a biopsy's months relative to its patient's line start."""
-    table = next((normalised_table(t) for t in tables
-                  if FROM_LINE_START in normalised_table(t).frame.columns), None)
+    table = _table_with(tables, FROM_LINE_START)
     if table is None:
         return
     relative = parse_number(table, FROM_LINE_START, report,
