@@ -7,9 +7,16 @@ import argparse
 from cli import command_help
 from cli.common import report
 from cli.output import output_console
+from cli.servability import unservable_inputs
 from training.config import load_config
 from training.reporting.publish import publish_card
-from training.tracking.registry import promote
+from training.tracking.registry import (
+    CHALLENGER,
+    CHAMPION,
+    alias_version,
+    promote,
+    rollback,
+)
 from training.tracking.store import connect
 
 
@@ -29,7 +36,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                         help="promote a challenger trained on another cohort even if the "
                         "new-cohort comparison refuses it (needs --reason; both recorded in "
                         "the registry and the model card)")
-    parser.add_argument("--reason", help="why the new cohort is accepted")
+    parser.add_argument("--accept-unservable", action="store_true",
+                        help="promote a challenger whose top inputs the API cannot supply "
+                        "(needs --reason; recorded)")
+    parser.add_argument("--reason", help="why the override is accepted")
+    parser.add_argument("--rollback", action="store_true",
+                        help="give the champion alias back to the version the current "
+                        "champion was promoted over (recorded on both)")
     parser.set_defaults(handler=run)
 
 
@@ -39,17 +52,40 @@ EXIT_NOT_PROMOTED = 3
 
 
 def run(args: argparse.Namespace) -> int:
-    """Exit 0 when promoted, 3 when not (the output says why), 2 on bad input."""
+    """Exit 0 when promoted (or rolled back), 3 when not (the output says why), 2 on bad
+    input."""
     config = load_config(args.config)
     margin = config.gate.margin if args.margin is None else args.margin
-    if args.reason is not None and not args.accept_new_cohort:
-        raise ValueError("--reason goes with --accept-new-cohort")
-    if args.accept_new_cohort and not (args.reason or "").strip():
-        raise ValueError("--accept-new-cohort needs --reason TEXT (it is recorded)")
+    overriding = args.accept_new_cohort or args.accept_unservable
+    if args.reason is not None and not overriding:
+        raise ValueError("--reason goes with --accept-new-cohort or --accept-unservable")
+    if overriding and not (args.reason or "").strip():
+        flag = "--accept-new-cohort" if args.accept_new_cohort else "--accept-unservable"
+        raise ValueError(f"{flag} needs --reason TEXT (it is recorded)")
     connect()
+    console = output_console()
+    if args.rollback:
+        restored, retired = rollback(args.name)
+        console.print(f"{args.name}: champion is version {restored} again (version {retired} "
+                      "rolled back)")
+        publish_card(f"{args.name}@champion")
+        return 0
+    recorded, blockers = {}, []
+    challenger = alias_version(args.name, CHALLENGER)
+    if challenger is not None and challenger != alias_version(args.name, CHAMPION):
+        unservable = unservable_inputs(args.name, challenger)
+        if unservable and not args.accept_unservable:
+            blockers.append(
+                f"version {challenger}'s top inputs include some the API cannot supply: "
+                f"{', '.join(unservable)}; served, it would answer every patient as if they "
+                "were unknown. To promote it all the same: --accept-unservable --reason TEXT")
+        elif unservable:
+            recorded = {"mbcrisk.accepted_unservable": ", ".join(unservable),
+                        "mbcrisk.accepted_unservable_reason": args.reason.strip()}
     decision = promote(args.name, margin, config.gate.min_subgroup_size,
-                       accept_new_cohort=args.reason if args.accept_new_cohort else None)
-    report(args.name, decision, output_console())
+                       accept_new_cohort=args.reason if args.accept_new_cohort else None,
+                       recorded=recorded, blockers=blockers)
+    report(args.name, decision, console)
     if decision.promote:  # the card shows the aliases and how the version was promoted
         publish_card(f"{args.name}@champion")
     return 0 if decision.promote else EXIT_NOT_PROMOTED

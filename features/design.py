@@ -29,8 +29,8 @@ from features.genes import (
     PATHWAYS,
     RESISTANCE_CLASSES,
 )
-from features.labels import TimeOrigin, eligible_samples
 from features.therapies import THERAPY_GROUPS
+from features.time_origin import TimeOrigin, eligible_samples
 
 _BINARY = {"positive": 1.0, "negative": 0.0}
 #: Receptor subtypes with a design indicator (``features.cohorts.derived.receptor_subtype``).
@@ -105,6 +105,26 @@ def build_design(cohort: Cohort, origin: TimeOrigin,
     return design
 
 
+#: Upper bounds (mm) of pathological T1, T2 by the tumour's largest diameter (AJCC 8th); above
+#: 50 mm is T3. T4 needs skin or chest-wall findings, never derived from size.
+T_SIZE_BOUNDS_MM = (20.0, 50.0)
+#: Upper bounds of pathological N0, N1, N2 by positive axillary nodes (AJCC 8th); 10+ is N3.
+N_NODE_BOUNDS = (0.0, 3.0, 9.0)
+
+
+def t_from_size(size_mm: np.ndarray) -> np.ndarray:
+    """pT1-pT3 (1-3) from tumours' largest diameter (mm); NaN when unknown or 0."""
+    size_mm = np.asarray(size_mm, dtype=float)
+    t = np.digitize(size_mm, T_SIZE_BOUNDS_MM, right=True) + 1.0
+    return np.where(size_mm > 0, t, np.nan)
+
+
+def n_from_nodes(nodes: np.ndarray) -> np.ndarray:
+    """pN0-pN3 (0-3) from counts of positive lymph nodes; NaN when unknown."""
+    nodes = np.asarray(nodes, dtype=float)
+    return np.where(np.isnan(nodes), np.nan, np.digitize(nodes, N_NODE_BOUNDS, right=True) * 1.0)
+
+
 def _clinical(patients: pd.DataFrame, vocabulary: DesignVocabulary) -> pd.DataFrame:
     def binary(column: str) -> pd.Series:
         return patients[column].astype("object").map(_BINARY).astype(float)
@@ -117,8 +137,12 @@ def _clinical(patients: pd.DataFrame, vocabulary: DesignVocabulary) -> pd.DataFr
         "clin__positive_nodes": patients["positive_nodes"].astype(float),
         "clin__grade": patients["grade"].astype(float),
         "clin__stage": patients["stage"].astype(float),
-        "clin__t_category": patients["t_category"].astype(float),
-        "clin__n_category": patients["n_category"].astype(float),
+        "clin__t_category": patients["t_category"].astype(float).fillna(pd.Series(
+            t_from_size(patients["tumor_size_mm"].to_numpy(dtype=float, na_value=np.nan)),
+            index=patients.index)),
+        "clin__n_category": patients["n_category"].astype(float).fillna(pd.Series(
+            n_from_nodes(patients["positive_nodes"].to_numpy(dtype=float, na_value=np.nan)),
+            index=patients.index)),
         "clin__npi": patients["npi"].astype(float),
         "clin__er_positive": binary("er_status"),
         "clin__pr_positive": binary("pr_status"),
@@ -172,24 +196,45 @@ def _treatment(cohort: Cohort, origin: TimeOrigin) -> pd.DataFrame:
         } | {"clin__radiotherapy": cohort.patients.loc[index, "received_radiotherapy"]
              .astype(float)}, index=index)
     start = origin.months.reindex(lines["patient_id"]).to_numpy()
-    before = lines[lines["start_months"].to_numpy(dtype=float) < start - 1e-9]
-    at_origin = lines[np.isclose(lines["start_months"].to_numpy(dtype=float), start)]
+    dated = lines["start_months"].to_numpy(dtype=float, na_value=np.nan)
+    at_origin = lines[np.isclose(dated, start)]
+    before = pd.concat([lines[dated < start - 1e-9], _undated_before(lines, at_origin)])
     frame = pd.DataFrame({
         f"clin__prior_{group}": _any_line(before, index, classes)
         for group, classes in THERAPY_GROUPS.items()
     }, index=index)
+    frame["clin__prior_cdk46_inhibitor"] = _any_line(before, index, ("endocrine_cdk46",),
+                                                     agent_class="cdk46_inhibitor")
     frame["clin__prior_lines"] = before.groupby("patient_id").size().reindex(
         index, fill_value=0).astype(float)
+    # the line at the origin of unknown class (or none dated there): its therapy is unknown
+    known = index.isin(at_origin.loc[at_origin["therapy_class"].notna(), "patient_id"])
     for group, classes in THERAPY_GROUPS.items():
-        frame[f"clin__current_{group}"] = _any_line(at_origin, index, classes)
-    frame["clin__with_cdk46_inhibitor"] = _any_line(at_origin, index, ("endocrine_cdk46",))
+        frame[f"clin__current_{group}"] = _any_line(at_origin, index, classes).where(known)
+    frame["clin__with_cdk46_inhibitor"] = _any_line(at_origin, index,
+                                                    ("endocrine_cdk46",)).where(known)
     frame["clin__months_from_diagnosis"] = origin.months.astype(float)
     return frame
 
 
-def _any_line(lines: pd.DataFrame, index: pd.Index, classes: tuple[str, ...]) -> pd.Series:
-    hit = lines.loc[lines["therapy_class"].isin(classes), "patient_id"]
-    return pd.Series(index.isin(hit), index=index, dtype=float)
+def _undated_before(lines: pd.DataFrame, at_origin: pd.DataFrame) -> pd.DataFrame:
+    """Undated metastatic lines numbered below the line at the origin (a per-line summary's
+    prior-exposure flags): prior lines without a date."""
+    undated = lines[lines["start_months"].isna() & (lines["setting"] == "metastatic")]
+    origin_line = at_origin.groupby("patient_id")["line"].min().astype(float)
+    below = (undated["line"].to_numpy(dtype=float, na_value=np.nan)
+             < origin_line.reindex(undated["patient_id"]).to_numpy(dtype=float))
+    return undated[below]
+
+
+def _any_line(lines: pd.DataFrame, index: pd.Index, classes: tuple[str, ...],
+              agent_class: str | None = None) -> pd.Series:
+    """1.0 for patients with a line of ``classes`` (or with an agent of ``agent_class``)."""
+    hit = lines["therapy_class"].isin(classes).to_numpy(dtype=bool, copy=True)
+    if agent_class is not None:
+        hit |= lines["agent_classes"].fillna("").astype(str).str.split("+").map(
+            lambda agents: agent_class in agents).to_numpy(dtype=bool)
+    return pd.Series(index.isin(lines.loc[hit, "patient_id"]), index=index, dtype=float)
 
 
 def _metastatic_setting(patients: pd.DataFrame) -> pd.DataFrame:

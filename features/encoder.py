@@ -17,7 +17,7 @@ A profile is any object with the attributes of :class:`EncodableProfile` (the AP
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Protocol
@@ -27,7 +27,7 @@ import numpy as np
 from features.cohorts.derived import receptor_subtype
 from features.cohorts.variants import short_protein_change
 from features.cohorts.vocab import GENE_SYMBOL_UPDATES, METASTATIC_SITE
-from features.design import RECEPTOR_SUBTYPES
+from features.design import RECEPTOR_SUBTYPES, n_from_nodes, t_from_size
 from features.genes import (
     AMPLIFICATION_LEVEL,
     DELETION_LEVEL,
@@ -62,6 +62,8 @@ class EncodableProfile(Protocol):
     histology: str | None
     grade: int | None
     stage: int | None
+    t_category: str | None  # "T0", "Tis", "T1" ... "T4"
+    n_category: str | None  # "N0" ... "N3"
     tumor_size_mm: float | None
     positive_lymph_nodes: int | None
     ecog: int | None
@@ -84,6 +86,15 @@ def symbol(gene: str) -> str:
 
 def _number(value: float | int | None) -> float:
     return math.nan if value is None else float(value)
+
+
+def _category(given: str | None, derive: Callable[[np.ndarray], np.ndarray],
+              source: float | None) -> float:
+    """A T or N category as the design numbers it (``Tis`` and ``T0``: 0), else the one the
+    design derives from ``source`` (size or positive nodes) with ``derive``."""
+    if given is not None:
+        return 0.0 if given in ("Tis", "T0") else float(given[1:])
+    return float(derive(np.array([_number(source)]))[0])
 
 
 def _flag(value: bool) -> float:
@@ -182,6 +193,8 @@ def _clinical(p: EncodableProfile) -> dict[str, float]:
         "clin__positive_nodes": _number(p.positive_lymph_nodes),
         "clin__grade": _number(p.grade),
         "clin__stage": _number(p.stage),
+        "clin__t_category": _category(p.t_category, t_from_size, p.tumor_size_mm),
+        "clin__n_category": _category(p.n_category, n_from_nodes, p.positive_lymph_nodes),
         "clin__er_positive": _BINARY.get(p.er_status or "", math.nan),
         "clin__pr_positive": _BINARY.get(p.pr_status or "", math.nan),
         "clin__her2_positive": _BINARY.get(p.her2_status or "", math.nan),
@@ -217,10 +230,13 @@ def _lines(p: EncodableProfile, cohort_origin: float, design_origin: float) -> d
                else None)
     out = {f"clin__prior_{group}": _flag(bool(set(prior) & set(classes)))
            for group, classes in THERAPY_GROUPS.items()}
+    out["clin__prior_cdk46_inhibitor"] = _flag("endocrine_cdk46" in prior)
     out["clin__prior_lines"] = float(len(prior))
+    unknown = current is None  # no line known at the origin: its therapy is unknown
     for group, classes in THERAPY_GROUPS.items():
-        out[f"clin__current_{group}"] = _flag(current in classes)
-    out["clin__with_cdk46_inhibitor"] = _flag(current == "endocrine_cdk46")
+        out[f"clin__current_{group}"] = math.nan if unknown else _flag(current in classes)
+    out["clin__with_cdk46_inhibitor"] = (math.nan if unknown
+                                         else _flag(current == "endocrine_cdk46"))
     out["clin__months_from_diagnosis"] = design_origin
     return out
 

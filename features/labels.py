@@ -16,31 +16,13 @@ import pandas as pd
 from features.cohorts.cohort import Cohort
 from features.cohorts.report import Exclusion
 from features.line_outcomes import line_outcomes
-from features.therapies import (
-    RESISTANCE_LABELS,
-)
+from features.therapies import RESISTANCE_LABELS
+from features.time_origin import DIAGNOSIS_SAMPLE_TYPES, TimeOrigin, eligible_samples
 
 #: Endpoints that mean "relapse", in order of preference when none is named.
 RELAPSE_ENDPOINTS = ("rfs", "dfs", "drfs", "dmfs", "ifs", "efs")
 #: METABRIC proxy horizon: relapse within 24 months of diagnosis.
 PROXY_HORIZON_MONTHS = 24.0
-#: Samples of unknown collection time taken to be from diagnosis (primary tumours only).
-DIAGNOSIS_SAMPLE_TYPES = ("primary",)
-
-
-@dataclass(frozen=True)
-class TimeOrigin:
-    """When a task's prediction is made: each patient's origin (months from diagnosis), whether
-    it is diagnosis or the start of a treatment line, and which sample types may inform it."""
-
-    description: str
-    months: pd.Series
-    sample_types: tuple[str, ...]
-
-    @property
-    def at_diagnosis(self) -> bool:
-        """True when the origin is diagnosis (no metastatic information known yet)."""
-        return self.description == "diagnosis"
 
 
 @dataclass
@@ -63,6 +45,9 @@ class Labels:
     exclusions: list[Exclusion] = field(default_factory=list)
     proxy: bool = False
     horizon_months: float | None = None
+    #: Samples of the labelled patients that may not feed features (taken after the origin,
+    #: or of a type the origin does not use: the leakage rule), counted.
+    samples_not_used: int = 0
 
     @property
     def time_origin(self) -> TimeOrigin:
@@ -249,6 +234,12 @@ def _resistance_on_lines(cohort: Cohort, therapy: str, lines: pd.DataFrame) -> L
     first = _first_lines(lines)
     untreated = cohort.patients.index.difference(first.index)
     labels.exclude(f"no metastatic {therapy} line", untreated)
+    if label.abc:
+        unseen = _earlier_undated_line(cohort, therapy, first)
+        labels.exclude(f"an earlier metastatic {therapy} line without a date (a prior-exposure "
+                       "flag, or a later documented line of unknown history): the first line "
+                       "is not observed", first.index[unseen])
+        first = first[~unseen]
     start = first["start_months"].astype(float)
     outcome = line_outcomes(cohort, first)
     progressed = outcome["progressed"].to_numpy()
@@ -324,12 +315,30 @@ def _proxy_population(cohort: Cohort) -> np.ndarray:
 
 
 def _dated_metastatic_lines(cohort: Cohort, therapy: str) -> pd.DataFrame:
+    lines = _metastatic_lines_of(cohort, therapy)
+    return lines[lines["start_months"].notna()]
+
+
+def _metastatic_lines_of(cohort: Cohort, therapy: str) -> pd.DataFrame:
+    """Metastatic lines of ``therapy``'s label, by class or by agent."""
     lines = cohort.treatments
     label = RESISTANCE_LABELS[therapy]
     with_agents = lines["agent_classes"].fillna("").astype(str).str.split("+").map(
         lambda classes: bool(label.agent_classes.intersection(classes)))
     return lines[(lines["therapy_class"].isin(label.classes) | with_agents)
-                 & (lines["setting"] == "metastatic") & lines["start_months"].notna()]
+                 & (lines["setting"] == "metastatic")]
+
+
+def _earlier_undated_line(cohort: Cohort, therapy: str, first: pd.DataFrame) -> np.ndarray:
+    """Per line of ``first``: whether an undated metastatic line of the therapy, or of unknown
+    class, has a lower line number (the patient's first such line was not observed)."""
+    lines = cohort.treatments
+    undated = lines[(lines["setting"] == "metastatic") & lines["start_months"].isna()]
+    relevant = undated[undated["therapy_class"].isna() | undated.index.isin(
+        _metastatic_lines_of(cohort, therapy).index)]
+    earliest = relevant.groupby("patient_id")["line"].min()
+    earliest = earliest.reindex(first.index).to_numpy(dtype=float, na_value=np.nan)
+    return earliest < first["line"].to_numpy(dtype=float, na_value=np.nan)
 
 
 def _first_lines(lines: pd.DataFrame) -> pd.DataFrame:
@@ -394,22 +403,6 @@ def task_population(cohort: Cohort, task: str, origin: str,
     return Population(TimeOrigin(origin, months, tuple(sample_types)), exclusions)
 
 
-def eligible_samples(cohort: Cohort, sample_types: tuple[str, ...],
-                     origin_months: pd.Series) -> pd.DataFrame:
-    """Samples usable at each patient's origin: of an allowed type, collected at or before it.
-
-    A sample with no collection time counts as taken at diagnosis if it is a primary tumour,
-    and as not known at the origin otherwise.
-    """
-    samples = cohort.samples[cohort.samples["patient_id"].isin(origin_months.index)]
-    samples = samples[samples["sample_type"].isin(sample_types).to_numpy()]
-    collected = samples["collection_months"].astype(float)
-    collected = collected.where(collected.notna() | ~samples["sample_type"].isin(
-        DIAGNOSIS_SAMPLE_TYPES).to_numpy(), 0.0)
-    origin = origin_months.reindex(samples["patient_id"]).to_numpy()
-    return samples[(collected.to_numpy() <= origin + 1e-9)]
-
-
 def _require_eligible_sample(cohort: Cohort, labels: Labels, keep: pd.Index,
                              origin: pd.Series) -> pd.Index:
     """Drop (and count) patients without an eligible profiled sample, when the cohort has
@@ -421,4 +414,7 @@ def _require_eligible_sample(cohort: Cohort, labels: Labels, keep: pd.Index,
     has_sample = keep.isin(profiled["patient_id"])
     labels.exclude(f"no profiled sample known at the origin ({labels.origin})",
                    keep[~has_sample])
-    return keep[has_sample]
+    kept = keep[has_sample]
+    labels.samples_not_used = (int(cohort.samples["patient_id"].isin(kept).sum())
+                               - int(usable["patient_id"].isin(kept).sum()))
+    return kept

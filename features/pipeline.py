@@ -161,8 +161,10 @@ def pandas_pipeline(steps: list[tuple[str, object]]) -> Pipeline:
 
 _CLINICAL_GROUPS = (
     (r"clin__age", "age"),
-    (r"clin__tumor_size", "tumour size"),
-    (r"clin__positive_nodes", "lymph nodes"),
+    (r"clin__(tumor_size|t_category)", "tumour size"),  # T: by size when derived
+    (r"clin__(positive_nodes|n_category)", "lymph nodes"),  # N: by nodes when derived
+    (r"clin__npi", "Nottingham prognostic index"),
+    (r"clin__intclust_", "integrative cluster"),
     (r"clin__grade", "grade"),
     (r"clin__stage", "stage"),
     (r"clin__(er|pr|her2)_|clin__subtype_", "receptor status"),
@@ -216,4 +218,5 @@ def feature_group(name: str) -> str:
     for pattern, group in _CLINICAL_GROUPS:
         if re.match(pattern, name):
             return group
-    return "other"
+    raise ValueError(f"feature {name!r} has no group: add it to features/pipeline.py "
+                     "(every feature is explained under a group people understand)")

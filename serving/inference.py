@@ -11,9 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.bundles.bundle import ModelBundle
+from models.domain.answerable import Verdict, answer_rules, judge
 from models.explanation.explain import top_contributions, top_groups, unprofiled_summary
 from models.scoring import BundleScorer, Scores
 from serving.profile import (
+    beyond_label_notes,
     input_labels,
     missing_input_warnings,
     model_genes,
@@ -86,6 +88,9 @@ class Predictor:
         self.used_genes = set().union(*(model_genes(b) for b in bundles.values()))
         self.synthetic_warnings = synthetic_training_warnings(bundles)
         self.input_labels = {task: input_labels(s.features) for task, s in self.scorers.items()}
+        self.rules = {task: answer_rules(task, m.bundle.origin == "diagnosis",
+                                         m.bundle.learned_features)
+                      for task, m in models.items()}
 
     @property
     def model_info(self) -> dict[str, ModelInfo]:
@@ -93,8 +98,9 @@ class Predictor:
         return {task: m.info for task, m in self.models.items()}
 
     def _score(self, profiles: list[PatientProfile], explain: bool) -> dict[str, _Answered]:
-        """Per task: the one pass over the rows of the profiles it answers (with the
-        contributions when ``explain``)."""
+        """Per task: the one pass over the rows of the profiles whose setting it serves (with
+        the contributions when ``explain``), and which of them it may answer
+        (:mod:`models.domain.answerable`)."""
         out = {}
         for task, model in self.models.items():
             answered = [i for i, p in enumerate(profiles) if p.setting == self.settings[task]]
@@ -103,7 +109,8 @@ class Predictor:
             rows = self.encoders[task].encode([profiles[i] for i in answered])
             out[task] = _Answered({i: k for k, i in enumerate(answered)},
                                   self.scorers[task].score(rows, explain),
-                                  _domain(model.bundle, rows))
+                                  _domain(model.bundle, rows),
+                                  judge(self.rules[task], rows, model.bundle.input_features))
         return out
 
     def _predictions(self, profiles: list[PatientProfile],
@@ -111,41 +118,58 @@ class Predictor:
         unknown = {task: np.isnan(answer.scores.features) for task, answer in scored.items()}
         rows = []
         for i, profile in enumerate(profiles):
-            tasks = [task for task, answer in scored.items() if i in answer.position]
+            served = [task for task, answer in scored.items() if i in answer.position]
+            tasks = [task for task in served if scored[task].answers(i)]
             missing = {task: [self.input_labels[task][j] for j in
                               np.flatnonzero(unknown[task][scored[task].position[i]])]
                        for task in tasks}
             endpoint = ENDPOINT_TASK[profile.setting]
             bundle = self.models[endpoint].bundle
-            answer, k = scored[endpoint], scored[endpoint].position[i]
-            horizons = {f"{h:g}": float(answer.scores.survival[k, j])
-                        for j, h in enumerate(bundle.horizons_months)}
-            rows.append({
+            row = {
                 "patient_id": profile.patient_id,
                 "setting": profile.setting,
                 "endpoint": endpoint,
+                "status": "answered" if endpoint in tasks else "insufficient_data",
                 "label_definition": bundle.label_definition,
-                "risk_score": float(answer.scores.score[k]),
-                "risk_score_meaning": bundle.score_meaning,
-                "risk_group": str(answer.scores.risk_group[k]),
-                "event_free_probability": horizons,
+                "risk_score": None, "risk_score_meaning": bundle.score_meaning,
+                "risk_group": None, "event_free_probability": {}, "applicability": None,
                 "resistance": {
-                    task.removeprefix("resistance_"): Resistance(
-                        probability=float(scored[task].scores.score[scored[task].position[i]]),
-                        risk_group=str(scored[task].scores.risk_group[
-                            scored[task].position[i]]),
-                        label_definition=self.models[task].bundle.label_definition,
-                        applicability=scored[task].domain[scored[task].position[i]])
+                    task.removeprefix("resistance_"): self._resistance(task, scored[task], i,
+                                                                       profile)
                     for task in tasks if task.startswith("resistance_")},
-                "applicability": answer.domain[k],
+                "insufficient_data": {task: scored[task].verdict.missing[
+                    scored[task].position[i]] for task in served
+                    if scored[task].verdict.missing[scored[task].position[i]]},
                 "not_applicable": {
-                    task: not_applicable_reason(task, m.bundle, profile.setting)
-                    for task, m in self.models.items() if task not in tasks},
+                    **{task: not_applicable_reason(task, m.bundle, profile.setting)
+                       for task, m in self.models.items() if task not in served},
+                    **{task: reason for task in served
+                       if (reason := scored[task].verdict.not_applicable[
+                           scored[task].position[i]]) is not None}},
                 "warnings": [*profile_warnings(profile, self.used_genes),
                              *missing_input_warnings(missing), *self.synthetic_warnings],
                 "model": self.model_info,
-            })
+            }
+            if endpoint in tasks:
+                answer, k = scored[endpoint], scored[endpoint].position[i]
+                row.update(
+                    risk_score=float(answer.scores.score[k]),
+                    risk_group=str(answer.scores.risk_group[k]),
+                    event_free_probability={f"{h:g}": float(answer.scores.survival[k, j])
+                                            for j, h in enumerate(bundle.horizons_months)},
+                    applicability=answer.domain[k])
+            rows.append(row)
         return rows
+
+    def _resistance(self, task: str, answer: _Answered, i: int,
+                    profile: PatientProfile) -> Resistance:
+        k = answer.position[i]
+        bundle = self.models[task].bundle
+        return Resistance(probability=float(answer.scores.score[k]),
+                          risk_group=str(answer.scores.risk_group[k]),
+                          label_definition=bundle.label_definition,
+                          applicability=answer.domain[k],
+                          notes=beyond_label_notes(task, bundle.origin == "diagnosis", profile))
 
     def predict(self, profiles: list[PatientProfile]) -> PredictResponse:
         """The answers that fit each patient's setting, and what does not apply."""
@@ -167,7 +191,7 @@ class Predictor:
                     features=top_contributions(e, k, TOP, details[i]),
                     unprofiled=unprofiled_summary(e, k))
                 for task, e in explanations.items()
-                if (k := scored[task].position.get(i)) is not None}
+                if scored[task].answers(i) and (k := scored[task].position[i]) is not None}
         return ExplainResponse(predictions=[ExplainedPrediction(**r) for r in rows],
                                model=self.model_info)
 
@@ -180,6 +204,12 @@ class _Answered:
     position: dict[int, int]
     scores: Scores
     domain: list[Applicability]
+    verdict: Verdict
+
+    def answers(self, i: int) -> bool:
+        """True when profile ``i`` was scored and the model may answer it."""
+        k = self.position.get(i)
+        return k is not None and self.verdict.answers(k)
 
 
 def _domain(bundle: ModelBundle, rows: np.ndarray) -> list[Applicability]:

@@ -76,6 +76,12 @@ class PatientProfile(BaseModel):
     tumor_size_mm: float | None = Field(default=None, ge=0, le=300, description="mm")
     positive_lymph_nodes: int | None = Field(default=None, ge=0, le=100)
     stage: int | None = Field(default=None, ge=0, le=4, description="AJCC stage 0-4")
+    t_category: Literal["T0", "Tis", "T1", "T2", "T3", "T4"] | None = Field(
+        default=None, description="AJCC T category (8th edition); when absent, pT1-pT3 is "
+        "derived from tumor_size_mm (T4 needs skin or chest-wall findings: give it here)")
+    n_category: Literal["N0", "N1", "N2", "N3"] | None = Field(
+        default=None, description="AJCC N category (8th edition); when absent, pN0-pN3 is "
+        "derived from positive_lymph_nodes (a clinical N is not a node count: give it here)")
     ecog: int | None = Field(default=None, ge=0, le=4, description="ECOG performance status")
     setting: Literal["early", "metastatic"] = Field(
         default="early", description="early: at diagnosis; metastatic: at the start of a "
@@ -131,6 +137,9 @@ class Resistance(BaseModel):
     risk_group: str
     label_definition: str
     applicability: Applicability
+    notes: list[str] = Field(default_factory=list, description="where the patient lies beyond "
+                             "what the label was defined on (e.g. a later line than the first "
+                             "metastatic endocrine line), said with the answer")
 
 
 class Prediction(BaseModel):
@@ -142,20 +151,29 @@ class Prediction(BaseModel):
     patient_id: str | None
     setting: Literal["early", "metastatic"]
     endpoint: Endpoint = Field(
-        description="the time-to-event question answered: relapse from diagnosis (early "
-        "setting) or progression on the current line (metastatic setting)")
+        description="the time-to-event question of the patient's setting: relapse from "
+        "diagnosis (early setting) or progression on the current line (metastatic setting)")
+    status: Literal["answered", "insufficient_data"] = Field(
+        description="answered: the endpoint's risk follows; insufficient_data: the profile "
+        "lacks the minimum data the endpoint's model needs (listed in insufficient_data), "
+        "so there is no risk score, group or probability (docs/serving.md, minimum data)")
     label_definition: str = Field(description="the endpoint's definition and time origin")
-    risk_score: float
+    risk_score: float | None = Field(description="higher is worse; null when not answered")
     risk_score_meaning: str
-    risk_group: Literal["low", "intermediate", "high"]
+    risk_group: Literal["low", "intermediate", "high"] | None = Field(
+        description="null when not answered")
     event_free_probability: dict[str, float] = Field(
         description="probability of no relapse (early) or no progression on the current "
-        "line (metastatic) by each horizon (months -> 0-1)")
+        "line (metastatic) by each horizon (months -> 0-1); empty when not answered")
     resistance: dict[str, Resistance]
-    applicability: Applicability
+    applicability: Applicability | None = Field(description="null when not answered")
+    insufficient_data: dict[str, list[str]] = Field(
+        default_factory=dict, description="served models that cannot answer for lack of "
+        "data, each with the request fields it needs that the profile lacks")
     not_applicable: dict[str, str] = Field(
-        description="served models whose question does not apply to this patient's setting, "
-        "and why (e.g. relapse from diagnosis for a patient with metastatic disease)")
+        description="served models whose question does not apply to this patient, and why "
+        "(relapse from diagnosis for a patient with metastatic disease; endocrine resistance "
+        "for an ER-negative patient or a line that is not endocrine-based)")
     warnings: list[str]
     model: dict[str, ModelInfo]
 

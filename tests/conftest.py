@@ -10,7 +10,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 #: Fixtures shared across test folders: quick models and the Predictor over them.
-pytest_plugins = ["tests.support.quick_models"]
+pytest_plugins = ["tests.support.quick_models", "tests.support.tracking_store"]
 
 
 def shared_data_dir() -> Path:

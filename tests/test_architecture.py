@@ -198,6 +198,9 @@ REACHED_THROUGH = {
     "training.reporting.explanations": "run by mbcrisk explain in test_train_and_gate.py",
     "training.reporting.plots": "logged by every training run (tests/training/tracking)",
     "training.reporting.publish": "run by mbcrisk card and promote (tests/training/tracking)",
+    "training.reporting.version_description": "written by publish_card into the registry, "
+                                              "read back by tests/training/reporting/"
+                                              "test_model_card.py",
     "training.tracking.new_cohort": "the registry's new-cohort gate, test_new_cohort_gate.py",
     "training.tracking.run_records": "the record of a training run, read back from MLflow in "
                                      "tests/training/tracking",

@@ -28,11 +28,13 @@ class CVConfig:
 
 @dataclass(frozen=True)
 class EvaluationConfig:
-    """Horizons (months) for time-dependent metrics, Uno's truncation tau (months, capped at
-    the 95th percentile of follow-up), subgroup minimum size for reporting, the level of the
-    intervals, and the drop below the overall metric at which a subgroup is flagged."""
+    """Horizons (months) a survival model answers and is calibrated at (empty: the task's own,
+    :data:`training.horizons.TASK_HORIZONS`; either way only those within the follow-up),
+    Uno's truncation tau (months, capped at the 95th percentile of follow-up), subgroup minimum
+    size for reporting, the level of the intervals, and the drop below the overall metric at
+    which a subgroup is flagged."""
 
-    horizons_months: tuple[float, ...] = (12.0, 24.0, 36.0, 60.0)
+    horizons_months: tuple[float, ...] = ()
     tau_months: float = 120.0
     min_subgroup_size: int = 30
     interval_level_percent: int = 95

@@ -12,12 +12,14 @@ from sklearn.base import clone
 
 from features.cohorts.sources import load_cohort
 from features.design import build_design
-from features.labels import Labels, eligible_samples, labels_for_task, survival_target
+from features.labels import Labels, labels_for_task, survival_target
+from features.time_origin import eligible_samples
 from models.bundles.bundle import ModelBundle
 from models.estimators.factory import build_pipelines
 from training.config import TrainConfig
 from training.evaluation.cross_validation import Evaluation, evaluate, subgroup_factors
 from training.evaluation.splits import Fold
+from training.horizons import with_served_horizons
 from training.sample_size import (
     EVENTS_PER_VARIABLE,
     SampleSize,
@@ -54,6 +56,7 @@ def train(source: str, config: TrainConfig, *, register: bool = True,
     cohort, report = load_cohort(source, config.cohort.load_options())
     digest = cohort.digest()  # hashing every table: once per run
     labels = labels_for_task(cohort, config.task_name, config.endpoint)
+    config, horizons = with_served_horizons(config, labels)
     X = build_design(cohort, labels.time_origin)
     samples = eligible_samples(cohort, labels.eligible_sample_types, labels.origin_months)
     factors = subgroup_factors(cohort.patients, samples, X.index)
@@ -86,7 +89,9 @@ def train(source: str, config: TrainConfig, *, register: bool = True,
         lambda log_fold: evaluate(X, labels, pipelines, config, factors, on_fold=log_fold),
         final_bundle if register else None, pipelines["model"][-1], on_fold, on_start)
     regularised = regularises(labels.task, labels.kind)
-    return dataclasses.replace(result, notes=(size.describe(regularised),))
+    return dataclasses.replace(result, notes=(size.describe(regularised), *(
+        [horizons.describe()] if horizons is not None else [])))
+
 
 
 def _target(labels: Labels) -> np.ndarray:

@@ -22,6 +22,8 @@ from models.domain.moments import FeatureMoments
 from models.domain.unprofiled import UnprofiledReference
 
 RISK_GROUPS = ("low", "intermediate", "high")
+#: Share of training patients with a feature known for the model to have learned from it.
+LEARNED_SHARE = 0.05
 
 
 @dataclass
@@ -53,6 +55,17 @@ class ModelBundle:
     def model_features(self) -> list[str]:
         """Names of the features the model itself sees (after the fitted selection)."""
         return list(self.pipeline[:-1].get_feature_names_out())
+
+    @property
+    def learned_features(self) -> set[str]:
+        """The model features it learned from: known for at least :data:`LEARNED_SHARE` of the
+        training patients (every model feature for bundles without training moments)."""
+        features = self.model_features
+        if self.training_moments is None:
+            return set(features)
+        known = 1.0 - self.training_moments.missing_share
+        return {f for f, share in zip(self.training_moments.features, known, strict=True)
+                if share >= LEARNED_SHARE and f in features}
 
     @property
     def feature_groups(self) -> dict[str, str]:

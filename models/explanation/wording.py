@@ -34,6 +34,8 @@ _BINARY = {
     "clin__de_novo_metastatic": ("metastatic at diagnosis", "not metastatic at diagnosis"),
     "clin__visceral": ("visceral metastases", "no visceral metastases"),
     "clin__with_cdk46_inhibitor": ("with a CDK4/6 inhibitor", "without a CDK4/6 inhibitor"),
+    "clin__prior_cdk46_inhibitor": ("a CDK4/6 inhibitor on an earlier line",
+                                    "no CDK4/6 inhibitor on an earlier line"),
     "rclass__esr1": ("ESR1-mutant resistance class", "not ESR1-mutant class"),
     "rclass__mapk": ("MAPK-class lesion (Razavi)", "no MAPK-class lesion"),
     "rclass__er_tf": ("ER-transcription lesion (MYC, CTCF, FOXA1, TBX3)",
@@ -61,7 +63,7 @@ INPUT_LABELS = {
 _INPUT_PATTERNS = (
     ("clin__subtype_", "receptor subtype"), ("clin__pam50_", "PAM50 subtype"),
     ("clin__intclust_", "integrative cluster"), ("clin__adjuvant_", "adjuvant therapy"),
-    ("clin__radiotherapy", "adjuvant therapy"), ("clin__prior_", "prior therapy"),
+    ("clin__radiotherapy", "radiotherapy"), ("clin__prior_", "prior therapy"),
     ("clin__with_cdk46", "current therapy"), ("clin__current_", "current therapy"),
     ("clin__site_", "metastatic sites"),
     ("clin__n_sites", "metastatic sites"), ("clin__visceral", "metastatic sites"),
@@ -137,8 +139,8 @@ def _clinical(feature: str, value: float) -> str:
             "_NEG", "-")
         return (f"integrative cluster {cluster}" if value >= 0.5
                 else f"not integrative cluster {cluster}")
-    if feature.startswith(("clin__adjuvant_", "clin__prior_")) and feature != (
-            "clin__prior_lines"):
+    if feature.startswith(("clin__adjuvant_", "clin__prior_")) and feature not in (
+            "clin__prior_lines", *_BINARY):
         therapy = _titled(feature.split("__")[1])
         return f"received {therapy}" if value >= 0.5 else f"no {therapy} received"
     if feature.startswith("clin__current_"):
@@ -168,3 +170,48 @@ def sentence(shown: str, contribution: float, treatment: bool = False) -> str:
                 f"not an effect of the treatment (the model's risk {direction(contribution)} "
                 "with it)")
     return f"{shown[0].upper()}{shown[1:]} {direction(contribution)} the predicted risk"
+
+
+#: Clinical inputs' names for people where the input label is not precise enough.
+_FEATURE_NAMES = {
+    "clin__prior_lines": "number of prior treatment lines",
+    "clin__radiotherapy": "radiotherapy",
+    "clin__t_category": "T category", "clin__n_category": "N category",
+}
+
+
+def _cna_name(name: str) -> str:
+    gene, kind = name.rsplit("_", 1)
+    return f"{gene} {'amplification' if kind == 'amp' else 'deletion'}"
+
+
+#: Names for people by prefix: the rest of the feature name -> its name.
+_PREFIX_NAMES = (
+    ("mut__", lambda rest: f"{rest} mutation"),
+    ("hot__", lambda rest: f"{rest.replace('_', ' ')} hotspot"),
+    ("cna__", _cna_name),
+    ("path__", lambda rest: f"{PATHWAY_NAMES.get(rest, _titled(rest))} pathway alteration"),
+    ("clin__subtype_", lambda rest: "receptor subtype " + {
+        "hr_pos_her2_neg": "HR+/HER2-", "her2_pos": "HER2+",
+        "triple_negative": "triple negative"}.get(rest, _titled(rest))),
+    ("clin__pam50_", lambda rest: f"PAM50 {_titled(rest).title()}"),
+)
+
+
+def feature_name(feature: str) -> str:
+    """A model input's name for people, for cards and plots (``ER level (fmol/mg)``, ``TP53
+    mutation``, ``MYC amplification``, ``ESR1-mutant resistance class``); a missing-value
+    indicator is named after its input."""
+    if feature.startswith("missingindicator_"):
+        return f"{feature_name(feature[len('missingindicator_'):])} missing"
+    if feature in _FEATURE_NAMES:
+        return _FEATURE_NAMES[feature]
+    if feature in _BINARY:
+        return _BINARY[feature][0]
+    for prefix, name in _PREFIX_NAMES:
+        if feature.startswith(prefix):
+            return name(feature[len(prefix):])
+    if feature.startswith(("clin__site_", "clin__intclust_", "clin__current_",
+                           "clin__adjuvant_", "clin__prior_")):
+        return _clinical(feature, 1.0)
+    return input_label(feature)

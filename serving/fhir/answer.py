@@ -15,6 +15,7 @@ from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
 
+from models.domain.answerable import CURRENT_THERAPY, ER_STATUS, HER2_STATUS, STAGE
 from serving.fhir.codes import UCUM
 from serving.fhir.mcode import ReadPatient
 from serving.fhir.outcome import Issue, operation_outcome
@@ -36,14 +37,32 @@ OUTCOME_WORDS = {"relapse": "relapse (from diagnosis)",
                  "progression": "progression on the current line (from its start)"}
 
 
+#: Where in an mCODE record each request field a model may need comes from (the minimum data
+#: of :mod:`models.domain.answerable`), for the ``incomplete`` issues.
+FIELD_ELEMENTS = {
+    ER_STATUS.field: "an ER status Observation (LOINC 85337-4)",
+    HER2_STATUS.field: "a HER2 status Observation (LOINC 48676-1)",
+    STAGE.field: (
+        "a stage group Observation (LOINC 21908-9, 21902-2 or 21914-7), or tumour size "
+        "(LOINC 21889-1) and positive lymph nodes (LOINC 21893-3) Observations"),
+    CURRENT_THERAPY.field: ("the current line: an active MedicationStatement, MedicationRequest "
+                        "or MedicationAdministration naming its agent"),
+}
+
+
 def answer_bundle(read: ReadPatient, prediction: Prediction) -> dict[str, Any]:
-    """The FHIR answer for one patient (a ``collection`` Bundle), as JSON."""
+    """The FHIR answer for one patient (a ``collection`` Bundle), as JSON: a RiskAssessment
+    per answering model; a model without its minimum data gives none, and an ``incomplete``
+    issue names what it needs."""
     explained = isinstance(prediction, ExplainedPrediction)
     explanations = prediction.explanations if explained else {}
-    entries = [_risk_assessment(read, prediction.endpoint, prediction.model[
-        prediction.endpoint], _endpoint_predictions(prediction), prediction.risk_score,
-        prediction.applicability.in_domain, prediction.applicability.reasons,
-        prediction.label_definition, explanations.get(prediction.endpoint))]
+    entries = []
+    if prediction.status == "answered":
+        entries.append(_risk_assessment(
+            read, prediction.endpoint, prediction.model[prediction.endpoint],
+            _endpoint_predictions(prediction), prediction.risk_score,
+            prediction.applicability.in_domain, prediction.applicability.reasons,
+            prediction.label_definition, explanations.get(prediction.endpoint)))
     for therapy, resistance in prediction.resistance.items():
         task = f"resistance_{therapy}"
         entries.append(_risk_assessment(
@@ -51,8 +70,11 @@ def answer_bundle(read: ReadPatient, prediction: Prediction) -> dict[str, Any]:
                 resistance.label_definition, resistance.probability, resistance.risk_group)],
             resistance.probability, resistance.applicability.in_domain,
             resistance.applicability.reasons, resistance.label_definition,
-            explanations.get(task)))
+            explanations.get(task), resistance.notes))
     issues = [*read.warnings,
+              *(Issue("warning", "incomplete", f"{task}: not answered, the record lacks "
+                      + "; ".join(FIELD_ELEMENTS.get(f, f) for f in fields), "Bundle")
+                for task, fields in prediction.insufficient_data.items()),
               *(Issue("warning", "informational", text, "Bundle") for text in
                 prediction.warnings),
               *(Issue("information", "informational", f"{task}: {why}", "Bundle") for
@@ -92,8 +114,9 @@ def _months(value: float) -> dict[str, Any]:
 def _risk_assessment(read: ReadPatient, task: str, model: ModelInfo,
                      predictions: list[dict[str, Any]], risk_score: float, in_domain: bool,
                      reasons: list[str], definition: str,
-                     explanation: ModelExplanation | None) -> dict[str, Any]:
-    notes = [definition]
+                     explanation: ModelExplanation | None,
+                     label_notes: tuple[str, ...] | list[str] = ()) -> dict[str, Any]:
+    notes = [definition, *label_notes]
     if explanation is not None and explanation.groups:
         notes.append("Largest drivers: " + "; ".join(
             g.sentence for g in explanation.groups[:NOTE_DRIVERS]))

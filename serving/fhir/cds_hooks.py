@@ -9,8 +9,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from serving.fhir.answer import FIELD_ELEMENTS
 from serving.fhir.mcode import ReadPatient
 from serving.fhir.outcome import FhirInputError, Issue, error
+from serving.profile import MODEL_NAMES
 from serving.schemas import Prediction
 
 SERVICE_ID = "mbcrisk-risk"
@@ -117,22 +119,32 @@ def cards(read: ReadPatient, prediction: Prediction, base_url: str) -> list[dict
     source (model and version) and a link to the model card."""
     explanations = getattr(prediction, "explanations", {})
     endpoint = prediction.endpoint
-    horizons = list(prediction.event_free_probability.items())
-    middle, event_free = horizons[len(horizons) // 2]
-    outcome = "Relapse" if endpoint == "relapse" else "Progression on current line"
-    summary = (f"{outcome}: {1 - event_free:.0%} by {middle} months "
-               f"({prediction.risk_group} risk)")
-    detail = ["| within (months) | probability |", "| --- | --- |",
-              *(f"| {h} | {1 - s:.1%} |" for h, s in horizons), "",
-              prediction.label_definition]
-    out = [_card(summary, prediction.risk_group, detail, explanations.get(endpoint), endpoint,
-                 prediction, read, base_url)]
+    out = []
+    if prediction.status == "answered":
+        horizons = list(prediction.event_free_probability.items())
+        middle, event_free = horizons[len(horizons) // 2]
+        outcome = "Relapse" if endpoint == "relapse" else "Progression on current line"
+        summary = (f"{outcome}: {1 - event_free:.0%} by {middle} months "
+                   f"({prediction.risk_group} risk)")
+        detail = ["| within (months) | probability |", "| --- | --- |",
+                  *(f"| {h} | {1 - s:.1%} |" for h, s in horizons), "",
+                  prediction.label_definition]
+        out.append(_card(summary, prediction.risk_group, detail, explanations.get(endpoint),
+                         endpoint, prediction, read, base_url))
     for therapy, resistance in prediction.resistance.items():
         task = f"resistance_{therapy}"
         summary = (f"Resistance to {therapy.replace('_', ' ')} therapy: "
                    f"{resistance.probability:.0%} ({resistance.risk_group} risk)")
-        out.append(_card(summary, resistance.risk_group, [resistance.label_definition],
+        out.append(_card(summary, resistance.risk_group,
+                         [resistance.label_definition, *resistance.notes],
                          explanations.get(task), task, prediction, read, base_url))
+    for task, fields in prediction.insufficient_data.items():
+        out.append(_card(f"{MODEL_NAMES.get(task, task).capitalize()}: not answered, data needed",
+                         "information", ["The record lacks the minimum data this model needs "
+                                         "to answer (no risk is shown rather than one decided "
+                                         "by what is missing):", "",
+                                         *(f"- {FIELD_ELEMENTS.get(f, f)}" for f in fields)],
+                         None, task, prediction, read, base_url))
     return out
 
 

@@ -190,10 +190,13 @@ def _assert_one_pass_equals_design_path(quick_predictor: Predictor,
     answer = quick_predictor.explain(batch)
     for i, profile in enumerate(batch):
         got = answer.predictions[i]
-        answering = {task for task, model in quick_predictor.models.items()
-                     if serves_setting(model.bundle) == profile.setting}
+        serving = {task for task, model in quick_predictor.models.items()
+                   if serves_setting(model.bundle) == profile.setting}
+        answering = serving - set(got.insufficient_data) - set(got.not_applicable)
         assert set(got.explanations) == answering
-        assert set(got.not_applicable) == set(quick_predictor.models) - answering
+        assert set(got.not_applicable) | set(got.insufficient_data) == set(
+            quick_predictor.models) - answering  # the rest, each with why
+        assert (got.status == "answered") == (got.endpoint in answering)
         for task in answering:
             bundle = quick_predictor.models[task].bundle
             design = _design_alone(bundle, profile)

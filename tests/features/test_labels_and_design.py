@@ -117,6 +117,8 @@ def test_relapse_design_uses_only_samples_known_at_diagnosis() -> None:
     cohort = _tiny_cohort()
     labels = relapse_labels(cohort)
     assert _counts(labels) == {"no profiled sample known at the origin (diagnosis)": 1}
+    assert labels.samples_not_used == 1  # A's metastasis, biopsied after diagnosis
+    assert resistance_labels(cohort, "endocrine").samples_not_used == 0  # A-M precedes A's line
     X = build_design(cohort, labels.time_origin)
     assert "C" not in X.index
     assert X.loc["A", "mut__PIK3CA"] == 1.0

@@ -28,20 +28,29 @@ def test_service_class_called_directly(served: dict) -> None:
 
     service = MBCRiskService()
     response = asyncio.run(service.predict(patients=[PatientProfile(**EXAMPLE), PatientProfile(
-        age_years=45, er_status="negative")]))
+        age_years=45, er_status="negative", her2_status="negative", tumor_size_mm=18,
+        positive_lymph_nodes=0), PatientProfile(age_years=45, er_status="negative")]))
     assert isinstance(response, PredictResponse)
-    first, early = response.predictions
+    first, early, unstaged = response.predictions
+    assert (unstaged.status, unstaged.risk_group) == ("insufficient_data", None)
+    assert unstaged.insufficient_data["relapse"] == [
+        "her2_status", "stage, or t_category and n_category, or tumor_size_mm and "
+        "positive_lymph_nodes"]
+    assert early.status == "answered"
     assert first.patient_id == "study-0042"
     assert (first.setting, first.endpoint) == ("metastatic", "progression")
     assert "progression" in first.label_definition
-    assert set(first.event_free_probability) == {"12", "24", "36", "60"}
+    served = service.metadata()["progression"]["horizons_months"]
+    assert set(served) <= {3.0, 6.0, 12.0, 24.0}  # progression on a line: its own horizons
+    assert list(first.event_free_probability) == [f"{h:g}" for h in served]
     assert 0 < first.resistance["endocrine"].probability < 1
     assert "relapse from diagnosis no longer applies" in first.not_applicable["relapse"]
     assert first.model["relapse"].alias == "champion"
     assert (early.setting, early.endpoint) == ("early", "relapse")
     assert early.resistance == {}  # the line-level resistance model: metastatic setting only
     assert set(early.not_applicable) == {"progression", "resistance_endocrine"}
-    assert any("TMB missing" in w for w in early.warnings)
+    assert any("not given, taken as unknown" in w and "tmb (relapse model)" in w
+               for w in early.warnings)
     explained = asyncio.run(service.explain(patients=[PatientProfile(**EXAMPLE)]))
     assert isinstance(explained, ExplainResponse)
     explanations = explained.predictions[0].explanations

@@ -8,6 +8,7 @@ import pytest
 
 from models.explanation.wording import GENOMIC_INPUT_PREFIXES, input_label
 from serving.inference import Predictor
+from serving.profile import request_field
 from serving.schemas import PatientProfile
 from tests.serving.conftest import EXAMPLE
 
@@ -22,18 +23,25 @@ def predictor(served: dict) -> Predictor:
 
 
 @pytest.mark.parametrize("profile", [
-    {"age_years": 50},
+    {"age_years": 50, "er_status": "positive", "her2_status": "negative", "stage": 2},
     {"age_years": 70, "er_status": "positive", "setting": "metastatic",
      "months_since_diagnosis": 30, "current_therapy": "endocrine"},
     EXAMPLE,
 ])
-def test_every_unknown_model_input_is_named_in_a_warning(predictor: Predictor,
-                                                          profile: dict) -> None:
+def test_every_unknown_model_input_is_named_once_by_its_request_field(
+        predictor: Predictor, profile: dict) -> None:
     patient = PatientProfile(**profile)
-    warnings = predictor.predict([patient]).predictions[0].warnings
+    answer = predictor.predict([patient]).predictions[0]
+    warnings = answer.warnings
+    not_given = [w for w in warnings if "not given, taken as unknown" in w]
+    no_field = [w for w in warnings if "the API takes no field for" in w]
+    assert len(not_given) <= 1
+    assert len(no_field) <= 1
+    fields = set()
     for task, scorer in predictor.scorers.items():
-        if predictor.settings[task] != patient.setting:
-            continue  # the model does not answer this patient (not_applicable says why)
+        if predictor.settings[task] != patient.setting or task in answer.insufficient_data \
+                or task in answer.not_applicable:
+            continue  # the model does not answer this patient
         row = scorer.score(predictor.encoders[task].encode([patient])).features[0]
         for feature, value in zip(scorer.features, row, strict=True):
             if not np.isnan(value):
@@ -41,9 +49,13 @@ def test_every_unknown_model_input_is_named_in_a_warning(predictor: Predictor,
             if feature.startswith(GENOMIC_INPUT_PREFIXES):
                 assert any(scorer.groups[feature] in w and "not profiled" in w
                            for w in warnings), feature
+            elif (field := request_field(feature)) is not None:
+                fields.add(field)
+                assert f"{field} (" in not_given[0], feature
             else:
-                assert any(w.startswith(f"{input_label(feature)} missing") for w in warnings), (
-                    feature)
+                assert f"{input_label(feature)} (" in no_field[0], feature
+    if fields:
+        assert not_given[0].startswith(f"{len(fields)} input")
 
 
 def test_models_trained_on_synthetic_data_say_so_in_every_prediction(

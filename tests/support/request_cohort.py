@@ -14,12 +14,17 @@ from features.cohorts.derived import derive_receptor_subtype
 from features.cohorts.validation import build_cohort
 from features.cohorts.vocab import GENE_SYMBOL_UPDATES
 from features.design import DesignVocabulary, build_design
-from features.labels import TimeOrigin
+from features.time_origin import TimeOrigin
 from models.bundles.bundle import ModelBundle
 from serving.schemas import PatientProfile
 
 REQUEST_PANEL = "REQUEST_PANEL_{}"
 _KIND_LEVEL = {"amplification": 2.0, "deletion": -2.0}
+
+
+#: The cohort's numbering of AJCC T and N categories (schema: Tis and T0 are 0).
+_CATEGORY = {"Tis": 0, "T0": 0, "T1": 1, "T2": 2, "T3": 3, "T4": 4,
+             "N0": 0, "N1": 1, "N2": 2, "N3": 3}
 
 
 def patient_ids(profiles: list[PatientProfile]) -> list[str]:
@@ -42,6 +47,7 @@ def build_request_cohort(profiles: list[PatientProfile]) -> Cohort:
             "menopausal_status": p.menopausal_status, "er_status": p.er_status,
             "pr_status": p.pr_status, "her2_status": p.her2_status, "histology": p.histology,
             "grade": p.grade, "stage": p.stage, "tumor_size_mm": p.tumor_size_mm,
+            "t_category": _CATEGORY.get(p.t_category), "n_category": _CATEGORY.get(p.n_category),
             "positive_nodes": p.positive_lymph_nodes, "performance_status": p.ecog,
             "de_novo_metastatic": p.de_novo_metastatic,
             "metastatic_sites": ";".join(sorted(set(p.metastatic_sites))) or None,

@@ -16,6 +16,7 @@ from features.cohorts.cohort import Cohort
 from features.design import build_design, protein_changes
 from features.labels import task_population
 from models.bundles.bundle import ModelBundle
+from models.domain.answerable import answer_rules, judge
 from models.domain.moments import FeatureMoments
 from models.explanation.explain import driver_record, select_drivers
 from models.scoring import BundleScorer
@@ -79,12 +80,33 @@ def score_piece(bundle: ModelBundle, scorer: BundleScorer, cohort: Cohort,
     X = build_design(cohort, population.origin)
     tally.inputs_not_in_cohort = {c for c in bundle.input_features if c not in X.columns}
     rows = bundle.input_frame(X).to_numpy(dtype=float)
+    X, rows = _answerable(bundle, X, rows, tally)
     if len(rows) and np.isnan(rows[:, scorer.selected]).all():
         raise ValueError(f"the cohort carries none of the model's {len(scorer.features)} "
                          f"inputs for any patient (the model needs e.g. "
                          f"{', '.join(scorer.features[:5])})")
     details = protein_changes(cohort, population.origin) if top else {}
     return _blocks(bundle, scorer, X.index, rows, top, details, tally), tally
+
+
+def _answerable(bundle: ModelBundle, X: pd.DataFrame, rows: np.ndarray,
+                tally: Tally) -> tuple[pd.DataFrame, np.ndarray]:
+    """The patients the model may answer (:mod:`models.domain.answerable`); the others are
+    counted by what they lack or why the label does not describe them. ValueError when the
+    population had patients and none has the model's minimum data."""
+    verdict = judge(answer_rules(bundle.task, bundle.origin == "diagnosis",
+                                 bundle.learned_features), rows, bundle.input_features)
+    keep = np.array([verdict.answers(i) for i in range(len(rows))], dtype=bool)
+    for i in np.flatnonzero(~keep):
+        reason = (f"insufficient data: {' and '.join(verdict.missing[i])} missing"
+                  if verdict.missing[i] else f"not applicable: {verdict.not_applicable[i]}")
+        tally.exclusions[reason] += 1
+    if len(rows) and not keep.any() and any(verdict.missing):
+        lacking = Counter(f for fields in verdict.missing for f in fields)
+        raise ValueError(f"no patient of the cohort has the minimum data of the "
+                         f"{bundle.task} model (missing: "
+                         + ", ".join(f"{f} for {n}" for f, n in lacking.most_common()) + ")")
+    return X[keep], rows[keep]
 
 
 def _blocks(bundle: ModelBundle, scorer: BundleScorer, patients: pd.Index, rows: np.ndarray,

@@ -31,8 +31,9 @@ from sklearn.pipeline import Pipeline
 
 from features.cohorts.cohort import Cohort
 from features.design import DesignVocabulary, build_design
-from features.labels import Labels, eligible_samples, relapse_labels
+from features.labels import Labels, relapse_labels
 from features.pipeline import GeneFrequencyFilter, column_statistics, combine_statistics
+from features.time_origin import eligible_samples
 from models.estimators.aft import AFTRiskModel, aft_bounds
 from training.evaluation.cross_validation import subgroup_factors
 

@@ -30,6 +30,7 @@ from training.distributed.cohort import DaskCohort, PartitionFacts, dask_client
 from training.distributed.evaluation import evaluate_on_dask, fit_model, partition_folds
 from training.evaluation.cross_validation import Evaluation
 from training.evaluation.splits import Fold
+from training.horizons import with_served_horizons
 from training.tracking.run_records import (
     RunContext,
     TrainResult,
@@ -66,6 +67,7 @@ def train_on_dask(source: str, config: TrainConfig, *, register: bool = True,
         n_folds = len(partition_folds(cohort.sizes(), config.cv.n_splits))
         config = replace(config, cv=replace(config.cv, n_splits=n_folds, n_repeats=1))
         labels = pooled_labels(cohort.facts)
+        config, _ = with_served_horizons(config, labels)
         factors = pooled_factors(cohort.facts)
         sample = cohort.sample(SAMPLE_SIZE, config.cv.random_state)
         metadata = dict(manifest["metadata"])

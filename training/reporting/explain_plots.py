@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from models.explanation.explain import Explanation  # noqa: E402
+from models.explanation.wording import feature_name  # noqa: E402
 
 if TYPE_CHECKING:
     import shap
@@ -27,7 +28,8 @@ def _shap(explanation: Explanation) -> object:
     return shap.Explanation(values=explanation.contributions.to_numpy(),
                             base_values=explanation.base_value,
                             data=explanation.values.to_numpy(dtype=float),
-                            feature_names=list(explanation.contributions.columns))
+                            feature_names=[feature_name(f) for f in
+                                           explanation.contributions.columns])
 
 
 def _save(path: Path, title: str) -> Path:
@@ -61,9 +63,9 @@ def write_cohort_views(explanation: Explanation, folder: Path, note: str = "") -
     ax.set_xlabel(f"mean |contribution| ({scale})")
     paths.append(_save(folder / "importance_groups.png", f"Importance by feature group{note}"))
     for rank, feature in enumerate(features.index[:TOP_DEPENDENCE], start=1):
-        shap.plots.scatter(values[:, feature], show=False)
+        shap.plots.scatter(values[:, feature_name(feature)], show=False)
         paths.append(_save(folder / f"dependence_{rank}_{_safe(feature)}.png",
-                           f"Dependence: {feature}{note}"))
+                           f"Dependence: {feature_name(feature)}{note}"))
     return paths
 
 
@@ -76,7 +78,7 @@ def waterfall_values(explanation: Explanation, row: int) -> shap.Explanation:
     own = explanation.known(row)
     values = explanation.contribution_matrix[row][own]
     data = np.asarray(explanation.value_matrix[row], dtype=float)[own]
-    names = [n for n, k in zip(explanation.features, own, strict=True) if k]
+    names = [feature_name(n) for n, k in zip(explanation.features, own, strict=True) if k]
     if not own.all():
         names.append(f"{UNPROFILED_ENTRY} ({int((~own).sum())})")
         values = np.append(values, explanation.contribution_matrix[row][~own].sum())

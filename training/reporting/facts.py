@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,8 +27,9 @@ class Facts:
 
     items: list[Fact] = field(default_factory=list)
 
-    def add(self, value: Any, source: str, fmt: str = "{}") -> str:
-        """Record ``value`` from ``source`` and return it as shown."""
-        shown = fmt.format(value)
+    def add(self, value: Any, source: str, fmt: str | Callable[[Any], str] = "{}") -> str:
+        """Record ``value`` from ``source`` and return it as shown (``fmt``: a format string,
+        or a function such as a feature's name for people)."""
+        shown = fmt(value) if callable(fmt) else fmt.format(value)
         self.items.append(Fact(shown, source, value))
         return shown

@@ -31,7 +31,8 @@ from sklearn.metrics import roc_auc_score
 from features.cohorts.options import LoadOptions
 from features.cohorts.sources import load_cohort
 from features.design import build_design
-from features.labels import Labels, eligible_samples, labels_for_task
+from features.labels import Labels, labels_for_task
+from features.time_origin import eligible_samples
 from models.bundles.bundle import ModelBundle
 from models.bundles.run_artifacts import read_run_artifact
 from models.scoring import predict

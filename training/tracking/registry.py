@@ -169,21 +169,31 @@ def same_cohort(name: str, challenger: str, champion: str) -> bool:
         "mbcrisk.cohort_digest")
 
 
-def promote(name: str, margin: float, min_subgroup_size: int,
-            accept_new_cohort: str | None = None) -> GateDecision:
-    """Move ``champion`` to the challenger when it passes the gate (or when there is none).
-
-    A challenger trained on another cohort than the champion faces the new-cohort gate; if it
-    fails, a non-empty ``accept_new_cohort`` (the user's reason) promotes it all the same, and
-    the reason is recorded. The decision is recorded as version tags (``mbcrisk.gate``,
-    ``mbcrisk.promotion``...), which the model card shows. ValueError for a model that is not
-    registered, has no challenger, or an acceptance given where the cohorts agree."""
+def _check_registered(name: str) -> None:
+    """ValueError naming the registered models when ``name`` is not one."""
     try:
         MlflowClient().get_registered_model(name)
     except MlflowException as error:
         known = sorted(m.name for m in MlflowClient().search_registered_models())
         raise ValueError(f"no registered model named {name!r} (registered: "
                          f"{', '.join(known) or 'none'})") from error
+
+
+def promote(name: str, margin: float, min_subgroup_size: int,
+            accept_new_cohort: str | None = None,
+            recorded: dict[str, str] | None = None,
+            blockers: list[str] | None = None) -> GateDecision:
+    """Move ``champion`` to the challenger when it passes the gate (or when there is none).
+
+    A challenger trained on another cohort than the champion faces the new-cohort gate; if it
+    fails, a non-empty ``accept_new_cohort`` (the user's reason) promotes it all the same, and
+    the reason is recorded. The decision is recorded as version tags (``mbcrisk.gate``,
+    ``mbcrisk.promotion``...), which the model card shows. ValueError for a model that is not
+    registered, has no challenger, or an acceptance given where the cohorts agree.
+    ``recorded``: further version tags set when it is promoted (an override and its reason);
+    ``blockers``: reasons found by the caller that refuse it whatever the gate says (the gate
+    still runs, so its verdict is reported beside them)."""
+    _check_registered(name)
     if accept_new_cohort is not None and not accept_new_cohort.strip():
         raise ValueError("--accept-new-cohort needs a --reason (it is recorded)")
     challenger = alias_version(name, CHALLENGER)
@@ -192,7 +202,7 @@ def promote(name: str, margin: float, min_subgroup_size: int,
     champion = alias_version(name, CHAMPION)
     if champion == challenger:
         return GateDecision(False, [f"version {challenger} is already the {CHAMPION}"])
-    tags: dict[str, str] = {}
+    tags: dict[str, str] = dict(recorded or {})
     if champion is None:
         decision = GateDecision(True, [f"no {CHAMPION} yet: version {challenger} becomes it"])
         tags["mbcrisk.promotion"] = "first champion"
@@ -216,6 +226,9 @@ def promote(name: str, margin: float, min_subgroup_size: int,
         elif not decision.promote:
             decision.reasons.append("to promote it all the same, accept the new cohort "
                                     "explicitly: --accept-new-cohort --reason TEXT")
+    if blockers:
+        decision.promote = False
+        decision.reasons.extend(blockers)
     if decision.promote:
         client = MlflowClient()
         client.set_registered_model_alias(name, CHAMPION, challenger)
@@ -224,3 +237,24 @@ def promote(name: str, margin: float, min_subgroup_size: int,
         for key, value in tags.items():
             client.set_model_version_tag(name, challenger, key, value)
     return decision
+
+
+def rollback(name: str) -> tuple[str, str]:
+    """Give ``champion`` back to the version the current champion was promoted over, and
+    record it on both; returns (restored, retired). ValueError when there is none to restore
+    (no champion, or a first champion)."""
+    _check_registered(name)
+    champion = alias_version(name, CHAMPION)
+    if champion is None:
+        raise ValueError(f"{name} has no {CHAMPION} to roll back")
+    client = MlflowClient()
+    previous = client.get_model_version(name, champion).tags.get("mbcrisk.promoted_over")
+    if previous in (None, "none"):
+        raise ValueError(f"{name} version {champion} was the first {CHAMPION}: there is no "
+                         "previous one to restore")
+    client.set_registered_model_alias(name, CHAMPION, previous)
+    client.set_model_version_tag(name, champion, "mbcrisk.rolled_back",
+                                 f"replaced by version {previous} (rollback)")
+    client.set_model_version_tag(name, previous, "mbcrisk.promotion",
+                                 f"restored by rollback of version {champion}")
+    return previous, champion

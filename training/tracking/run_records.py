@@ -243,6 +243,7 @@ def log_context(context: RunContext) -> None:
             "proxy": labels.proxy, "horizon_months": labels.horizon_months,
             "eligible_sample_types": list(labels.eligible_sample_types),
             "exclusions": [{"reason": e.reason, "count": e.count} for e in labels.exclusions],
+            "samples_not_used": labels.samples_not_used,
         })
         write_json(folder / "config.json", context.config.flatten())
         missingness = informative_missingness(rows, context.design_labels)

@@ -17,6 +17,7 @@ from features.cohorts.cbioportal.dialects import (
     LINE_SUMMARY_SAMPLE_COLUMNS,
     NOT_USED,
     PATIENT_FIELDS,
+    PRIOR_EXPOSURE_COLUMNS,
     SAMPLE_AGE_FIELD,
     SAMPLE_FIELDS,
     FieldRule,
@@ -77,7 +78,8 @@ def _list_unread(table: TextTable, used: set[str], report: LoadReport) -> None:
         if column in used:
             continue
         spelled = table.spelling(column) or column
-        if column in LINE_SUMMARY_PATIENT_COLUMNS + LINE_SUMMARY_SAMPLE_COLUMNS:
+        if column in (*LINE_SUMMARY_PATIENT_COLUMNS, *LINE_SUMMARY_SAMPLE_COLUMNS,
+                      *PRIOR_EXPOSURE_COLUMNS):
             report.columns_read.append((table.name, spelled, "treatments (per-line summary)"))
         elif column in NOT_USED:
             report.not_used.append((table.name, spelled, NOT_USED[column]))

@@ -151,6 +151,14 @@ DIAGNOSIS_FIELDS = (
 #: sample file a biopsy's time relative to the line's start (months, negative before it).
 #: Read by :mod:`features.cohorts.cbioportal.line_summary`.
 LINE_SUMMARY_PATIENT_COLUMNS = ("LINE_START_MONTHS", "LINE_NUMBER", "LINE_AGENTS")
+#: Prior-exposure flags of a documented line (yes/no) and the therapy class each stands for: a
+#: therapy the patient received in the metastatic setting before the documented line.
+PRIOR_EXPOSURE_COLUMNS = {
+    "PRIOR_ENDOCRINE_METASTATIC": "endocrine",
+    "PRIOR_CDK46_INHIBITOR": "endocrine_cdk46",
+    "PRIOR_CHEMOTHERAPY_METASTATIC": "chemotherapy",
+    "PRIOR_ANTI_HER2_METASTATIC": "anti_her2",
+}
 LINE_SUMMARY_SAMPLE_COLUMNS = ("MONTHS_FROM_LINE_START",)
 
 #: Columns a study may carry that are deliberately not read, with the reason (normalised

@@ -19,9 +19,10 @@ import pandas as pd
 from features.cohorts.cbioportal.dialects import (
     LINE_SUMMARY_PATIENT_COLUMNS,
     LINE_SUMMARY_SAMPLE_COLUMNS,
+    PRIOR_EXPOSURE_COLUMNS,
     normalised_table,
 )
-from features.cohorts.coding import parse_number
+from features.cohorts.coding import parse_number, parse_yes_no
 from features.cohorts.report import LoadReport
 from features.cohorts.tabular import TextTable
 from features.cohorts.treatments.drugs import load_drug_dictionary, regimen_class
@@ -65,7 +66,42 @@ def read_line_summary(patient_tables: list[TextTable], sample_tables: list[TextT
                    "unknown", int(unknown.sum()))
     lines = lines[~unknown].reset_index(drop=True)
     report.counts["documented_lines"] = len(lines)
-    return lines
+    return pd.concat([lines, _prior_exposure(table, lines, report)], ignore_index=True)
+
+
+def _prior_exposure(table: TextTable, lines: pd.DataFrame, report: LoadReport) -> pd.DataFrame:
+    """Undated metastatic lines before each documented line: one per prior-exposure flag
+    answered yes (its therapy class), and, for a documented later line (``LINE_NUMBER`` > 1)
+    of a study with no flag at all, one of unknown class (what came before is not known)."""
+    given = [column for column in PRIOR_EXPOSURE_COLUMNS if column in table.frame.columns]
+    number = lines.set_index("patient_id")["line"]
+    rows: list[dict] = []
+    for column in given:
+        flags = parse_yes_no(table, column, report, field=f"prior exposure ({column})")
+        exposed = flags.fillna(False).to_numpy(dtype=bool)
+        for row in np.flatnonzero(exposed):
+            patient = table.frame["PATIENT_ID"].iloc[row]
+            if patient not in number.index:
+                continue
+            if number[patient] <= 1:
+                raise table.error("a prior metastatic therapy before the first metastatic line",
+                                  row=int(row), column=column,
+                                  expected=f"{NUMBER} above 1, or {column} no")
+            rows.append({"patient_id": patient, "line": number[patient] - 1,
+                         "therapy_class": PRIOR_EXPOSURE_COLUMNS[column]})
+        report.counts[f"prior_exposure_{column.lower()}"] = int(exposed.sum())
+    if not given:
+        later = number[number > 1]
+        rows += [{"patient_id": patient, "line": line - 1, "therapy_class": None}
+                 for patient, line in later.items()]
+        report.counts["later_lines_of_unknown_history"] = len(later)
+        if len(later):
+            report.warn(f"{len(later)} documented later lines ({NUMBER} above 1) and no prior-"
+                        "exposure flag: their earlier lines are of unknown class")
+    prior = pd.DataFrame(rows, columns=["patient_id", "line", "therapy_class"])
+    return prior.assign(setting="metastatic", start_months=np.nan, stop_months=np.nan,
+                        progression_months=np.nan, agent=None, agent_classes=None,
+                        reason_stopped=None)
 
 
 def _table_with(tables: list[TextTable], column: str) -> TextTable | None:

@@ -3,7 +3,7 @@
 Studies give it in months or days from diagnosis (``COLLECTION_MONTHS``,
 ``DAYS_TO_COLLECTION``), or on the birth clock: the age at sequencing or collection, which with
 the patient's age at diagnosis gives months from diagnosis. When neither is given, the sample
-type decides (:func:`features.labels.eligible_samples`: a primary tumour counts as taken at
+type decides (:func:`features.time_origin.eligible_samples`: a primary tumour counts as taken at
 diagnosis, any other sample as taken after it). The report says which rule placed how many
 samples; two clocks that disagree by more than :data:`TOLERANCE_MONTHS` are an error.
 """

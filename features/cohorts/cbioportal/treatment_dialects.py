@@ -165,7 +165,8 @@ LINE_SUMMARY_LOSS = ("one documented line per patient (the first metastatic line
 
 def write_line_summary(out: Path, cohort: Cohort) -> None:
     """Rewrite the standard study in ``out`` as a real-world cohort's per-line summary: the
-    first metastatic line's start, number and agents as patient attributes, its
+    first metastatic line's start, number, agents and prior-exposure flags (none before a
+    first line) as patient attributes, its
     progression-free survival as ``PFS_MONTHS``/``PFS_STATUS``, biopsies timed from its start;
     no treatment timeline."""
     lines = cohort.treatments
@@ -178,6 +179,8 @@ def write_line_summary(out: Path, cohort: Cohort) -> None:
     patients["LINE_NUMBER"] = by_patient.map(first["line"]).astype("Int64")
     patients["LINE_AGENTS"] = by_patient.map(first["therapy_class"].map(
         lambda c: METASTATIC_REGIMENS.get(c, ("UNLISTED AGENT",))[0]))
+    for flag in ("PRIOR_ENDOCRINE_METASTATIC", "PRIOR_CDK46_INHIBITOR"):  # a first line
+        patients[flag] = by_patient.map(first["line"].map(lambda _: "No"))
     patients = patients.rename(columns={"PFS1_MONTHS": "PFS_MONTHS",
                                         "PFS1_STATUS": "PFS_STATUS"})
     write_frame(patient_file, patients)

@@ -229,6 +229,36 @@ def test_cds_calls_that_cannot_be_answered(client: TestClient, served: dict) -> 
     assert client.post(f"/cds-services/{SERVICE_ID}", json=hook_call(bundle)).status_code == 401
 
 
+def _age_only_bundle() -> dict[str, Any]:
+    """The early patient described by her birth date and diagnosis alone."""
+    bundle, _ = early_bundle()
+    bundle["entry"] = [e for e in bundle["entry"]
+                       if e["resource"]["resourceType"] in ("Patient", "Condition")]
+    return bundle
+
+
+def test_an_age_only_patient_gets_no_risk_assessment_but_what_is_needed(
+        client: TestClient, served: dict) -> None:
+    bundle = _age_only_bundle()
+    answer = client.post("/fhir/explain", content=json.dumps(bundle),
+                         headers={**auth(served), **FHIR})
+    assert answer.status_code == 200, answer.text
+    Bundle.model_validate(answer.json())
+    assert _resources(answer.json(), "RiskAssessment") == []
+    issues = _resources(answer.json(), "OperationOutcome")[0]["issue"]
+    incomplete = [i for i in issues if i["code"] == "incomplete"]
+    assert len(incomplete) == 1
+    assert incomplete[0]["diagnostics"].startswith("relapse: not answered")
+    for element in ("LOINC 85337-4", "LOINC 48676-1", "LOINC 21889-1"):  # ER, HER2, size
+        assert element in incomplete[0]["diagnostics"]
+    cards = client.post(f"/cds-services/{SERVICE_ID}", json=hook_call(bundle),
+                        headers=auth(served)).json()["cards"]
+    assert len(cards) == 1
+    assert cards[0]["summary"] == "Relapse model: not answered, data needed"
+    assert cards[0]["indicator"] == "info"
+    assert "ER status Observation" in cards[0]["detail"]
+
+
 def test_the_published_schema_lists_the_fhir_and_cds_routes(client: TestClient) -> None:
     paths = client.get("/docs.json").json()["paths"]
     for path, method in (("/fhir/predict", "post"), ("/fhir/explain", "post"),

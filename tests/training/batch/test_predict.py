@@ -13,9 +13,12 @@ import pytest
 from mlflow import MlflowClient
 
 from cli import main
+from features.cohorts import load_cbioportal_study
+from features.cohorts.cbioportal.dialect_writer import write_study_dialect
 from features.cohorts.sources import load_cohort
+from features.cohorts.synthetic import build_synthetic_cohort
 from features.design import build_design
-from features.labels import labels_for_task
+from features.labels import labels_for_task, task_population
 from models.explanation.explain import top_groups
 from models.loading import load_registered_bundle
 from models.scoring import predict
@@ -80,9 +83,21 @@ def test_a_gbsg2_model_scores_gbsg2_and_metabric_and_reports_the_shift(
     metabric = _predict(capsys, "--cohort", str(metabric_dir), "--out",
                         str(tmp_path / "metabric.parquet"))
     scored = pd.read_parquet(tmp_path / "metabric.parquet")
-    assert len(scored) == metabric["counts"]["scored"] == 2498
-    assert metabric["exclusions"] == [
-        {"reason": "metastatic at diagnosis: no relapse-free interval", "count": 11}]
+    # METABRIC patients without what the GBSG2 model learned its stage from (tumour size and
+    # nodes, or the T and N categories derived from them) or without ER are not scored
+    met_cohort, _ = load_cbioportal_study(metabric_dir)
+    population = task_population(met_cohort, "relapse", bundle.origin,
+                                 bundle.origin_sample_types)
+    known = build_design(met_cohort, population.origin).notna()
+    enough = known["clin__er_positive"] & (
+        (known["clin__tumor_size_mm"] & known["clin__positive_nodes"])
+        | (known["clin__t_category"] & known["clin__n_category"]))
+    assert not {"clin__her2_positive", "clin__stage"} & bundle.learned_features  # not in GBSG2
+    assert len(scored) == metabric["counts"]["scored"] == int(enough.sum())
+    reasons = {e["reason"]: e["count"] for e in metabric["exclusions"]}
+    assert reasons.pop("metastatic at diagnosis: no relapse-free interval") == 11
+    assert all(r.startswith("insufficient data: ") for r in reasons)
+    assert sum(reasons.values()) == int((~enough).sum()) > 0
     assert "driver_1_group" not in scored.columns  # no --explain
     assert metabric["out_of_domain"]["share"] > 2 * summary["out_of_domain"]["share"]
     assert metabric["out_of_domain"]["share"] == pytest.approx(1 - scored["in_domain"].mean(),
@@ -153,3 +168,18 @@ def test_bad_input_exits_2_and_leaves_nothing_behind(
             message="part-00001.parquet")
     left = sorted(p.name for p in tmp_path.iterdir())
     assert left == ["folder.csv", "parts"]  # nothing written, nothing half-written
+
+
+def test_a_cohort_without_the_models_main_inputs_is_refused_not_scored_alike(
+        gbsg2_model: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    study = write_study_dialect(build_synthetic_cohort(200, 3), tmp_path / "s", "cbioportal")
+    path = study / "data_clinical_patient.txt"
+    table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    table = table.drop(columns=["TUMOR_STAGE", "TUMOR_SIZE", "LYMPH_NODES_EXAMINED_POSITIVE"])
+    table.to_csv(path, sep="\t", index=False)
+    out = tmp_path / "out.csv"
+    assert main(["predict", "--model", MODEL, "--cohort", str(study), "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert "minimum data of the relapse model" in error
+    assert "tumor_size_mm and positive_lymph_nodes" in error
+    assert not out.exists()

@@ -20,7 +20,8 @@ from cli import main
 from features.cohorts.parquet import PARTITION_FILE, load_parquet_cohort, read_partition
 from features.cohorts.synthetic.partitioned import write_synthetic_partitions
 from features.design import build_design
-from features.labels import eligible_samples, relapse_labels, survival_target
+from features.labels import relapse_labels, survival_target
+from features.time_origin import eligible_samples
 from models.estimators.aft import AFTRiskModel
 from models.estimators.factory import build_pipelines, predict_survival
 from models.explanation.explain import check_additivity

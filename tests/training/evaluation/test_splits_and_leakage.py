@@ -19,6 +19,7 @@ from models.estimators.factory import build_pipelines
 from training.config import CVConfig, TrainConfig
 from training.evaluation.cross_validation import evaluate, subgroup_factors
 from training.evaluation.splits import patient_folds
+from training.horizons import with_served_horizons
 
 
 def test_folds_group_patients_and_cover_each_once_per_repeat() -> None:
@@ -68,7 +69,8 @@ def test_fitted_steps_see_only_training_rows(tmp_path: Path, jobs: int) -> None:
     cohort, _ = load_cohort("gbsg2")
     labels = relapse_labels(cohort)
     X = build_design(cohort, labels.time_origin)
-    config = TrainConfig(cv=CVConfig(n_splits=3, n_repeats=1, n_jobs=jobs))
+    config, _ = with_served_horizons(
+        TrainConfig(cv=CVConfig(n_splits=3, n_repeats=1, n_jobs=jobs)), labels)
     pipelines = build_pipelines("survival", model_params={"n_estimators": 20},
                                 min_gene_frequency=0.02, min_gene_count=5,
                                 cox_alphas=(1.0,), logistic_cs=(1.0,), random_state=0)
@@ -96,7 +98,8 @@ def test_folds_fitted_in_parallel_give_the_same_evaluation_in_order() -> None:
     factors = subgroup_factors(cohort.patients, cohort.samples, X.index)
     runs, seen = {}, {}
     for jobs in (1, 2):
-        config = TrainConfig(cv=CVConfig(n_splits=3, n_repeats=2, n_jobs=jobs))
+        config, _ = with_served_horizons(
+            TrainConfig(cv=CVConfig(n_splits=3, n_repeats=2, n_jobs=jobs)), labels)
         seen[jobs] = []
         runs[jobs] = evaluate(X, labels, pipelines, config, factors, on_fold=lambda fold, res,
                               j=jobs: seen[j].append(((fold.repeat, fold.fold), sorted(res))))

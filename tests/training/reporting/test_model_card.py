@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import re
 import shutil
 import subprocess
 import threading
@@ -18,13 +19,17 @@ from features.cohorts.cbioportal.dialect_writer import write_study_dialect
 from features.cohorts.sources import load_cohort
 from features.cohorts.synthetic import build_synthetic_cohort
 from features.labels import labels_for_task
+from models.loading import load_registered_bundle
 from tests.conftest import REPO
 from tests.support.card_checks import check_facts, external_resources, unaccounted_numbers
 from training.config import load_config
+from training.horizons import TASK_HORIZONS, choose_horizons
 from training.reporting.card.render import render_markdown, write_card
 from training.reporting.card_source import load_card_source
 from training.train import train
 
+#: A design column's raw name (``clin__er_fmol_mg``, ``rclass__esr1``) in a card's text.
+RAW_NAME = re.compile(r"\b(?:clin|mut|hot|cna|path|rclass|evo)__\w+")
 pytestmark = pytest.mark.slow
 
 
@@ -47,6 +52,15 @@ def test_every_number_in_the_gbsg2_card_is_the_runs(gbsg2_version: str) -> None:
                     " study team", "sole basis of a treatment decision"):
         assert section in markdown, section
     assert "SYNTHETIC" not in markdown
+    assert RAW_NAME.findall(markdown) == []  # people's names for predictors, everywhere
+    reading = [line for line in markdown.splitlines() if line.startswith("| model minus ")]
+    assert reading
+    for line in reading:  # each paired difference read by its interval
+        low = float(line.split("(")[1].split(" to ")[0])
+        high = float(line.split(" to ")[1].split(")")[0])
+        expected = ("better" if low > 0 else "worse" if high < 0
+                    else "no difference shown")
+        assert expected in line.split("|")[3], line
     assert "the risk score is fitted to the first 120 months of follow-up" in markdown
     # GBSG2's follow-up ends before 120 months: the card says the horizon changed nothing
     cohort, _ = load_cohort("gbsg2")
@@ -54,6 +68,21 @@ def test_every_number_in_the_gbsg2_card_is_the_runs(gbsg2_version: str) -> None:
     last = y.loc[y["event"].astype(bool), "time_months"].max()
     assert last < 120
     assert f"this cohort's last event is at {last:.1f} months, so here it censors none" in markdown
+
+
+def test_the_registry_description_summarises_the_card_and_links_it(
+        gbsg2_version: str) -> None:
+    name, version = gbsg2_version.split("/")
+    registered = MlflowClient().get_model_version(name, version)
+    description = registered.description
+    metrics = MlflowClient().get_run(registered.run_id).data.metrics
+    assert "trained on gbsg2 (real data)" in description
+    c = [metrics[f"model.harrell_c.{k}"] for k in ("mean", "ci_low", "ci_high")]
+    assert f"Harrell's C: {c[0]:.3f} ({c[1]:.3f} to {c[2]:.3f})" in description
+    assert "Calibration: slope " in description
+    card = f"runs:/{registered.run_id}/model_card/model_card.md"
+    assert description.endswith(f"Model card: {card}")
+    assert mlflow.artifacts.download_artifacts(card).endswith("model_card.md")
 
 
 def test_a_blended_model_s_card_says_so_and_every_number_is_the_runs(
@@ -172,15 +201,24 @@ def test_progression_card_states_its_question_constraints_and_ablation(
     assert "risk score is fitted to the first" not in markdown  # the whole follow-up
     assert "fit_until_months inf" in markdown
     assert "progression on the current metastatic line" in markdown
+    bundle = load_registered_bundle(f"{result.model_name}/{result.model_version}").bundle
+    labels = labels_for_task(load_cohort("synthetic")[0], "progression")
+    served = choose_horizons("progression", (), labels.y["time_months"].to_numpy()).served
+    assert bundle.horizons_months == served
+    assert set(served) <= set(TASK_HORIZONS["progression"])
+    table = markdown.split("## Calibration", 1)[1].split("\n\n![", 1)[0]
+    rows = [line.split("|")[1].strip() for line in table.splitlines()
+            if line.startswith("| ") and line[2].isdigit()]
+    assert rows == [f"{h:g}" for h in served]  # calibration shown at exactly those horizons
     assert "Time origin: start of the current metastatic line" in markdown
     assert ("Monotone constraints: the boosted model's risk never falls as one of these "
             "established adverse factors worsens") in markdown
     assert "positive lymph nodes (Carter, Allen, Henson 1989" in markdown
-    assert ("forms other than linear: clin__positive_nodes as log(1 + x) (Sauerbrei and "
+    assert ("forms other than linear: positive lymph nodes as log(1 + x) (Sauerbrei and "
             "Royston 1999") in markdown  # the blend's linear part
-    assert "clin__age_years with a quadratic term" in markdown
+    assert "age with a quadratic term" in markdown
     forms = markdown.split("forms other than linear: ", 1)[1].split("), weight", 1)[0]
-    assert "clin__er_fmol_mg" not in forms  # the synthetic cohort has no concentrations
+    assert "ER level" not in forms  # the synthetic cohort has no concentrations
     assert "| model minus model_clinical |" in markdown  # the ablation, same folds
     assert "**Do the genomic features earn their place?**" in markdown
     folds = pd.read_csv(mlflow.artifacts.download_artifacts(

@@ -87,13 +87,16 @@ def _check_promote_refuses_with_3_then_records_an_explicit_acceptance(
     out = capsys.readouterr().out
     assert "NOT promoted" in out
     assert "--accept-new-cohort --reason" in out
+    assert "--accept-unservable --reason" in out  # GBSG2 gives receptor levels, not statuses
     assert alias_version(NAME, CHAMPION) == "1"
     assert main(["promote", NAME, "--accept-new-cohort"]) == 2
     assert "needs --reason" in capsys.readouterr().err
     assert main(["promote", NAME, "--reason", "local population"]) == 2
     reason = "GBSG2 is the population the model will serve; reviewed by the tumour board"
     assert main(["promote", NAME, "--margin", "-0.5", "--accept-new-cohort", "--reason",
-                 reason]) == 0
+                 reason]) == 3  # the receptor levels still refuse it
+    assert main(["promote", NAME, "--margin", "-0.5", "--accept-new-cohort",
+                 "--accept-unservable", "--reason", reason]) == 0
     assert alias_version(NAME, CHAMPION) == "2"
     tags = MlflowClient().get_model_version(NAME, "2").tags
     assert tags["mbcrisk.accepted_reason"] == reason

@@ -13,6 +13,7 @@ from mlflow import MlflowClient
 
 from cli import main
 from models.domain.unprofiled import averaged_input
+from models.explanation.wording import feature_name
 from models.loading import load_registered_bundle
 from models.scoring import BundleScorer, predict
 from tests.support.leftovers import model_copies_in
@@ -124,7 +125,12 @@ def test_gate_promotes_first_refuses_worse_and_other_evaluations(
 def test_promote_cli_prints_why(mlflow_store: str, quick_config: Path,
                                 capsys: pytest.CaptureFixture[str]) -> None:
     train("gbsg2", load_config(quick_config, task="relapse"))
-    assert main(["promote", "mbcrisk-relapse"]) == 0
+    assert main(["promote", "mbcrisk-relapse"]) == 3  # GBSG2 gives receptor levels in fmol/mg
+    out = capsys.readouterr().out
+    assert "cannot supply: " in out
+    assert "level (fmol/mg)" in out
+    assert main(["promote", "mbcrisk-relapse", "--accept-unservable", "--reason",
+                 "compared offline, not served"]) == 0
     out = capsys.readouterr().out
     assert "PROMOTED" in out
     assert "no champion yet" in out
@@ -197,7 +203,7 @@ def test_explain_cli_cohort_and_patient(mlflow_store: str, quick_config: Path, t
     waterfall = waterfall_values(scorer.score(rows[[row]]).explanation(), 0)
     entries = [n for n in waterfall.feature_names if n.startswith(UNPROFILED_ENTRY)]
     assert entries == [f"{UNPROFILED_ENTRY} ({unprofiled['unprofiled']['inputs']})"]
-    assert set(waterfall.feature_names) - set(entries) <= own
+    assert set(waterfall.feature_names) - set(entries) <= {feature_name(f) for f in own}
     assert waterfall.base_values + waterfall.values.sum() == pytest.approx(margin, abs=1e-6)
     client = MlflowClient()
     run_id = client.get_model_version("mbcrisk-resistance-endocrine", "1").run_id

@@ -4,6 +4,7 @@ helpers that show a metric, param or artifact value while recording where it cam
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from typing import Any
 
 from training.config import SURVIVAL_TASKS
@@ -49,7 +50,8 @@ class CardContext:
         values = ast.literal_eval(self.s.params[key])
         return ", ".join(self.facts.add(float(v), f"param:{key}", "{:g}") for v in values)
 
-    def artifact(self, file: str, path: str, value: Any, fmt: str = "{}") -> str:
+    def artifact(self, file: str, path: str, value: Any,
+                 fmt: str | Callable[[Any], str] = "{}") -> str:
         return self.facts.add(value, f"artifact:{file}#{path}", fmt)
 
     def summary_value(self, path: str, fmt: str = "{}") -> str:

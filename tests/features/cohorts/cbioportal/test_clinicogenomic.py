@@ -110,6 +110,7 @@ def test_3000_patients_train_alike_in_both_dialects(tmp_path: Path, task: str) -
     clinicogenomic dialect within 0.01 of the native one."""
     from training.config import load_config
     from training.evaluation.cross_validation import evaluate
+    from training.horizons import with_served_horizons
     from training.sample_size import sample_size
     from training.train import _pipelines
 
@@ -120,8 +121,9 @@ def test_3000_patients_train_alike_in_both_dialects(tmp_path: Path, task: str) -
                                                                dialect))
         labels = labels_for_task(loaded, task)
         X = build_design(loaded, labels.time_origin)
-        config = load_config(None, task=task.split("_")[0],
-                             therapy="endocrine" if "resistance" in task else None)
+        config, _ = with_served_horizons(load_config(
+            None, task=task.split("_")[0], therapy="endocrine" if "resistance" in task
+            else None), labels)
         pipelines = _pipelines(labels, config, size=sample_size(labels, X))
         result = evaluate(X, labels, pipelines, config, pd.DataFrame(index=X.index))
         metric = "harrell_c" if labels.kind == "survival" else "auroc"

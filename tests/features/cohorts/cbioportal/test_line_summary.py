@@ -14,8 +14,10 @@ import pytest
 from features.cohorts import load_cbioportal_study
 from features.cohorts.cbioportal.dialect_writer import DIALECT_LOSSES, write_study_dialect
 from features.cohorts.cohort import Cohort
+from features.cohorts.errors import CohortError
 from features.cohorts.report import LoadReport
 from features.cohorts.synthetic import build_synthetic_cohort
+from features.design import build_design
 from features.labels import labels_for_task
 from features.line_outcomes import line_outcomes
 
@@ -87,3 +89,64 @@ def test_a_line_whose_pfs_is_unknown_is_excluded_and_counted(tmp_path: Path) -> 
     assert patient not in set(cohort.treatments["patient_id"])
     reasons = {e.reason: e.count for e in report.exclusions}
     assert reasons["documented line without PFS time or status: its outcome is unknown"] == 1
+
+
+def _documented_later_line(tmp_path: Path, flags: dict[str, str] | None) -> tuple[Path, str]:
+    """A line-summary study whose first patient with an endocrine line and a progression-free
+    first 6 months or an early progression becomes a documented second line; ``flags`` set
+    its prior-exposure cells (None: the study gives no flag columns)."""
+    cohort = build_synthetic_cohort(200, 4)
+    folder = write_study_dialect(cohort, tmp_path / "s", "line_summary")
+    labelled = labels_for_task(load_cbioportal_study(folder)[0], "resistance_endocrine").y.index
+    path = folder / "data_clinical_patient.txt"
+    table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    target = str(labelled[0])
+    row = table.index[table["PATIENT_ID"] == target][0]
+    table.loc[row, "LINE_NUMBER"] = "2"
+    if flags is None:
+        table = table.drop(columns=[c for c in table.columns if c.startswith("PRIOR_")])
+    for column, value in (flags or {}).items():
+        table.loc[row, column] = value
+    table.to_csv(path, sep="\t", index=False)
+    return folder, target
+
+
+def test_a_prior_exposure_flag_makes_a_prior_line_and_ends_the_abc_first_line(
+        tmp_path: Path) -> None:
+    folder, patient = _documented_later_line(tmp_path, {"PRIOR_ENDOCRINE_METASTATIC": "Yes",
+                                                        "PRIOR_CDK46_INHIBITOR": "Yes"})
+    cohort, report = load_cbioportal_study(folder)
+    assert report.counts["prior_exposure_prior_endocrine_metastatic"] == 1
+    labels = labels_for_task(cohort, "resistance_endocrine")
+    assert patient not in labels.y.index
+    reasons = {e.reason: e.count for e in labels.exclusions}
+    assert [count for reason, count in reasons.items()
+            if reason.startswith("an earlier metastatic endocrine line without a date")] == [1]
+    progression = labels_for_task(cohort, "progression")
+    design = build_design(cohort, progression.time_origin)
+    assert design.loc[patient, "clin__prior_endocrine"] == 1.0
+    assert design.loc[patient, "clin__prior_cdk46_inhibitor"] == 1.0
+    assert design.loc[patient, "clin__prior_chemotherapy"] == 0.0
+    others = design.index.difference([patient])
+    assert (design.loc[others, ["clin__prior_endocrine", "clin__prior_cdk46_inhibitor"]]
+            == 0.0).all().all()
+
+
+def test_a_later_line_without_flags_has_an_unknown_history(tmp_path: Path) -> None:
+    folder, patient = _documented_later_line(tmp_path, None)
+    cohort, report = load_cbioportal_study(folder)
+    assert report.counts["later_lines_of_unknown_history"] == 1
+    assert any("unknown class" in warning for warning in report.warnings)
+    assert patient not in labels_for_task(cohort, "resistance_endocrine").y.index
+
+
+def test_a_prior_exposure_before_a_first_line_is_an_error(tmp_path: Path) -> None:
+    folder, _ = _documented_later_line(tmp_path, {"PRIOR_ENDOCRINE_METASTATIC": "Yes"})
+    path = folder / "data_clinical_patient.txt"
+    table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    table.loc[table["PRIOR_ENDOCRINE_METASTATIC"] == "Yes", "LINE_NUMBER"] = "1"
+    table.to_csv(path, sep="\t", index=False)
+    with pytest.raises(CohortError) as error:
+        load_cbioportal_study(folder)
+    assert error.value.column == "PRIOR_ENDOCRINE_METASTATIC"
+    assert "first metastatic line" in str(error.value)

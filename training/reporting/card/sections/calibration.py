@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import ast
+
 from training.reporting.card.context import CardContext
 
 
 def calibration(ctx: CardContext) -> str:
     lines = ["## Calibration"]
     if ctx.survival:
-        horizons = [h for h in ("12", "24", "36", "60")
-                    if f"model.cal_slope_{h}.mean" in ctx.s.metrics]
+        served = ast.literal_eval(ctx.s.params["evaluation.horizons_months"])
+        horizons = [f"{float(h):g}" for h in served
+                    if f"model.cal_slope_{float(h):g}.mean" in ctx.s.metrics]
         level = ctx.param("evaluation.interval_level_percent")
         lines += ["", f"Mean and {level}% interval over folds; ideal slope 1, intercept 0, "
                   "observed / expected 1.", "",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from models.explanation.wording import feature_name
 from training.reporting.card.context import CardContext
 from training.reporting.card_source import FORMS_FILE
 
@@ -73,7 +74,7 @@ def linear_forms(ctx: CardContext) -> str:
     if not forms:
         return ""
     listed = "; ".join(
-        f"{ctx.artifact(FORMS_FILE, f'{k}.feature', f['feature'])} "
+        f"{ctx.artifact(FORMS_FILE, f'{k}.feature', f['feature'], feature_name)} "
         f"{_FORM_WORDS.get(f['form'], f['form'])} "
         f"({ctx.artifact(FORMS_FILE, f'{k}.source', f['source'])})"
         for k, f in enumerate(forms))

@@ -34,31 +34,68 @@ def performance(ctx: CardContext) -> str:
     return "\n".join(lines)
 
 
+def _reading(low: float, high: float) -> str:
+    """What a paired difference's interval says, as shown (three decimals)."""
+    if round(low, 3) > 0:
+        return "the boosted model is better"
+    if round(high, 3) < 0:
+        return "the boosted model is worse"
+    return "no difference shown (the interval includes zero)"
+
+
+def baselines_above(ctx: CardContext) -> list[str]:
+    """The baselines the boosted model is shown to be worse than on the primary metric (the
+    paired difference's interval below zero, as shown), the clinical-only ablation aside."""
+    key, _ = PRIMARY.get(ctx.task, PRIMARY["default"])
+    prefix, suffix = "difference.model_minus_", f".{key}.ci_high"
+    return sorted(name[len(prefix):-len(suffix)] for name, high in ctx.s.metrics.items()
+                  if name.startswith(prefix) and name.endswith(suffix)
+                  and name != f"{prefix}model_clinical{suffix}" and round(high, 3) < 0)
+
+
 def differences(ctx: CardContext, models: list[str]) -> str:
-    """The model minus each other model on the primary metric, paired by fold, and what
-    the clinical-only ablation says about the genomic features."""
+    """The model minus each other model on the primary metric, paired by fold, each read by
+    its interval; what the clinical-only ablation says about the genomic features; and, when
+    the boosted model falls below a baseline, what that means for use."""
     key, label = PRIMARY.get(ctx.task, PRIMARY["default"])
-    rows = []
+    rows, lower_point = [], []
+    below = [b for b in baselines_above(ctx) if b in models]
     for other in models[1:]:
         base = f"difference.model_minus_{other}.{key}"
-        if f"{base}.mean" in ctx.s.metrics:
-            rows.append(f"| model minus {other} | {ctx.metric(base + '.mean', '{:+.3f}')} "
-                        f"({ctx.metric(base + '.ci_low', '{:+.3f}')} to "
-                        f"{ctx.metric(base + '.ci_high', '{:+.3f}')}) |")
+        if f"{base}.mean" not in ctx.s.metrics:
+            continue
+        low, high = ctx.s.metrics[f"{base}.ci_low"], ctx.s.metrics[f"{base}.ci_high"]
+        reading = _reading(low, high)
+        rows.append(f"| model minus {other} | {ctx.metric(base + '.mean', '{:+.3f}')} "
+                    f"({ctx.metric(base + '.ci_low', '{:+.3f}')} to "
+                    f"{ctx.metric(base + '.ci_high', '{:+.3f}')}) | {reading} |")
+        if (other != "model_clinical" and not reading.endswith("worse")
+                and ctx.s.metrics[f"{base}.mean"] < 0):
+            lower_point.append(other)
     if not rows:
         return ""
     text = ["", f"Paired by fold (the same test patients), {label}: positive means the "
-            "boosted model ranks patients better.", "", f"| comparison | {label} "
-            "difference |", "| --- | --- |", *rows]
+            "boosted model ranks patients better; a claim is made only where the interval "
+            "excludes zero.", "", f"| comparison | {label} difference | reading |",
+            "| --- | --- | --- |", *rows]
+    if below:
+        text.append(f"\n**The boosted model is below {', '.join(f'`{b}`' for b in below)}** "
+                    "(interval below zero): on this cohort a simpler model ranks patients "
+                    "better. Do not use this model where the baseline is available; it is "
+                    "registered for comparison, and the gate should not promote it.")
+    elif lower_point:
+        text.append(f"\nThe boosted model's estimate is below "
+                    f"{', '.join(f'`{b}`' for b in lower_point)}, with an interval that "
+                    "includes zero: it shows no advantage over the simpler model on this cohort.")
     ablation = f"difference.model_minus_model_clinical.{key}"
     if f"{ablation}.ci_low" in ctx.s.metrics:
-        helps = ctx.s.metrics[f"{ablation}.ci_low"] > 0
+        helps = round(ctx.s.metrics[f"{ablation}.ci_low"], 3) > 0
         text.append(
             "\n**Do the genomic features earn their place?** `model_clinical` is the same "
             "boosted model on the clinical features only, on the same folds. "
             + ("Its interval is above zero: the genomic features improve discrimination on "
                "this cohort." if helps else
-               "Its interval includes zero or lies below it: on this cohort the genomic "
-               "features do not measurably improve discrimination over the clinical "
-               "features."))
+               "Its interval includes zero or lies below it: no difference shown; on this "
+               "cohort the genomic features do not measurably improve discrimination over "
+               "the clinical features."))
     return "\n".join(text)

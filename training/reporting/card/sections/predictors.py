@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from features.pipeline import TREATMENT_INPUTS
+from models.explanation.wording import feature_name
 from training.reporting.card.context import CardContext
 from training.reporting.card_source import CONSTRAINTS_FILE
 
@@ -43,8 +44,14 @@ def predictors(ctx: CardContext) -> str:
            + ctx.facts.add(int(ctx.s.tags["mbcrisk.design_sample"]),
                             "tag:mbcrisk.design_sample") + " patients)"
            if ctx.on_dask else "")
-        + ": " + (ctx.s.tags.get("mbcrisk.missingness_flagged") or "none") + ".\n"
+        + ": " + _names(ctx.s.tags.get("mbcrisk.missingness_flagged") or "none") + ".\n"
         + constraints(ctx))
+
+
+def _names(listed: str) -> str:
+    """A tag's comma-separated feature names, for people (``none`` stays)."""
+    return listed if listed == "none" else ", ".join(
+        feature_name(name.strip()) for name in listed.split(","))
 
 
 def constraints(ctx: CardContext) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from models.bundles.bundle import LEARNED_SHARE
+from models.explanation.wording import feature_name
 from training.reporting.card.context import CardContext
 
 
@@ -42,6 +44,12 @@ def training_data(ctx: CardContext) -> str:
         count = ctx.artifact("labels.json", f"exclusions.{k}.count", row["count"])
         reason = ctx.artifact("labels.json", f"exclusions.{k}.reason", row["reason"])
         rows.append(f"| task labels | {reason} | {count} |")
+    later = ctx.labels.get("samples_not_used", 0)
+    if later:
+        count = ctx.artifact("labels.json", "samples_not_used", later)
+        rows.append(f"| task labels | samples of the labelled patients taken after the origin "
+                    f"(or of a type the origin does not use): not used for features, the "
+                    f"leakage rule | {count} |")
     report = ctx.s.json.get("load_report.json", {})
     for k, row in enumerate(report.get("excluded", [])):
         count = ctx.artifact("load_report.json", f"excluded.{k}.count", row["count"])
@@ -58,7 +66,10 @@ def training_data(ctx: CardContext) -> str:
                   "| predictor | missing |", "| --- | --- |"]
         for name in sorted(missing, key=lambda n: -missing[n])[:25]:
             share = ctx.summary_value(f"missing_share.{name}", "{:.1%}")
-            lines.append(f"| {name} | {share} |")
+            flag = (" **(nearly always missing: the model can hardly have learned from it, "
+                    "and the API does not ask for it)**"
+                    if missing[name] > 1.0 - LEARNED_SHARE else "")
+            lines.append(f"| {feature_name(name)} | {share}{flag} |")
         if len(missing) > 25:
             lines.append("| (further predictors: cohort_summary.json of the run) | |")
     return "\n".join(lines)

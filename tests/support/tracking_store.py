@@ -1,4 +1,6 @@
-"""Training-test fixtures: a real MLflow tracking store (SQLite file) in a temporary folder."""
+"""Fixtures of a real MLflow tracking store (SQLite file) in a temporary folder and a quick
+training config, for the training and command-line tests (a pytest plugin registered in
+tests/conftest.py)."""
 
 from __future__ import annotations
 

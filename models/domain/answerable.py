@@ -1,0 +1,150 @@
+"""Whether a model may answer a patient at all, before how well it knows her
+(:mod:`models.domain.applicability`): the minimum data each task needs, and the patients its
+label describes.
+
+- **Minimum data.** Each task declares the inputs without which its answer would be decided by
+  what is missing rather than by the patient (relapse: ER and HER2 status and a stage, or T and N
+  categories, or tumour size and positive nodes; progression on a line: the line's therapy;
+  resistance: the line's therapy, and ER status for endocrine labels, HER2 status for anti-HER2).
+  A patient lacking one gets ``insufficient_data`` for that model, naming the request fields
+  (as the API's schema spells them): no score, no group, no probability.
+- **Who the label describes.** A resistance label is defined on one kind of line: endocrine
+  resistance on an endocrine-based line of an ER-positive patient, progression on a CDK4/6
+  inhibitor line on such a line, anti-HER2 resistance on an anti-HER2 line of a HER2-positive
+  patient. Anyone else is ``not_applicable`` for that model, with the reason.
+
+The rules read a model's encoded input rows (NaN = unknown), so the API, FHIR, CDS Hooks and
+batch prediction apply the same ones. A need is met only through inputs the model learned from
+(a model whose training cohort had no stage is not answered by a stage alone), and an input the
+model never learned from is not asked for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from features.therapies import RESISTANCE_LABELS, THERAPY_GROUPS
+
+
+@dataclass(frozen=True)
+class Need:
+    """One input a model needs: ``field`` as the API's request spells it, satisfied when every
+    feature of any one of ``alternatives`` is known (not NaN)."""
+
+    field: str
+    alternatives: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Part of a label's population: patients whose ``feature`` is 1. Others are not
+    applicable, for ``reason``; a patient whose ``feature`` is unknown lacks request
+    ``field`` (whom the label describes cannot be told without it)."""
+
+    feature: str
+    field: str
+    reason: str
+
+
+ER_STATUS = Need("er_status", (("clin__er_positive",),))
+HER2_STATUS = Need("her2_status", (("clin__her2_positive",),))
+STAGE = Need("stage, or t_category and n_category, or tumor_size_mm and positive_lymph_nodes",
+             (("clin__stage",), ("clin__t_category", "clin__n_category"),
+              ("clin__tumor_size_mm", "clin__positive_nodes")))
+CURRENT_THERAPY = Need("current_therapy", tuple(
+    (f"clin__current_{group}",) for group in THERAPY_GROUPS))
+
+_ER_POSITIVE = Scope("clin__er_positive", ER_STATUS.field, "ER-negative (or equivocal): the "
+                     "label describes endocrine therapy of ER-positive disease")
+_HER2_POSITIVE = Scope("clin__her2_positive", HER2_STATUS.field, "HER2-negative (or "
+                       "equivocal): the label describes anti-HER2 therapy of HER2-positive "
+                       "disease")
+
+
+@dataclass(frozen=True)
+class AnswerRules:
+    """A model's minimum data and label scope."""
+
+    needs: tuple[Need, ...]
+    scopes: tuple[Scope, ...] = ()
+
+
+def answer_rules(task: str, at_diagnosis: bool, learned: set[str]) -> AnswerRules:
+    """The rules of model ``task`` (``relapse``, ``progression``, ``resistance_<therapy>``);
+    ``at_diagnosis``: the model predicts from diagnosis (the endocrine-resistance proxy);
+    ``learned``: the inputs the model learned from. A need is met only through inputs the
+    model learned from, and one it learned none of is not asked for."""
+    rules = _declared_rules(task, at_diagnosis)
+    needs = []
+    for need in rules.needs:
+        usable = tuple(alt for alt in need.alternatives if set(alt) <= learned)
+        if usable:
+            needs.append(Need(need.field, usable))
+    return AnswerRules(tuple(needs), rules.scopes)
+
+
+def _declared_rules(task: str, at_diagnosis: bool) -> AnswerRules:
+    if task == "relapse":
+        return AnswerRules((ER_STATUS, HER2_STATUS, STAGE))
+    if task == "progression":
+        return AnswerRules((CURRENT_THERAPY,))
+    therapy = task.removeprefix("resistance_")
+    receptor = {"anti_her2": (HER2_STATUS, _HER2_POSITIVE)}.get(
+        therapy, (ER_STATUS, _ER_POSITIVE) if therapy in ("endocrine", "cdk46", "cdk46_12m")
+        else None)
+    needs = (receptor[0],) if receptor else ()
+    scopes = (receptor[1],) if receptor else ()
+    if at_diagnosis or therapy not in RESISTANCE_LABELS:
+        return AnswerRules(needs, scopes)
+    label = RESISTANCE_LABELS[therapy]
+    line = ("clin__with_cdk46_inhibitor" if label.classes == ("endocrine_cdk46",)
+            else f"clin__current_{therapy}")
+    name = {"anti_her2": "an anti-HER2", "endocrine": "an endocrine",
+            "chemotherapy": "a chemotherapy"}.get(therapy, f"a {therapy}")
+    kind = ("a line with a CDK4/6 inhibitor" if line == "clin__with_cdk46_inhibitor"
+            else f"{name}-based line")
+    return AnswerRules((*needs, CURRENT_THERAPY), (*scopes, Scope(
+        line, CURRENT_THERAPY.field, f"the current line is not {kind} (current_therapy): the "
+                                     f"label describes progression on {kind}")))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Per row: the request fields missing for the model (empty: enough data), and why the
+    model's label does not describe the patient (None: it does)."""
+
+    missing: list[list[str]]
+    not_applicable: list[str | None]
+
+    def answers(self, row: int) -> bool:
+        """True when the model may answer row ``row``."""
+        return not self.missing[row] and self.not_applicable[row] is None
+
+
+def judge(rules: AnswerRules, rows: np.ndarray, columns: list[str]) -> Verdict:
+    """Apply ``rules`` to encoded ``rows`` (n x ``columns``, NaN = unknown). What is missing
+    is said before any reason the label does not apply."""
+    position = {name: k for k, name in enumerate(columns)}
+    known = ~np.isnan(rows)
+    missing: list[list[str]] = [[] for _ in range(len(rows))]
+    for need in rules.needs:
+        usable = [[position[f] for f in alt] for alt in need.alternatives
+                  if all(f in position for f in alt)]
+        if usable:
+            met = np.any([known[:, alt].all(axis=1) for alt in usable], axis=0)
+            _add(missing, np.flatnonzero(~met), need.field)
+    reasons: list[str | None] = [None] * len(rows)
+    for scope in (s for s in rules.scopes if s.feature in position):
+        column = position[scope.feature]
+        _add(missing, np.flatnonzero(~known[:, column]), scope.field)
+        for i in np.flatnonzero(known[:, column] & (rows[:, column] < 0.5)):
+            reasons[i] = reasons[i] or scope.reason
+    return Verdict(missing, [None if missing[i] else r for i, r in enumerate(reasons)])
+
+
+def _add(missing: list[list[str]], rows: np.ndarray, field: str) -> None:
+    for i in rows:
+        if field not in missing[i]:
+            missing[i].append(field)
