@@ -119,6 +119,42 @@ def linear_preprocessing(min_frequency: float, min_count: int,
     ]
 
 
+class MissingnessOnly(TransformerMixin, BaseEstimator):
+    """What is missing, and nothing else: one indicator (1 = missing) per distinct pattern of
+    missingness in the training rows (the gene columns a panel leaves unprofiled share one),
+    columns always or never missing dropped. The input of the shortcut baseline, which
+    measures how much the assay (the panel, which genes are unprofiled) and missingness alone
+    predict the outcome."""
+
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> MissingnessOnly:
+        """Learn the distinct missingness patterns of the training rows ``X``."""
+        X = _check_frame(X, self)
+        missing = X.isna().to_numpy()
+        varying = missing.any(axis=0) & ~missing.all(axis=0)
+        _, first = np.unique(missing[:, varying], axis=1, return_index=True)
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        self.n_features_in_ = X.shape[1]
+        self.kept_ = self.feature_names_in_[np.flatnonzero(varying)[np.sort(first)]]
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        """The missingness indicators of the kept columns of ``X``."""
+        check_is_fitted(self, "kept_")
+        X = _check_frame(X, self)
+        return pd.DataFrame(X.loc[:, list(self.kept_)].isna().to_numpy(dtype=float),
+                            columns=self.get_feature_names_out(), index=X.index)
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        """``missingindicator_<column>`` of each kept column."""
+        check_is_fitted(self, "kept_")
+        return np.asarray([f"missingindicator_{c}" for c in self.kept_], dtype=object)
+
+
 def column_statistics(X: pd.DataFrame) -> pd.DataFrame:
     """Per column of the design ``X``: rows observed (not NaN), rows equal to 1 (altered),
     smallest and largest observed value: what :class:`GeneFrequencyFilter` is fitted from."""

@@ -121,6 +121,9 @@ class ModelInfo(BaseModel):
     version: str
     alias: str | None
     run_id: str
+    trained_on_synthetic_data: bool = Field(
+        default=False, description="true while the model was trained on the generated "
+        "demonstration cohort: its answers are not clinical evidence")
 
 
 class Applicability(BaseModel):
@@ -161,7 +164,9 @@ class Prediction(BaseModel):
     risk_score: float | None = Field(description="higher is worse; null when not answered")
     risk_score_meaning: str
     risk_group: Literal["low", "intermediate", "high"] | None = Field(
-        description="null when not answered")
+        description="the third of the training cohort's out-of-fold risk scores the patient's "
+        "score falls in (cut-offs: the model's tertiles, GET the model card): relative to the "
+        "training patients, not an absolute level; null when not answered")
     event_free_probability: dict[str, float] = Field(
         description="probability of no relapse (early) or no progression on the current "
         "line (metastatic) by each horizon (months -> 0-1); empty when not answered")

@@ -71,5 +71,7 @@ def load_served_models() -> dict[str, LoadedModel]:
         labels = model.info.labels
         loaded[task] = LoadedModel(bundle, ModelInfo(
             name=name, version=labels["mlflow_version"], alias=labels["mlflow_alias"],
-            run_id=labels["run_id"]), model.info.metadata.get("model_card_markdown"))
+            run_id=labels["run_id"],
+            trained_on_synthetic_data=bool(bundle.cohort.get("synthetic"))),
+            model.info.metadata.get("model_card_markdown"))
     return loaded

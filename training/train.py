@@ -18,6 +18,7 @@ from models.bundles.bundle import ModelBundle
 from models.estimators.factory import build_pipelines
 from training.config import TrainConfig
 from training.evaluation.cross_validation import Evaluation, evaluate, subgroup_factors
+from training.evaluation.shortcut import SHORTCUT_LIMIT, shortcut_notes
 from training.evaluation.splits import Fold
 from training.horizons import with_served_horizons
 from training.sample_size import (
@@ -74,7 +75,8 @@ def train(source: str, config: TrainConfig, *, register: bool = True,
     context = RunContext(str(source), name, cohort.synthetic, digest, labels, config, summary,
                          report.to_dict(), X, labels,
                          tags={"mbcrisk.genomic_data": "yes" if genomic else "none",
-                               "mbcrisk.small_cohort": "true" if size.small else "false"})
+                               "mbcrisk.small_cohort": "true" if size.small else "false",
+                               "mbcrisk.shortcut_limit": f"{SHORTCUT_LIMIT:g}"})
 
     def final_bundle(evaluation: Evaluation) -> tuple[ModelBundle, pd.DataFrame]:
         fitted = clone(pipelines["model"]).fit(X, _target(labels))
@@ -90,7 +92,8 @@ def train(source: str, config: TrainConfig, *, register: bool = True,
         final_bundle if register else None, pipelines["model"][-1], on_fold, on_start)
     regularised = regularises(labels.task, labels.kind)
     return dataclasses.replace(result, notes=(size.describe(regularised), *(
-        [horizons.describe()] if horizons is not None else [])))
+        [horizons.describe()] if horizons is not None else []), *shortcut_notes(
+            result.evaluation)))
 
 
 
@@ -104,10 +107,10 @@ def _target(labels: Labels) -> np.ndarray:
 def _pipelines(labels: Labels, config: TrainConfig, ablation: bool = False,
                size: SampleSize | None = None) -> dict:
     """The task's pipelines; with ``ablation`` (a cohort with genomic data), also the boosted
-    model on clinical features only; for a treatment task (progression, resistance), also the
-    linear baseline on the clinical features and the known resistance markers. With ``size``,
-    a small cohort's boosted model takes the regularised defaults
-    (:mod:`training.sample_size`)."""
+    model on clinical features only and the shortcut model on missingness alone; for a
+    treatment task (progression, resistance), also the linear baseline on the clinical
+    features and the known resistance markers. With ``size``, a small cohort's boosted model
+    takes the regularised defaults (:mod:`training.sample_size`)."""
     params = config.model.relapse if labels.kind == "survival" else config.model.resistance
     if size is not None and regularises(labels.task, labels.kind):
         params = model_params(labels.kind, params, size)
@@ -116,4 +119,4 @@ def _pipelines(labels: Labels, config: TrainConfig, ablation: bool = False,
         min_gene_frequency=config.features.min_gene_frequency,
         min_gene_count=config.features.min_gene_count, cox_alphas=config.model.cox_alphas,
         logistic_cs=config.model.logistic_cs, random_state=config.cv.random_state,
-        ablation=ablation, markers=labels.task != "relapse")
+        ablation=ablation, markers=labels.task != "relapse", shortcut=ablation)

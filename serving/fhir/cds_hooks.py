@@ -24,8 +24,15 @@ PREFETCH = {
     "medications": "MedicationStatement?patient={{context.patientId}}",
     "specimens": "Specimen?patient={{context.patientId}}",
 }
+#: A risk group in a summary, said for what it is: a third of the training cohort's
+#: out-of-fold risk, not an absolute level (85% by 12 months can be the lowest third).
+GROUP_WORDS = {"low": "low: lowest third of training risk",
+               "intermediate": "intermediate: middle third of training risk",
+               "high": "high: highest third of training risk"}
 #: Card indicator by risk group.
 INDICATOR = {"low": "info", "intermediate": "warning", "high": "critical"}
+#: The start of every card's summary while its model was trained on synthetic data.
+SYNTHETIC_PREFIX = "[SYNTHETIC-data model] "
 #: A card's summary must be shorter than 140 characters (CDS Hooks 2.0).
 SUMMARY_LIMIT = 139
 
@@ -125,7 +132,7 @@ def cards(read: ReadPatient, prediction: Prediction, base_url: str) -> list[dict
         middle, event_free = horizons[len(horizons) // 2]
         outcome = "Relapse" if endpoint == "relapse" else "Progression on current line"
         summary = (f"{outcome}: {1 - event_free:.0%} by {middle} months "
-                   f"({prediction.risk_group} risk)")
+                   f"({GROUP_WORDS[prediction.risk_group]})")
         detail = ["| within (months) | probability |", "| --- | --- |",
                   *(f"| {h} | {1 - s:.1%} |" for h, s in horizons), "",
                   prediction.label_definition]
@@ -134,7 +141,7 @@ def cards(read: ReadPatient, prediction: Prediction, base_url: str) -> list[dict
     for therapy, resistance in prediction.resistance.items():
         task = f"resistance_{therapy}"
         summary = (f"Resistance to {therapy.replace('_', ' ')} therapy: "
-                   f"{resistance.probability:.0%} ({resistance.risk_group} risk)")
+                   f"{resistance.probability:.0%} ({GROUP_WORDS[resistance.risk_group]})")
         out.append(_card(summary, resistance.risk_group,
                          [resistance.label_definition, *resistance.notes],
                          explanations.get(task), task, prediction, read, base_url))
@@ -159,6 +166,8 @@ def _card(summary: str, risk_group: str, detail: list[str], explanation: Any, ta
     if warnings:
         lines += ["", f"**{len(warnings)} warnings**", "", *(f"- {w}" for w in warnings)]
     card_url = f"{base_url.rstrip('/')}/model-cards/{task}"
+    if model.trained_on_synthetic_data:  # said where the reader looks first
+        summary = f"{SYNTHETIC_PREFIX}{summary}"
     return {
         "uuid": str(uuid.uuid4()), "summary": summary[:SUMMARY_LIMIT],
         "indicator": INDICATOR.get(risk_group, "info"), "detail": "\n".join(lines),

@@ -19,7 +19,8 @@ from training.config import load_config
 from training.tracking.registry import CHAMPION, alias_version
 from training.train import train
 
-pytestmark = pytest.mark.slow
+#: Trains two or three models (40 to 75 s): run by make test-long (CI), outside make test.
+pytestmark = [pytest.mark.slow, pytest.mark.long]
 NAME = "mbcrisk-relapse"
 
 

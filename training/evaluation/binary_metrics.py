@@ -56,6 +56,21 @@ def binary_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     }
 
 
+def auroc_within(y: np.ndarray, p: np.ndarray, strata: np.ndarray) -> float:
+    """AUROC over the (resistant, not resistant) pairs within each stratum only (a panel, an
+    assay era): each stratum's AUROC weighted by its number of pairs. NaN without a pair."""
+    y, p, strata = np.asarray(y, dtype=int), np.asarray(p, dtype=float), np.asarray(strata)
+    total = pairs = 0.0
+    for stratum in np.unique(strata):
+        rows = strata == stratum
+        positives = int(y[rows].sum())
+        count = positives * (int(rows.sum()) - positives)
+        if count:
+            total += roc_auc_score(y[rows], p[rows]) * count
+            pairs += count
+    return total / pairs if pairs else float("nan")
+
+
 def net_benefit(y: np.ndarray, p: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     """Decision-curve net benefit of treating patients whose probability exceeds each
     threshold: TP/n - FP/n * t / (1 - t)."""

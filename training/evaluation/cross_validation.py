@@ -20,12 +20,17 @@ from sklearn.pipeline import Pipeline
 from features.labels import Labels, survival_target
 from models.estimators.factory import predict_probability, predict_risk, predict_survival
 from training.config import TrainConfig
-from training.evaluation.binary_metrics import binary_metrics, calibration_slope_intercept
+from training.evaluation.binary_metrics import (
+    auroc_within,
+    binary_metrics,
+    calibration_slope_intercept,
+)
 from training.evaluation.splits import Fold, patient_folds
 from training.evaluation.summary import Stat, corrected_interval
 from training.evaluation.survival_metrics import (
     cumulative_dynamic_auc,
     harrell_c,
+    harrell_c_within,
     horizon_status,
     integrated_brier_score,
     kaplan_meier,
@@ -86,11 +91,15 @@ def evaluate(X: pd.DataFrame, labels: Labels, pipelines: dict[str, Pipeline],
                                       horizons, tau) for fold in folds for name in pipelines],
                          cv.n_jobs)
     rows: list[dict] = []
+    strata = stratum_codes(subgroup_factors)
     for fold in folds:
         fold_results: dict[str, dict[str, float]] = {}
         for name in pipelines:
             result = next(results)
             oof[name][fold.repeat, fold.test] = result.prediction
+            if strata is not None:
+                result.metrics[WITHIN_PANEL[labels.kind]] = _within(
+                    labels, fold.test, result.prediction, strata[fold.test])
             if result.curves is not None:
                 oof_survival[fold.repeat, fold.test] = result.curves
             fold_results[name] = result.metrics
@@ -111,6 +120,28 @@ def evaluate(X: pd.DataFrame, labels: Labels, pipelines: dict[str, Pipeline],
                                      1.0 / cv.n_splits, config.evaluation.interval_level_percent)
     return Evaluation(labels.kind, fold_metrics, summary, oof, oof_survival, subgroups, tau,
                       horizons, differences)
+
+
+#: The primary metric counted within each panel stratum only (a pair of patients is compared
+#: only when their samples were sequenced on the same panels).
+WITHIN_PANEL = {kind: f"{metric}_within_panel" for kind, metric in PRIMARY_METRIC.items()}
+
+
+def stratum_codes(subgroup_factors: pd.DataFrame) -> np.ndarray | None:
+    """Each patient's panel stratum (the panels of her eligible samples), or None when the
+    cohort has one panel stratum or none."""
+    if "panel" not in subgroup_factors.columns or subgroup_factors["panel"].nunique() < 2:
+        return None
+    return subgroup_factors["panel"].astype(str).to_numpy()
+
+
+def _within(labels: Labels, rows: np.ndarray, prediction: np.ndarray,
+            strata: np.ndarray) -> float:
+    y = labels.y.iloc[rows]
+    if labels.kind == "survival":
+        return harrell_c_within(y["time_months"].to_numpy(), y["event"].to_numpy(),
+                                prediction, strata)
+    return auroc_within(y["label"].to_numpy(), prediction, strata)
 
 
 @dataclass(frozen=True)

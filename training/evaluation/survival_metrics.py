@@ -130,6 +130,25 @@ def harrell_c(time: np.ndarray, event: np.ndarray, risk: np.ndarray) -> float:
     return _sorted_concordance(time, event, risk, np.ones(len(time)))
 
 
+def harrell_c_within(time: np.ndarray, event: np.ndarray, risk: np.ndarray,
+                     strata: np.ndarray) -> float:
+    """Harrell's C over the comparable pairs within each stratum only (a panel, an assay
+    era): what the risk knows beyond which stratum a patient is in. NaN without any pair."""
+    time, event, risk = _arrays(time, event, risk)
+    strata = np.asarray(strata)
+    numerator = denominator = 0.0
+    for stratum in np.unique(strata):
+        rows = strata == stratum
+        order = np.argsort(time[rows], kind="stable")
+        n, d = _concordance(
+            np.ascontiguousarray(time[rows][order], dtype=np.float64),
+            np.ascontiguousarray(event[rows][order], dtype=np.bool_),
+            np.ascontiguousarray(risk[rows][order], dtype=np.float64),
+            np.ones(int(rows.sum())), TIED_TOL)
+        numerator, denominator = numerator + n, denominator + d
+    return numerator / denominator if denominator else float("nan")
+
+
 def uno_c(train_time: np.ndarray, train_event: np.ndarray, time: np.ndarray,
           event: np.ndarray, risk: np.ndarray, tau: float) -> float:
     """Uno's IPCW concordance index truncated at ``tau`` months: pairs weighted by 1/G(T_i)^2,

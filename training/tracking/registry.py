@@ -22,6 +22,7 @@ from models.bundles.run_artifacts import read_run_artifact
 from models.loading import load_registered_bundle
 from training.config import SURVIVAL_TASKS
 from training.evaluation.cross_validation import PRIMARY_METRIC
+from training.evaluation.shortcut import shortcut_is_clear, within_panel_metric
 from training.tracking.new_cohort import (
     CohortComparison,
     compare_on_challenger_cohort,
@@ -98,11 +99,21 @@ def gate(name: str, challenger: str, champion: str, margin: float,
         reasons.append(f"evaluations differ in engine: {engines[0]} vs {engines[1]}")
     if reasons:
         return GateDecision(False, ["not the same evaluation: " + r for r in reasons])
-    metric = primary_metric(new.data.tags.get("mbcrisk.task", ""))
+    task = new.data.tags.get("mbcrisk.task", "")
+    metric = primary_metric(task)
+    overall, note = f"model.{metric}.mean", None
+    kind = "survival" if task in SURVIVAL_TASKS else "binary"
+    if shortcut_is_clear(new.data.metrics, kind):
+        overall = within_panel_metric(kind)
+        if overall not in old.data.metrics or overall not in new.data.metrics:
+            return GateDecision(False, ["the cohort shows a shortcut (missingness alone "
+                                        "predicts the outcome) and a version lacks the "
+                                        "within-panel figure the gate then compares"])
+        note = (f"the cohort shows a shortcut (missingness alone predicts the outcome): "
+                f"compared on {metric} within panel strata, not the pooled figure")
     comparisons = [{
-        "scope": "overall", "n": None,
-        "challenger": new.data.metrics[f"model.{metric}.mean"],
-        "champion": old.data.metrics[f"model.{metric}.mean"],
+        "scope": "overall" if note is None else "overall, within panel strata", "n": None,
+        "challenger": new.data.metrics[overall], "champion": old.data.metrics[overall],
     }]
     new_groups = _subgroups(new.info.run_id)
     old_groups = _subgroups(old.info.run_id)
@@ -112,7 +123,10 @@ def gate(name: str, challenger: str, champion: str, margin: float,
     for row in both.itertuples(index=False):
         comparisons.append({"scope": f"{row.factor}={row.level}", "n": int(row.n_new),
                             "challenger": float(row.mean_new), "champion": float(row.mean_old)})
-    return _decide(comparisons, metric, margin)
+    decision = _decide(comparisons, metric, margin)
+    if note is not None:
+        decision.reasons.insert(0, note)
+    return decision
 
 
 def new_cohort_gate(name: str, challenger: str, champion: str, margin: float,

@@ -55,6 +55,11 @@ class SyntheticOptions:
     ctdna_rate: float = p.CTDNA_RATE
     hazard_ratios: dict[str, float] = field(default_factory=dict)
     follow_up_months: tuple[float, float] = p.FOLLOW_UP_MONTHS
+    #: An assay-era shortcut, 0 (none) to 0.5: a primary of a patient who later relapses is
+    #: sequenced on the newer panel with probability 0.5 + ``panel_shortcut`` (archival tissue
+    #: sequenced because she relapsed), the others with 0.5 - ``panel_shortcut``; the panel,
+    #: and so which genes are unprofiled, then predicts relapse by itself.
+    panel_shortcut: float = 0.0
 
 
 def build_synthetic_cohort(n_patients: int = 2000, random_state: int = 0,
@@ -68,6 +73,8 @@ def build_synthetic_cohort(n_patients: int = 2000, random_state: int = 0,
     if n_patients < 1:
         raise ValueError(f"n_patients must be >= 1, got {n_patients}")
     opts = SyntheticOptions(**options)  # type: ignore[arg-type]
+    if not 0.0 <= opts.panel_shortcut <= 0.5:
+        raise ValueError(f"panel_shortcut must be within 0 to 0.5, got {opts.panel_shortcut}")
     rng = np.random.default_rng(random_state)
     patients = draw_patients(rng, n_patients, opts.subtype_mix, opts.de_novo_fraction)
     world = _Course(rng, patients, opts)
@@ -83,6 +90,7 @@ def build_synthetic_cohort(n_patients: int = 2000, random_state: int = 0,
             f"{e.process}:{e.covariate}": opts.hazard_ratios.get(e.covariate, e.hazard_ratio)
             for e in p.PLANTED_EFFECTS
         },
+        **({"planted_panel_shortcut": opts.panel_shortcut} if opts.panel_shortcut else {}),
     }
     return build_cohort(
         metadata,
@@ -271,7 +279,8 @@ class _Course:
         rng = self.rng
         parts = []
         primary_rows = np.flatnonzero(rng.random(self.n) < p.PRIMARY_SAMPLE_RATE)
-        old = rng.random(len(primary_rows)) < p.PRIMARY_ON_OLD_PANEL
+        shift = np.where(self.relapse_seen[primary_rows], -1.0, 1.0) * self.opts.panel_shortcut
+        old = rng.random(len(primary_rows)) < p.PRIMARY_ON_OLD_PANEL + shift
         parts.append(self._sample_block(
             primary_rows, "P", "primary", np.full(len(primary_rows), "breast", dtype=object),
             np.zeros(len(primary_rows), dtype=np.int64),

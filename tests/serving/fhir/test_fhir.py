@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 
 from serving.audit import AuditLog
 from serving.fhir.answer import EXPLANATION, IN_DOMAIN, RISK_SCORE
-from serving.fhir.cds_hooks import SERVICE_ID
+from serving.fhir.cds_hooks import SERVICE_ID, SYNTHETIC_PREFIX
 from serving.settings import Settings
 from tests.serving.conftest import auth, running_server
 from tests.support.mcode_bundles import early_bundle, entry_index, hook_call, metastatic_bundle
@@ -189,7 +189,10 @@ def test_cds_cards_for_a_metastatic_patient(client: TestClient, served: dict) ->
     assert len(cards) == 1 + len(expected["resistance"])
     indicator = {"low": "info", "intermediate": "warning", "high": "critical"}
     progression = cards[0]
-    assert progression["summary"].startswith("Progression on current line")
+    assert expected["model"]["progression"]["trained_on_synthetic_data"]
+    assert all(c["summary"].startswith(SYNTHETIC_PREFIX) for c in cards)  # while synthetic
+    assert progression["summary"].removeprefix(SYNTHETIC_PREFIX).startswith(
+        "Progression on current line")
     assert progression["indicator"] == indicator[expected["risk_group"]]
     assert all(len(c["summary"]) < 140 for c in cards)  # CDS Hooks: shorter than 140
     for horizon, event_free in expected["event_free_probability"].items():
@@ -254,7 +257,7 @@ def test_an_age_only_patient_gets_no_risk_assessment_but_what_is_needed(
     cards = client.post(f"/cds-services/{SERVICE_ID}", json=hook_call(bundle),
                         headers=auth(served)).json()["cards"]
     assert len(cards) == 1
-    assert cards[0]["summary"] == "Relapse model: not answered, data needed"
+    assert cards[0]["summary"] == f"{SYNTHETIC_PREFIX}Relapse model: not answered, data needed"
     assert cards[0]["indicator"] == "info"
     assert "ER status Observation" in cards[0]["detail"]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from models.estimators.factory import CLINICAL_ABLATION, SHORTCUT_BASELINE
+from training.evaluation.shortcut import shortcut_is_clear, within_panel_metric
 from training.reporting.card.context import BINARY_METRICS, PRIMARY, SURVIVAL_METRICS, CardContext
 
 
@@ -31,7 +33,42 @@ def performance(ctx: CardContext) -> str:
                      + ctx.param("evaluation.tau_effective_months") + " months. "
                      "`kaplan_meier` is the no-covariate reference for the Brier score.")
     lines.append(differences(ctx, models))
+    lines.append(shortcut(ctx))
     return "\n".join(lines)
+
+
+def shortcut(ctx: CardContext) -> str:
+    """The shortcut check: the model on missingness alone, the model within panel strata, and
+    what they say about the pooled figure (empty when the run has no shortcut model)."""
+    key, label = PRIMARY.get(ctx.task, PRIMARY["default"])
+    base = f"{SHORTCUT_BASELINE}.{key}"
+    if f"{base}.mean" not in ctx.s.metrics:
+        return ""
+    kind = "survival" if ctx.survival else "binary"
+    text = [f"\n**Shortcut check.** A linear model on missingness alone (which inputs are "
+            f"unknown: the gene panel, the assay era) reaches {label} "
+            f"{ctx.with_interval(base)}."]
+    within = within_panel_metric(kind).removesuffix(".mean")
+    if f"{within}.mean" in ctx.s.metrics:
+        text.append(f"Within panel strata (each patient compared only with patients sequenced "
+                    f"on the same panels) the model's {label} is {ctx.with_interval(within)}, "
+                    f"beside {ctx.with_interval(f'model.{key}')} pooled.")
+    if shortcut_is_clear(ctx.s.metrics, kind):
+        limit = ctx.s.tags.get("mbcrisk.shortcut_limit")
+        text.append("**The shortcut is clear** (the lower end of its interval is above "
+                    + (ctx.facts.add(limit, "tag:mbcrisk.shortcut_limit") if limit
+                       else "the limit of training/evaluation/shortcut.py")
+                    + "): how patients were tested predicts the outcome by itself, so the "
+                    "pooled figure overstates what the model knows about the patient. Read "
+                    "the within-stratum figure; the promotion gate compares on it.")
+    else:
+        text.append("No clear shortcut: missingness alone does not predict the outcome beyond "
+                    "chance by a margin that matters here.")
+    return " ".join(text)
+
+
+#: Compared models that are not baselines for use: the clinical-only ablation, the shortcut.
+NOT_BASELINES = (CLINICAL_ABLATION, SHORTCUT_BASELINE)
 
 
 def _reading(low: float, high: float) -> str:
@@ -50,7 +87,8 @@ def baselines_above(ctx: CardContext) -> list[str]:
     prefix, suffix = "difference.model_minus_", f".{key}.ci_high"
     return sorted(name[len(prefix):-len(suffix)] for name, high in ctx.s.metrics.items()
                   if name.startswith(prefix) and name.endswith(suffix)
-                  and name != f"{prefix}model_clinical{suffix}" and round(high, 3) < 0)
+                  and name[len(prefix):-len(suffix)] not in NOT_BASELINES
+                  and round(high, 3) < 0)
 
 
 def differences(ctx: CardContext, models: list[str]) -> str:
@@ -61,6 +99,8 @@ def differences(ctx: CardContext, models: list[str]) -> str:
     rows, lower_point = [], []
     below = [b for b in baselines_above(ctx) if b in models]
     for other in models[1:]:
+        if other == SHORTCUT_BASELINE:
+            continue  # not a model for use: read in the shortcut check
         base = f"difference.model_minus_{other}.{key}"
         if f"{base}.mean" not in ctx.s.metrics:
             continue
