@@ -17,9 +17,18 @@ from training.tracking.registry import GateDecision
 from training.train import TrainResult, train
 
 SUMMARY_METRICS = {
-    "survival": ("harrell_c", "uno_c", "mean_td_auc", "ibs", "cal_slope_60"),
+    "survival": ("harrell_c", "uno_c", "mean_td_auc", "ibs"),
     "binary": ("auroc", "auprc", "brier", "cal_slope", "cal_intercept"),
 }
+
+
+def summary_metrics(result: TrainResult) -> tuple[str, ...]:
+    """The table's metrics: :data:`SUMMARY_METRICS`, and for a survival model the calibration
+    slope at its longest served horizon."""
+    evaluation = result.evaluation
+    if evaluation.kind != "survival" or not evaluation.horizons_months:
+        return SUMMARY_METRICS[evaluation.kind]
+    return (*SUMMARY_METRICS["survival"], f"cal_slope_{max(evaluation.horizons_months):g}")
 
 
 def add_task_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,15 +59,15 @@ def run_training(args: argparse.Namespace, task: str, console: Console) -> Train
 def summary_table(result: TrainResult, title: str) -> Table:
     """Model versus baselines: mean ± half-width of the 95% interval of the main metrics, and
     the run's notes (events per candidate feature) under it."""
-    kind = result.evaluation.kind
     caption = "\n".join(["mean ± half-width of the corrected 95% interval", *result.notes])
     table = Table(title=title, caption=caption)
     name_column(table, "model", cells=result.evaluation.summary)
-    for metric in SUMMARY_METRICS[kind]:
+    metrics = summary_metrics(result)
+    for metric in metrics:
         name_column(table, metric, justify="right")
     for model, stats in result.evaluation.summary.items():
         cells = []
-        for metric in SUMMARY_METRICS[kind]:
+        for metric in metrics:
             stat = stats.get(metric)
             half = (stat.ci_high - stat.ci_low) / 2 if stat is not None else 0.0
             cells.append("" if stat is None else f"{stat.mean:.3f} ±{half:.3f}")
