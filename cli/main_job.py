@@ -9,6 +9,7 @@ import argparse
 from cli import command_help
 from cli.common import add_task_arguments, report, run_training, summary_table
 from cli.output import output_console
+from cli.servability import unservable_inputs, unservable_refusal
 from features.labels import TaskNotApplicable
 from training.config import TASKS, load_config
 from training.reporting.publish import publish_card
@@ -36,7 +37,10 @@ def run(args: argparse.Namespace) -> int:
             continue
         console.print(summary_table(result, f"{task} on {args.cohort}: {result.n_patients} "
                                             f"patients, {result.n_events} events"))
-        decision = promote(result.model_name, config.gate.margin, config.gate.min_subgroup_size)
+        unservable = unservable_inputs(result.model_name, result.model_version)
+        decision = promote(result.model_name, config.gate.margin, config.gate.min_subgroup_size,
+                           blockers=[unservable_refusal(result.model_version, unservable)]
+                           if unservable else None)
         report(result.model_name, decision, console)
         publish_card(f"{result.model_name}/{result.model_version}")  # aliases now final
         console.print(f"run: {result.run_id}\nmodel: models:/{result.model_name}/"

@@ -7,7 +7,7 @@ import argparse
 from cli import command_help
 from cli.common import report
 from cli.output import output_console
-from cli.servability import unservable_inputs
+from cli.servability import unservable_inputs, unservable_refusal
 from training.config import load_config
 from training.reporting.publish import publish_card
 from training.tracking.registry import (
@@ -75,10 +75,7 @@ def run(args: argparse.Namespace) -> int:
     if challenger is not None and challenger != alias_version(args.name, CHAMPION):
         unservable = unservable_inputs(args.name, challenger)
         if unservable and not args.accept_unservable:
-            blockers.append(
-                f"version {challenger}'s top inputs include some the API cannot supply: "
-                f"{', '.join(unservable)}; served, it would answer every patient as if they "
-                "were unknown. To promote it all the same: --accept-unservable --reason TEXT")
+            blockers.append(unservable_refusal(challenger, unservable))
         elif unservable:
             recorded = {"mbcrisk.accepted_unservable": ", ".join(unservable),
                         "mbcrisk.accepted_unservable_reason": args.reason.strip()}

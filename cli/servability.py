@@ -40,3 +40,11 @@ def top_inputs(name: str, version: str) -> list[str]:
 def unservable_inputs(name: str, version: str) -> list[str]:
     """The version's top inputs the API cannot supply, by their names for people."""
     return [feature_name(f) for f in top_inputs(name, version) if not servable(f)]
+
+
+def unservable_refusal(version: str, unservable: list[str]) -> str:
+    """Why a version whose top inputs the API cannot supply is not promoted."""
+    return (f"version {version}'s top inputs include some the API cannot supply: "
+            f"{', '.join(unservable)}; served, it would answer every patient as if they were "
+            "unknown. To promote it all the same: mbcrisk promote NAME --accept-unservable "
+            "--reason TEXT")

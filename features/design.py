@@ -22,6 +22,7 @@ import pandas as pd
 from features.cohorts.cohort import Cohort
 from features.cohorts.variants import short_protein_changes
 from features.cohorts.vocab import METASTATIC_SITE, WHOLE_EXOME_PANEL
+from features.design_treatment import treatment_features
 from features.genes import (
     AMPLIFICATION_LEVEL,
     DELETION_LEVEL,
@@ -29,7 +30,6 @@ from features.genes import (
     PATHWAYS,
     RESISTANCE_CLASSES,
 )
-from features.therapies import THERAPY_GROUPS
 from features.time_origin import TimeOrigin, eligible_samples
 
 _BINARY = {"positive": 1.0, "negative": 0.0}
@@ -91,7 +91,7 @@ def build_design(cohort: Cohort, origin: TimeOrigin,
     vocabulary = vocabulary or DesignVocabulary.of(cohort)
     index = origin.months.index
     patients = cohort.patients.loc[index]
-    parts = [_clinical(patients, vocabulary), _treatment(cohort, origin)]
+    parts = [_clinical(patients, vocabulary), treatment_features(cohort, origin)]
     if not origin.at_diagnosis:
         parts.append(_metastatic_setting(patients))
     samples = eligible_samples(cohort, origin.sample_types, origin.months)
@@ -173,68 +173,6 @@ def _slug(level: str) -> str:
 def _indicator(values: pd.Series, level: str) -> pd.Series:
     values = values.astype("object")
     return (values == level).astype(float).where(values.notna())
-
-
-def _treatment(cohort: Cohort, origin: TimeOrigin) -> pd.DataFrame:
-    """Treatment known at the origin: adjuvant therapy at diagnosis; at a line, prior lines
-    and the therapy class of the line starting at the origin (``clin__current_<group>``)."""
-    index = origin.months.index
-    lines = cohort.treatments[cohort.treatments["patient_id"].isin(index)]
-    if origin.at_diagnosis:
-        if not cohort.has_treatment_lines:
-            flags = cohort.patients.loc[index]
-            return pd.DataFrame({
-                "clin__adjuvant_chemotherapy": flags["received_chemotherapy"].astype(float),
-                "clin__adjuvant_endocrine": flags["received_endocrine"].astype(float),
-                "clin__adjuvant_anti_her2": flags["received_anti_her2"].astype(float),
-                "clin__radiotherapy": flags["received_radiotherapy"].astype(float),
-            }, index=index)
-        adjuvant = lines[lines["setting"].isin(["adjuvant", "neoadjuvant"])]
-        return pd.DataFrame({
-            f"clin__adjuvant_{group}": _any_line(adjuvant, index, classes)
-            for group, classes in THERAPY_GROUPS.items()
-        } | {"clin__radiotherapy": cohort.patients.loc[index, "received_radiotherapy"]
-             .astype(float)}, index=index)
-    start = origin.months.reindex(lines["patient_id"]).to_numpy()
-    dated = lines["start_months"].to_numpy(dtype=float, na_value=np.nan)
-    at_origin = lines[np.isclose(dated, start)]
-    before = pd.concat([lines[dated < start - 1e-9], _undated_before(lines, at_origin)])
-    frame = pd.DataFrame({
-        f"clin__prior_{group}": _any_line(before, index, classes)
-        for group, classes in THERAPY_GROUPS.items()
-    }, index=index)
-    frame["clin__prior_cdk46_inhibitor"] = _any_line(before, index, ("endocrine_cdk46",),
-                                                     agent_class="cdk46_inhibitor")
-    frame["clin__prior_lines"] = before.groupby("patient_id").size().reindex(
-        index, fill_value=0).astype(float)
-    # the line at the origin of unknown class (or none dated there): its therapy is unknown
-    known = index.isin(at_origin.loc[at_origin["therapy_class"].notna(), "patient_id"])
-    for group, classes in THERAPY_GROUPS.items():
-        frame[f"clin__current_{group}"] = _any_line(at_origin, index, classes).where(known)
-    frame["clin__with_cdk46_inhibitor"] = _any_line(at_origin, index,
-                                                    ("endocrine_cdk46",)).where(known)
-    frame["clin__months_from_diagnosis"] = origin.months.astype(float)
-    return frame
-
-
-def _undated_before(lines: pd.DataFrame, at_origin: pd.DataFrame) -> pd.DataFrame:
-    """Undated metastatic lines numbered below the line at the origin (a per-line summary's
-    prior-exposure flags): prior lines without a date."""
-    undated = lines[lines["start_months"].isna() & (lines["setting"] == "metastatic")]
-    origin_line = at_origin.groupby("patient_id")["line"].min().astype(float)
-    below = (undated["line"].to_numpy(dtype=float, na_value=np.nan)
-             < origin_line.reindex(undated["patient_id"]).to_numpy(dtype=float))
-    return undated[below]
-
-
-def _any_line(lines: pd.DataFrame, index: pd.Index, classes: tuple[str, ...],
-              agent_class: str | None = None) -> pd.Series:
-    """1.0 for patients with a line of ``classes`` (or with an agent of ``agent_class``)."""
-    hit = lines["therapy_class"].isin(classes).to_numpy(dtype=bool, copy=True)
-    if agent_class is not None:
-        hit |= lines["agent_classes"].fillna("").astype(str).str.split("+").map(
-            lambda agents: agent_class in agents).to_numpy(dtype=bool)
-    return pd.Series(index.isin(lines.loc[hit, "patient_id"]), index=index, dtype=float)
 
 
 def _metastatic_setting(patients: pd.DataFrame) -> pd.DataFrame:

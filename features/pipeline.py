@@ -143,16 +143,20 @@ class MissingnessOnly(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        """The missingness indicators of the kept columns of ``X``."""
+        """The missingness indicators of the kept columns of ``X`` (one column of zeros when
+        nothing was ever partly missing: the shortcut then knows nothing, a C of 0.5)."""
         check_is_fitted(self, "kept_")
         X = _check_frame(X, self)
-        return pd.DataFrame(X.loc[:, list(self.kept_)].isna().to_numpy(dtype=float),
-                            columns=self.get_feature_names_out(), index=X.index)
+        values = (X.loc[:, list(self.kept_)].isna().to_numpy(dtype=float) if len(self.kept_)
+                  else np.zeros((len(X), 1)))
+        return pd.DataFrame(values, columns=self.get_feature_names_out(), index=X.index)
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
-        """``missingindicator_<column>`` of each kept column."""
+        """``missingindicator_<column>`` of each kept column (``missingindicator_none``
+        when none is kept)."""
         check_is_fitted(self, "kept_")
-        return np.asarray([f"missingindicator_{c}" for c in self.kept_], dtype=object)
+        names = [f"missingindicator_{c}" for c in self.kept_] or ["missingindicator_none"]
+        return np.asarray(names, dtype=object)
 
 
 def column_statistics(X: pd.DataFrame) -> pd.DataFrame:

@@ -174,6 +174,9 @@ REACHED_THROUGH = {
                                    "build_synthetic_cohort in tests/features/cohorts/synthetic",
     "features.cohorts.variants": "variant spellings, checked through the cBioPortal reader's "
                                  "dialect tests (tests/features/cohorts/cbioportal)",
+    "features.design_treatment": "the treatment block of build_design, checked through it in "
+                                 "tests/features/test_labels_and_design.py and the "
+                                 "line-summary tests",
     "features.genes": "gene sets of the design, checked through build_design in "
                       "tests/features/test_labels_and_design.py",
     "models.bundles.errors": "an exception type, raised and reported in the loading tests",

@@ -7,7 +7,9 @@ label describes.
   categories, or tumour size and positive nodes; progression on a line: the line's therapy;
   resistance: the line's therapy, and ER status for endocrine labels, HER2 status for anti-HER2).
   A patient lacking one gets ``insufficient_data`` for that model, naming the request fields
-  (as the API's schema spells them): no score, no group, no probability.
+  (as the API's schema spells them): no score, no group, no probability. An ``equivocal``
+  receptor status is not a known one (the design reads it as unknown): a definitive result (for
+  HER2, by in-situ hybridisation) is what the model needs.
 - **Who the label describes.** A resistance label is defined on one kind of line: endocrine
   resistance on an endocrine-based line of an ER-positive patient, progression on a CDK4/6
   inhibitor line on such a line, anti-HER2 resistance on an anti-HER2 line of a HER2-positive
@@ -27,14 +29,28 @@ import numpy as np
 
 from features.therapies import RESISTANCE_LABELS, THERAPY_GROUPS
 
+#: How the alternatives of a need are joined in its field text.
+OR = ", or "
+
 
 @dataclass(frozen=True)
 class Need:
-    """One input a model needs: ``field`` as the API's request spells it, satisfied when every
-    feature of any one of ``alternatives`` is known (not NaN)."""
+    """One input a model needs, satisfied when every feature of any one of ``options`` is
+    known (not NaN); each option is (its request fields as the API's schema spells them, its
+    features)."""
 
-    field: str
-    alternatives: tuple[tuple[str, ...], ...]
+    options: tuple[tuple[str, tuple[str, ...]], ...]
+
+    @property
+    def field(self) -> str:
+        """The request fields that would meet the need: ``stage, or t_category and
+        n_category``."""
+        return OR.join(dict.fromkeys(text for text, _ in self.options))
+
+    @property
+    def alternatives(self) -> tuple[tuple[str, ...], ...]:
+        """The feature sets, any one of which meets the need."""
+        return tuple(features for _, features in self.options)
 
 
 @dataclass(frozen=True)
@@ -48,19 +64,19 @@ class Scope:
     reason: str
 
 
-ER_STATUS = Need("er_status", (("clin__er_positive",),))
-HER2_STATUS = Need("her2_status", (("clin__her2_positive",),))
-STAGE = Need("stage, or t_category and n_category, or tumor_size_mm and positive_lymph_nodes",
-             (("clin__stage",), ("clin__t_category", "clin__n_category"),
-              ("clin__tumor_size_mm", "clin__positive_nodes")))
-CURRENT_THERAPY = Need("current_therapy", tuple(
-    (f"clin__current_{group}",) for group in THERAPY_GROUPS))
+ER_STATUS = Need((("er_status", ("clin__er_positive",)),))
+HER2_STATUS = Need((("her2_status", ("clin__her2_positive",)),))
+STAGE = Need((("stage", ("clin__stage",)),
+              ("t_category and n_category", ("clin__t_category", "clin__n_category")),
+              ("tumor_size_mm and positive_lymph_nodes",
+               ("clin__tumor_size_mm", "clin__positive_nodes"))))
+CURRENT_THERAPY = Need(tuple(("current_therapy", (f"clin__current_{group}",))
+                             for group in THERAPY_GROUPS))
 
-_ER_POSITIVE = Scope("clin__er_positive", ER_STATUS.field, "ER-negative (or equivocal): the "
-                     "label describes endocrine therapy of ER-positive disease")
-_HER2_POSITIVE = Scope("clin__her2_positive", HER2_STATUS.field, "HER2-negative (or "
-                       "equivocal): the label describes anti-HER2 therapy of HER2-positive "
-                       "disease")
+_ER_POSITIVE = Scope("clin__er_positive", ER_STATUS.field, "ER-negative: the label describes "
+                     "endocrine therapy of ER-positive disease")
+_HER2_POSITIVE = Scope("clin__her2_positive", HER2_STATUS.field, "HER2-negative: the label "
+                       "describes anti-HER2 therapy of HER2-positive disease")
 
 
 @dataclass(frozen=True)
@@ -79,9 +95,9 @@ def answer_rules(task: str, at_diagnosis: bool, learned: set[str]) -> AnswerRule
     rules = _declared_rules(task, at_diagnosis)
     needs = []
     for need in rules.needs:
-        usable = tuple(alt for alt in need.alternatives if set(alt) <= learned)
-        if usable:
-            needs.append(Need(need.field, usable))
+        usable = tuple(option for option in need.options if set(option[1]) <= learned)
+        if usable:  # said by the options the model can use
+            needs.append(Need(usable))
     return AnswerRules(tuple(needs), rules.scopes)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
 
-from models.domain.answerable import CURRENT_THERAPY, ER_STATUS, HER2_STATUS, STAGE
+from models.domain.answerable import OR
 from serving.fhir.codes import UCUM
 from serving.fhir.mcode import ReadPatient
 from serving.fhir.outcome import Issue, operation_outcome
@@ -40,14 +40,21 @@ OUTCOME_WORDS = {"relapse": "relapse (from diagnosis)",
 #: Where in an mCODE record each request field a model may need comes from (the minimum data
 #: of :mod:`models.domain.answerable`), for the ``incomplete`` issues.
 FIELD_ELEMENTS = {
-    ER_STATUS.field: "an ER status Observation (LOINC 85337-4)",
-    HER2_STATUS.field: "a HER2 status Observation (LOINC 48676-1)",
-    STAGE.field: (
-        "a stage group Observation (LOINC 21908-9, 21902-2 or 21914-7), or tumour size "
-        "(LOINC 21889-1) and positive lymph nodes (LOINC 21893-3) Observations"),
-    CURRENT_THERAPY.field: ("the current line: an active MedicationStatement, MedicationRequest "
-                        "or MedicationAdministration naming its agent"),
+    "er_status": "an ER status Observation (LOINC 85337-4)",
+    "her2_status": "a HER2 status Observation (LOINC 48676-1)",
+    "stage": "a stage group Observation (LOINC 21908-9, 21902-2 or 21914-7)",
+    "t_category and n_category": "T and N category Observations (AJCC)",
+    "tumor_size_mm and positive_lymph_nodes": ("tumour size (LOINC 21889-1) and positive lymph "
+                                               "nodes (LOINC 21893-3) Observations"),
+    "current_therapy": ("the current line: an active MedicationStatement, MedicationRequest or "
+                        "MedicationAdministration naming its agent"),
 }
+
+
+def record_elements(fields: str) -> str:
+    """A need's request fields (:attr:`models.domain.answerable.Need.field`) as the mCODE
+    elements that would supply them."""
+    return OR.join(FIELD_ELEMENTS.get(part, part) for part in fields.split(OR))
 
 
 def answer_bundle(read: ReadPatient, prediction: Prediction) -> dict[str, Any]:
@@ -73,7 +80,7 @@ def answer_bundle(read: ReadPatient, prediction: Prediction) -> dict[str, Any]:
             explanations.get(task), resistance.notes))
     issues = [*read.warnings,
               *(Issue("warning", "incomplete", f"{task}: not answered, the record lacks "
-                      + "; ".join(FIELD_ELEMENTS.get(f, f) for f in fields), "Bundle")
+                      + "; ".join(record_elements(f) for f in fields), "Bundle")
                 for task, fields in prediction.insufficient_data.items()),
               *(Issue("warning", "informational", text, "Bundle") for text in
                 prediction.warnings),

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from serving.fhir.answer import FIELD_ELEMENTS
+from serving.fhir.answer import record_elements
 from serving.fhir.mcode import ReadPatient
 from serving.fhir.outcome import FhirInputError, Issue, error
 from serving.profile import MODEL_NAMES
@@ -150,7 +150,7 @@ def cards(read: ReadPatient, prediction: Prediction, base_url: str) -> list[dict
                          "information", ["The record lacks the minimum data this model needs "
                                          "to answer (no risk is shown rather than one decided "
                                          "by what is missing):", "",
-                                         *(f"- {FIELD_ELEMENTS.get(f, f)}" for f in fields)],
+                                         *(f"- {record_elements(f)}" for f in fields)],
                          None, task, prediction, read, base_url))
     return out
 

@@ -25,7 +25,12 @@ from features.cohorts.sources import load_cohort
 from models.bundles.bundle import ModelBundle
 from models.loading import RegisteredBundle, load_registered_bundle
 from models.scoring import BundleScorer
-from training.batch.scoring import Tally, output_columns, score_piece
+from training.batch.scoring import (
+    Tally,
+    output_columns,
+    refuse_without_minimum_data,
+    score_piece,
+)
 from training.batch.shift import NOTABLE_DIFFERENCE, shift_report
 from training.batch.table_writer import AtomicTableWriter, output_format, partial_path
 
@@ -91,6 +96,7 @@ def predict_cohort(request: PredictRequest,
                 for frame in frames:
                     writer.write(frame)
                 tally.merge(piece_tally)
+            refuse_without_minimum_data(tally, bundle.task)
             summary = build_summary(registered, request, name or str(request.cohort), tally,
                                     time.perf_counter() - started)
             summary_partial.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

@@ -37,6 +37,8 @@ class Tally:
     n_out_of_domain: int = 0
     out_of_domain_reasons: Counter = field(default_factory=Counter)
     n_unprofiled: int = 0
+    #: Patients lacking each field of the model's minimum data (request field names).
+    lacking: Counter = field(default_factory=Counter)
     inputs_not_in_cohort: set[str] = field(default_factory=set)
     moments: FeatureMoments | None = None
 
@@ -52,6 +54,7 @@ class Tally:
         self.n_out_of_domain += other.n_out_of_domain
         self.out_of_domain_reasons.update(other.out_of_domain_reasons)
         self.n_unprofiled += other.n_unprofiled
+        self.lacking.update(other.lacking)
         self.inputs_not_in_cohort |= other.inputs_not_in_cohort
         self.moments.merge(other.moments)
 
@@ -92,8 +95,8 @@ def score_piece(bundle: ModelBundle, scorer: BundleScorer, cohort: Cohort,
 def _answerable(bundle: ModelBundle, X: pd.DataFrame, rows: np.ndarray,
                 tally: Tally) -> tuple[pd.DataFrame, np.ndarray]:
     """The patients the model may answer (:mod:`models.domain.answerable`); the others are
-    counted by what they lack or why the label does not describe them. ValueError when the
-    population had patients and none has the model's minimum data."""
+    counted by what they lack or why the label does not describe them
+    (:func:`refuse_without_minimum_data` judges the whole cohort once every piece is in)."""
     verdict = judge(answer_rules(bundle.task, bundle.origin == "diagnosis",
                                  bundle.learned_features), rows, bundle.input_features)
     keep = np.array([verdict.answers(i) for i in range(len(rows))], dtype=bool)
@@ -101,12 +104,18 @@ def _answerable(bundle: ModelBundle, X: pd.DataFrame, rows: np.ndarray,
         reason = (f"insufficient data: {' and '.join(verdict.missing[i])} missing"
                   if verdict.missing[i] else f"not applicable: {verdict.not_applicable[i]}")
         tally.exclusions[reason] += 1
-    if len(rows) and not keep.any() and any(verdict.missing):
-        lacking = Counter(f for fields in verdict.missing for f in fields)
-        raise ValueError(f"no patient of the cohort has the minimum data of the "
-                         f"{bundle.task} model (missing: "
-                         + ", ".join(f"{f} for {n}" for f, n in lacking.most_common()) + ")")
+        tally.lacking.update(verdict.missing[i])
     return X[keep], rows[keep]
+
+
+def refuse_without_minimum_data(tally: Tally, task: str) -> None:
+    """ValueError when the whole cohort (every piece merged) had patients the model could
+    score by their setting and none with its minimum data: scoring them alike would be the
+    missing inputs' answer."""
+    if tally.n_scored == 0 and tally.lacking:
+        raise ValueError(f"no patient of the cohort has the minimum data of the {task} model "
+                         "(missing: " + ", ".join(f"{f} for {n}" for f, n in
+                                                  tally.lacking.most_common()) + ")")
 
 
 def _blocks(bundle: ModelBundle, scorer: BundleScorer, patients: pd.Index, rows: np.ndarray,

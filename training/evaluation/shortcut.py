@@ -42,6 +42,6 @@ def shortcut_notes(evaluation: Evaluation) -> list[str]:
         return [f"SHORTCUT: missingness alone (the panel, the assay era) predicts the outcome, "
                 f"{metric} {found.mean:.3f} ({found.ci_low:.3f} to {found.ci_high:.3f}){beside}: "
                 "the pooled figure overstates what the model knows; the gate compares within "
-                "panel strata"]
+                "panel strata where both versions have that figure"]
     return [f"shortcut check: missingness alone reaches {metric} {found.mean:.3f} "
             f"({found.ci_low:.3f} to {found.ci_high:.3f}){beside}: no clear shortcut"]

@@ -31,9 +31,10 @@ from training.tracking.new_cohort import (
 
 CHALLENGER = "challenger"
 CHAMPION = "champion"
-#: Run params that must agree for two evaluations to be "the same evaluation".
+#: Run params that must agree for two evaluations to be "the same evaluation" (the horizons do
+#: not change the C or AUROC the gate compares).
 SAME_EVALUATION_KEYS = ("cv.n_splits", "cv.n_repeats", "cv.random_state", "task", "endpoint",
-                        "therapy", "evaluation.tau_months", "evaluation.horizons_months")
+                        "therapy", "evaluation.tau_months")
 #: Run params that must agree for a challenger of another cohort to answer the same question.
 SAME_QUESTION_KEYS = ("task", "endpoint", "therapy")
 
@@ -104,15 +105,18 @@ def gate(name: str, challenger: str, champion: str, margin: float,
     overall, note = f"model.{metric}.mean", None
     kind = "survival" if task in SURVIVAL_TASKS else "binary"
     if shortcut_is_clear(new.data.metrics, kind):
-        overall = within_panel_metric(kind)
-        if overall not in old.data.metrics or overall not in new.data.metrics:
-            return GateDecision(False, ["the cohort shows a shortcut (missingness alone "
-                                        "predicts the outcome) and a version lacks the "
-                                        "within-panel figure the gate then compares"])
-        note = (f"the cohort shows a shortcut (missingness alone predicts the outcome): "
-                f"compared on {metric} within panel strata, not the pooled figure")
+        within = within_panel_metric(kind)
+        if within in old.data.metrics and within in new.data.metrics:
+            overall = within
+            note = (f"the cohort shows a shortcut (missingness alone predicts the outcome): "
+                    f"compared on {metric} within panel strata, not the pooled figure")
+        else:  # one panel stratum, or a champion from before the figure
+            note = ("the cohort shows a shortcut (missingness alone predicts the outcome) but "
+                    "a version has no within-panel figure: compared on the pooled figure, "
+                    "which overstates what both models know")
     comparisons = [{
-        "scope": "overall" if note is None else "overall, within panel strata", "n": None,
+        "scope": "overall, within panel strata" if overall != f"model.{metric}.mean"
+        else "overall", "n": None,
         "challenger": new.data.metrics[overall], "champion": old.data.metrics[overall],
     }]
     new_groups = _subgroups(new.info.run_id)
@@ -267,6 +271,8 @@ def rollback(name: str) -> tuple[str, str]:
         raise ValueError(f"{name} version {champion} was the first {CHAMPION}: there is no "
                          "previous one to restore")
     client.set_registered_model_alias(name, CHAMPION, previous)
+    if alias_version(name, CHALLENGER) == champion:  # not offered to the gate again
+        client.delete_registered_model_alias(name, CHALLENGER)
     client.set_model_version_tag(name, champion, "mbcrisk.rolled_back",
                                  f"replaced by version {previous} (rollback)")
     client.set_model_version_tag(name, previous, "mbcrisk.promotion",

@@ -199,6 +199,8 @@ def record_run(context: RunContext, n_folds: int,
         name = version_number = sha = None
         if final_bundle is not None:
             bundle, explained_rows = final_bundle(evaluation)
+            mlflow.log_param("model.risk_group_cutpoints", str(
+                [float(format(q, ".4g")) for q in bundle.risk_group_cutpoints]))
             log_recalibration(bundle)
             log_linear_forms(bundle)
             log_explanations(bundle, explained_rows, context.synthetic)

@@ -71,16 +71,21 @@ def read_line_summary(patient_tables: list[TextTable], sample_tables: list[TextT
 
 def _prior_exposure(table: TextTable, lines: pd.DataFrame, report: LoadReport) -> pd.DataFrame:
     """Undated metastatic lines before each documented line: one per prior-exposure flag
-    answered yes (its therapy class), and, for a documented later line (``LINE_NUMBER`` > 1)
-    of a study with no flag at all, one of unknown class (what came before is not known)."""
+    answered yes (its therapy class); and, for a documented later line (``LINE_NUMBER`` > 1)
+    whose prior endocrine therapy is not known (no ``PRIOR_ENDOCRINE_METASTATIC`` column, or a
+    blank cell) and no flag said yes, one of unknown class: what came before is not known."""
     given = [column for column in PRIOR_EXPOSURE_COLUMNS if column in table.frame.columns]
     number = lines.set_index("patient_id")["line"]
+    patient_of = table.frame["PATIENT_ID"]
     rows: list[dict] = []
+    endocrine_known = pd.Series(False, index=table.frame.index)
     for column in given:
         flags = parse_yes_no(table, column, report, field=f"prior exposure ({column})")
+        if column == "PRIOR_ENDOCRINE_METASTATIC":
+            endocrine_known = flags.notna().to_numpy()
         exposed = flags.fillna(False).to_numpy(dtype=bool)
         for row in np.flatnonzero(exposed):
-            patient = table.frame["PATIENT_ID"].iloc[row]
+            patient = patient_of.iloc[row]
             if patient not in number.index:
                 continue
             if number[patient] <= 1:
@@ -90,14 +95,15 @@ def _prior_exposure(table: TextTable, lines: pd.DataFrame, report: LoadReport) -
             rows.append({"patient_id": patient, "line": number[patient] - 1,
                          "therapy_class": PRIOR_EXPOSURE_COLUMNS[column]})
         report.counts[f"prior_exposure_{column.lower()}"] = int(exposed.sum())
-    if not given:
-        later = number[number > 1]
-        rows += [{"patient_id": patient, "line": line - 1, "therapy_class": None}
-                 for patient, line in later.items()]
-        report.counts["later_lines_of_unknown_history"] = len(later)
-        if len(later):
-            report.warn(f"{len(later)} documented later lines ({NUMBER} above 1) and no prior-"
-                        "exposure flag: their earlier lines are of unknown class")
+    flagged = {row["patient_id"] for row in rows}
+    known = set(patient_of[np.asarray(endocrine_known, dtype=bool)])
+    later = number[(number > 1) & ~number.index.isin(flagged | known)]
+    rows += [{"patient_id": patient, "line": line - 1, "therapy_class": None}
+             for patient, line in later.items()]
+    report.counts["later_lines_of_unknown_history"] = len(later)
+    if len(later):
+        report.warn(f"{len(later)} documented later lines ({NUMBER} above 1) whose prior "
+                    "endocrine therapy is not given: their earlier lines are of unknown class")
     prior = pd.DataFrame(rows, columns=["patient_id", "line", "therapy_class"])
     return prior.assign(setting="metastatic", start_months=np.nan, stop_months=np.nan,
                         progression_months=np.nan, agent=None, agent_classes=None,

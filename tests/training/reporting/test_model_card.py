@@ -53,6 +53,9 @@ def test_every_number_in_the_gbsg2_card_is_the_runs(gbsg2_version: str) -> None:
         assert section in markdown, section
     assert "SYNTHETIC" not in markdown
     assert RAW_NAME.findall(markdown) == []  # people's names for predictors, everywhere
+    low, high = load_registered_bundle(gbsg2_version).bundle.risk_group_cutpoints
+    assert (f"out-of-fold risk score, cut at {float(format(low, '.4g')):g}, "
+            f"{float(format(high, '.4g')):g}") in markdown  # the groups' cut-offs, stated
     reading = [line for line in markdown.splitlines() if line.startswith("| model minus ")]
     assert reading
     for line in reading:  # each paired difference read by its interval

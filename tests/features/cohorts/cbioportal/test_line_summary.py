@@ -127,17 +127,23 @@ def test_a_prior_exposure_flag_makes_a_prior_line_and_ends_the_abc_first_line(
     assert design.loc[patient, "clin__prior_endocrine"] == 1.0
     assert design.loc[patient, "clin__prior_cdk46_inhibitor"] == 1.0
     assert design.loc[patient, "clin__prior_chemotherapy"] == 0.0
+    assert design.loc[patient, "clin__prior_lines"] == 1.0  # two flags, one line (line 2)
     others = design.index.difference([patient])
     assert (design.loc[others, ["clin__prior_endocrine", "clin__prior_cdk46_inhibitor"]]
             == 0.0).all().all()
 
 
-def test_a_later_line_without_flags_has_an_unknown_history(tmp_path: Path) -> None:
-    folder, patient = _documented_later_line(tmp_path, None)
+@pytest.mark.parametrize("flags", [None, {"PRIOR_ENDOCRINE_METASTATIC": ""}])
+def test_a_later_line_without_its_endocrine_history_has_an_unknown_history(
+        tmp_path: Path, flags: dict[str, str] | None) -> None:
+    folder, patient = _documented_later_line(tmp_path, flags)
     cohort, report = load_cbioportal_study(folder)
     assert report.counts["later_lines_of_unknown_history"] == 1
     assert any("unknown class" in warning for warning in report.warnings)
     assert patient not in labels_for_task(cohort, "resistance_endocrine").y.index
+    progression = labels_for_task(cohort, "progression")
+    design = build_design(cohort, progression.time_origin)
+    assert design.loc[patient, "clin__prior_lines"] == 1.0  # line 2: one line before it
 
 
 def test_a_prior_exposure_before_a_first_line_is_an_error(tmp_path: Path) -> None:

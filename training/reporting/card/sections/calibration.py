@@ -32,5 +32,11 @@ def calibration(ctx: CardContext) -> str:
                      f"and {ctx.param('evaluation.interval_level_percent')}% interval "
                      "over folds).")
         images = ("plots/calibration_decision_curve.png", "plots/roc_pr.png")
+    if "model.risk_group_cutpoints" in ctx.s.params:
+        scale = "risk score" if ctx.survival else "probability of resistance"
+        lines.append(f"\nRisk groups: the thirds of the training patients' out-of-fold "
+                     f"{scale}, cut at {ctx.param_list('model.risk_group_cutpoints')} (low below "
+                     "the first, high from the second). They are relative to this cohort, not "
+                     "absolute levels: read a group beside the probabilities it comes with.")
     lines += [f"\n![{name}]({name})" for name in images if name in ctx.s.images]
     return "\n".join(lines)

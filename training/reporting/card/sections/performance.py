@@ -121,8 +121,9 @@ def differences(ctx: CardContext, models: list[str]) -> str:
     if below:
         text.append(f"\n**The boosted model is below {', '.join(f'`{b}`' for b in below)}** "
                     "(interval below zero): on this cohort a simpler model ranks patients "
-                    "better. Do not use this model where the baseline is available; it is "
-                    "registered for comparison, and the gate should not promote it.")
+                    "better. Do not use this model where the baseline is available, and check "
+                    "this before promoting it: the gate compares it with the champion, not "
+                    "with the baselines.")
     elif lower_point:
         text.append(f"\nThe boosted model's estimate is below "
                     f"{', '.join(f'`{b}`' for b in lower_point)}, with an interval that "
