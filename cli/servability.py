@@ -1,6 +1,8 @@
 """Whether a challenger's main inputs are ones the API can supply: a model that leans on an
-input no request field gives (an ER level in fmol/mg, a PAM50 subtype, a tumour evolution
-feature) would answer every API patient as if it were unknown, alike whatever her profile."""
+input no request field gives (an ER level in fmol/mg, a PAM50 subtype, an integrative cluster)
+would answer every API patient as if it were unknown, alike whatever her profile. Inputs the
+unknown-is-unknown rule averages when a profile cannot give them (the primary-to-metastasis
+changes) are answered soundly, and pass (:func:`serving.profile.servable`)."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ from features.cohorts.vocab import GENE_SYMBOL_UPDATES
 from features.pipeline import feature_group
 from features.therapies import RESISTANCE_LABELS
 from models.bundles.bundle import ModelBundle
+from models.domain.unprofiled import averaged_input
 from models.explanation.wording import GENOMIC_INPUT_PREFIXES, input_label
 from serving.schemas import PatientProfile
 
@@ -90,9 +91,13 @@ def request_field(feature: str) -> str | None:
 
 
 def servable(feature: str) -> bool:
-    """Whether the API can supply model input ``feature``: a request field gives it, or the
-    profile's alterations and profiled genes do (gene-level genomic inputs)."""
-    return feature.startswith(GENOMIC_INPUT_PREFIXES) or request_field(feature) is not None
+    """Whether the API answers soundly through model input ``feature``: a request field gives
+    it, the profile's alterations and profiled genes do (gene-level genomic inputs), or, when
+    a profile cannot give it (the primary-to-metastasis changes of a paired profile), the
+    unknown-is-unknown rule averages it over training patients who had it rather than taking
+    it as missing (:func:`models.domain.unprofiled.averaged_input`)."""
+    return (feature.startswith(GENOMIC_INPUT_PREFIXES) or request_field(feature) is not None
+            or averaged_input(feature))
 
 
 def input_labels(features: list[str]) -> list[tuple[str, str]]:

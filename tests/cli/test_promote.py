@@ -71,3 +71,14 @@ def test_an_unservable_challenger_is_refused_then_accepted_and_rolled_back(
     assert "rollback" in client.get_model_version(NAME, "2").tags["mbcrisk.rolled_back"]
     assert "restored by rollback" in client.get_model_version(NAME, "1").tags[
         "mbcrisk.promotion"]
+
+
+def test_the_main_job_promotes_every_default_model_the_api_can_serve(
+        mlflow_store: str, quick_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """make run's job: the three models of the synthetic cohort lean on inputs the API gives
+    (or that the unknown-is-unknown rule averages), so each becomes champion."""
+    assert main(["main", "--cohort", "synthetic", "--config", str(quick_config)]) == 0
+    assert "cannot supply" not in capsys.readouterr().out
+    for name in ("mbcrisk-relapse", "mbcrisk-progression", "mbcrisk-resistance-endocrine"):
+        assert alias_version(name, CHAMPION) == "1", name
+        assert not [f for f in top_inputs(name, "1") if not servable(f)], name
