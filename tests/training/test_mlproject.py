@@ -48,12 +48,14 @@ def test_every_entry_point_runs_through_mlflow_run(tmp_path: Path) -> None:
     _mlflow_run("validate", {"cohort": "gbsg2"}, env)
     _mlflow_run("evaluate", {"cohort": "gbsg2", "config": str(quick)}, env)
     _mlflow_run("train", {"cohort": "gbsg2", "config": str(quick)}, env)
-    _mlflow_run("main", {"cohort": "gbsg2", "config": str(quick)}, env)
-    _mlflow_run("card", {"model": "mbcrisk-relapse", "out": str(tmp_path / "card")}, env)
+    main_output = _mlflow_run("main", {"cohort": "gbsg2", "config": str(quick)}, env)
+    assert "cannot supply" in main_output  # GBSG2's receptor levels: not promoted, said why
+    _mlflow_run("card", {"model": "mbcrisk-relapse@challenger", "out": str(tmp_path / "card")},
+                env)
     assert (tmp_path / "card" / "model_card.md").is_file()
     out = tmp_path / "scored.csv"
-    _mlflow_run("predict", {"model": "mbcrisk-relapse", "cohort": "gbsg2", "out": str(out),
-                            "top": "3"}, env)
+    _mlflow_run("predict", {"model": "mbcrisk-relapse@challenger", "cohort": "gbsg2",
+                            "out": str(out), "top": "3"}, env)
     assert out.is_file()
     assert (tmp_path / "scored.csv.summary.json").is_file()
 
@@ -76,4 +78,6 @@ def test_every_entry_point_runs_through_mlflow_run(tmp_path: Path) -> None:
     assert nested["train"] == ["relapse on gbsg2"]
     assert len(nested["main"]) == 2  # relapse and resistance, under the one project run
     assert nested["predict"] == ["predict mbcrisk-relapse on gbsg2"]
-    assert client.get_model_version_by_alias("mbcrisk-relapse", "champion")
+    aliases = client.get_registered_model("mbcrisk-relapse").aliases
+    assert "challenger" in aliases
+    assert "champion" not in aliases  # refused: its top inputs are ones the API cannot give
