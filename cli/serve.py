@@ -19,6 +19,9 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         "serve", help=command_help("serve"))
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--public-url", help="the base URL clients reach the service at (sets "
+                       "MBCRISK_PUBLIC_URL): CDS cards link to model cards under it; without "
+                       "it they carry no links")
     serve.set_defaults(handler=run_serve)
     keys = commands.add_parser("keys", help=command_help("keys"))
     keys.add_argument("action", choices=("create", "revoke", "list"))
@@ -35,6 +38,8 @@ def prepare_environment(settings: Settings) -> None:
 
 def run_serve(args: argparse.Namespace) -> int:
     """Refuse to start without champions or with a tampered model; else exec bentoml serve."""
+    if args.public_url:
+        os.environ["MBCRISK_PUBLIC_URL"] = args.public_url
     settings = Settings.from_env()
     prepare_environment(settings)
     from serving.store import import_champions, load_served_models  # heavy: only to serve

@@ -13,33 +13,49 @@ from typing import Any
 import anyio
 
 from serving.audit import AuditLog, AuditRecord
+from serving.fhir.cds_hooks import SERVICE_ID
+from serving.fhir.errors import ISSUE_TYPE, is_fhir_path
 from serving.fhir.outcome import Issue, operation_outcome
 from serving.keys import KeyStore
 from serving.openapi import complete_spec
 from serving.settings import Settings
 
-PROTECTED = frozenset({"/predict", "/explain", "/model_card", "/metadata", "/fhir/predict",
-                       "/fhir/explain", "/cds-services"})
-#: Protected too: every path under these (a CDS service's calls).
-PROTECTED_PREFIXES = ("/cds-services/",)
-#: Paths answering in FHIR (and the CDS service calls, whose errors are OperationOutcome
-#: too): they accept application/fhir+json, and the gateway's refusals are OperationOutcome.
-FHIR_PREFIXES = ("/fhir/", "/cds-services/")
+PROTECTED = frozenset({"/predict", "/explain", "/model_card", "/metadata", "/cds-services"})
+#: Protected too: every path under these (the FHIR operations, a CDS service's calls) but
+#: the public ones.
+PROTECTED_PREFIXES = ("/cds-services/", "/fhir/")
+#: FHIR's CapabilityStatement is public (clients read it before they authenticate).
+PUBLIC_FHIR = frozenset({"/fhir/metadata"})
+#: What the FHIR and CDS routes answer in, by path prefix; an Accept header that allows none
+#: of these is a 406.
+PRODUCED = {"/fhir/": ("application/fhir+json", "application/json"),
+            "/cds-services": ("application/json",)}
+#: Methods whose requests carry a body (and so a Content-Type that matters).
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 SPEC_PATH = "/docs.json"
 
 
+#: Routes under the protected prefixes, audited by name; any other path there is audited as
+#: ``<prefix>(other)``, so a path carrying an identifier (``/fhir/Patient/<id>``) leaves none.
+NAMED_ROUTES = frozenset({"/fhir/predict", "/fhir/explain", f"/cds-services/{SERVICE_ID}"})
+
+
+def audited_endpoint(path: str) -> str:
+    """How the audit log names the endpoint of a request to ``path``."""
+    if path in PROTECTED or path in NAMED_ROUTES:
+        return path.lstrip("/")
+    return next(f"{p.strip('/')}/(other)" for p in PROTECTED_PREFIXES if path.startswith(p))
+
+
 def is_protected(path: str) -> bool:
-    return path in PROTECTED or path.startswith(PROTECTED_PREFIXES)
-
-
-def is_fhir(path: str) -> bool:
-    return path.startswith(FHIR_PREFIXES)
+    return path in PROTECTED or (path.startswith(PROTECTED_PREFIXES)
+                                 and path not in PUBLIC_FHIR)
 
 
 async def _respond(send: Any, status: int, error: str, fhir: bool = False) -> None:
     if fhir:
-        body = json.dumps(operation_outcome([Issue("error", FHIR_ISSUE.get(status, "processing"),
-                                                   error, "Bundle")])).encode()
+        body = json.dumps(operation_outcome([Issue("error", ISSUE_TYPE.get(status, "processing"),
+                                                   error, None)])).encode()
     else:
         body = json.dumps({"error": error}).encode()
     media = b"application/fhir+json" if fhir else b"application/json"
@@ -49,8 +65,44 @@ async def _respond(send: Any, status: int, error: str, fhir: bool = False) -> No
     await send({"type": "http.response.body", "body": body})
 
 
-#: The OperationOutcome issue type of each refusal.
-FHIR_ISSUE = {400: "invalid", 401: "login", 413: "too-costly", 415: "not-supported"}
+
+
+def media_problem(headers: dict[bytes, bytes], path: str, method: str,
+                  ) -> tuple[int, str] | None:
+    """(406 or 415, error) when the request's media types cannot be served, compared
+    case-insensitively (RFC 9110); a request without a body (a GET with no Content-Length or
+    one of 0) is never refused for its Content-Type."""
+    if is_fhir_path(path):
+        produced = next(v for k, v in PRODUCED.items() if path.startswith(k))
+        accept = headers.get(b"accept", b"").decode("latin-1")
+        if accept.strip() and not _acceptable(accept, produced):
+            return 406, f"this route answers only {' or '.join(produced)} (header Accept)"
+    length = headers.get(b"content-length", b"0")
+    if method in BODY_METHODS or b"transfer-encoding" in headers or (
+            length.isdigit() and int(length) > 0):
+        media = headers.get(b"content-type", b"application/json").split(b";")[0].strip().lower()
+        accepted = (b"application/json", b"application/fhir+json") if is_fhir_path(path) else (
+            b"application/json",)
+        if media not in accepted:
+            return 415, f"only {' or '.join(m.decode() for m in accepted)} is accepted"
+    return None
+
+
+def _acceptable(accept: str, produced: tuple[str, ...]) -> bool:
+    """Whether an Accept header allows one of ``produced`` (a range with q=0 refuses)."""
+    for item in accept.split(","):
+        media, *parameters = (p.strip().lower() for p in item.split(";"))
+        quality = next((p[2:] for p in parameters if p.startswith("q=")), "1")
+        try:
+            if float(quality) <= 0:
+                continue
+        except ValueError:
+            continue
+        kind = media.split("/")[0]
+        if media in ("*/*", *produced) or media == f"{kind}/*" and any(
+                p.startswith(f"{kind}/") for p in produced):
+            return True
+    return False
 
 
 #: A body over the size limit is still read, and dropped, up to this size before the 413, so
@@ -83,8 +135,8 @@ class Gateway:
         return self._served
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or not (is_protected(scope["path"])
-                                           or scope["path"] == SPEC_PATH):
+        if scope["type"] != "http" or not (is_protected(scope["path"]) or is_fhir_path(
+                scope["path"]) or scope["path"] == SPEC_PATH):
             await self.app(scope, receive, send)
             return
         if not self._ready:
@@ -93,12 +145,20 @@ class Gateway:
             await self._send_spec(scope, receive, send)
             return
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
+        if not is_protected(scope["path"]):  # a public FHIR route: media types only
+            problem = media_problem(headers, scope["path"], scope.get("method", "GET"))
+            if problem is not None:
+                await _respond(send, *problem, fhir=True)
+                return
+            await self.app(scope, receive, send)
+            return
         # the key lookup is an indexed read of a WAL database that writers never lock for
         # readers (~5 us): on the event loop, where a thread hop would cost ~160 us; the audit
         # write, which waits for the disk, stays off it
         key_name = self.keys.verify(_bearer(headers.get(b"authorization", b"")))
-        exchange = _Exchange(self.audit, scope["path"], key_name, self._models())
-        problem = self._precheck(key_name, headers, scope["path"])
+        exchange = _Exchange(self.audit, audited_endpoint(scope["path"]), key_name,
+                             self._models())
+        problem = self._precheck(key_name, headers, scope["path"], scope.get("method", "GET"))
         # a client waiting for "100 Continue" has sent nothing yet: answer it at once
         body_pending = (problem is not None
                         and b"100-continue" not in headers.get(b"expect", b"").lower())
@@ -118,7 +178,7 @@ class Gateway:
             code, error = problem
             exchange.status = code
             await exchange.record()
-            await _respond(send, code, error, fhir=is_fhir(scope["path"]))
+            await _respond(send, code, error, fhir=is_fhir_path(scope["path"]))
             return
         replayed = False
 
@@ -138,13 +198,12 @@ class Gateway:
                     ) -> tuple[int | None, tuple[int, str] | None]:
         """The number of patients in ``body`` (a FHIR Bundle or CDS Hooks call holds one),
         and (status, error) when it is refused."""
+        if is_fhir_path(scope["path"]):  # one patient per call; the route reads the body once
+            return (1 if scope.get("method") == "POST" else None), None
         try:
             count = _count(body)
         except RecursionError:  # json.loads of absurdly nested arrays or objects
             return None, (400, "request body nested too deeply to be read as JSON")
-        if count is None and scope.get("method") == "POST" and scope["path"].startswith(
-                ("/fhir/", "/cds-services/")):
-            count = 1
         if count is not None and count > self.settings.max_batch:
             return count, (400, f"patients: {count} patients exceed the limit of "
                                 f"{self.settings.max_batch} per request")
@@ -175,16 +234,14 @@ class Gateway:
     def _too_large(self) -> str:
         return f"request body over {self.settings.max_body_bytes} bytes"
 
-    def _precheck(self, key_name: str | None, headers: dict, path: str,
+    def _precheck(self, key_name: str | None, headers: dict, path: str, method: str,
                   ) -> tuple[int, str] | None:
         """(status, error) when the request is refused before its body is read."""
         if key_name is None:
             return 401, "missing, invalid or revoked API key (header Authorization: Bearer <key>)"
-        media = headers.get(b"content-type", b"application/json").split(b";")[0].strip()
-        accepted = (b"application/json", b"application/fhir+json") if is_fhir(path) else (
-            b"application/json",)
-        if media not in accepted:
-            return 415, f"only {' or '.join(m.decode() for m in accepted)} is accepted"
+        problem = media_problem(headers, path, method)
+        if problem is not None:
+            return problem
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.settings.max_body_bytes:
             return 413, self._too_large
@@ -237,9 +294,10 @@ class _Exchange:
     failing after a complete response made the server close the connection under the
     client's next request)."""
 
-    def __init__(self, audit: AuditLog, path: str, key_name: str | None, models: str) -> None:
+    def __init__(self, audit: AuditLog, endpoint: str, key_name: str | None, models: str,
+                 ) -> None:
         self.audit = audit
-        self.path = path
+        self.endpoint = endpoint
         self.key_name = key_name
         self.models = models
         self.started = time.perf_counter()
@@ -256,7 +314,7 @@ class _Exchange:
         self.recorded = True
         entry = AuditRecord(
             time=datetime.now(UTC).isoformat(), key_name=self.key_name,
-            endpoint=self.path.lstrip("/"), models=self.models, n_patients=self.n_patients,
+            endpoint=self.endpoint, models=self.models, n_patients=self.n_patients,
             request_sha256=hashlib.sha256(self.body).hexdigest(), status=self.status,
             latency_ms=round((time.perf_counter() - self.started) * 1000, 3))
         # the SQLite commit waits for the disk: off the event loop, so others go on

@@ -12,12 +12,19 @@ from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from serving.fhir.errors import is_fhir_path
+
 SECURITY_SCHEME = "apiKey"
 ERROR_SCHEMA = "GatewayError"
 GATEWAY_RESPONSES = {
     "401": "missing, invalid or revoked API key",
     "413": "request body over the size limit (MBCRISK_MAX_BODY_BYTES)",
     "415": "content type other than application/json",
+}
+
+#: What the gateway answers on the FHIR and CDS Hooks paths besides.
+FHIR_GATEWAY_RESPONSES = {
+    "406": "an Accept header allowing none of the media types the route answers in",
 }
 
 
@@ -65,14 +72,15 @@ def complete_spec(spec: dict[str, Any], protected: Callable[[str], bool], max_ba
     for path, item in spec.get("paths", {}).items():
         if not protected(re.sub(r"\{[^}]+\}", "x", path)):  # a template: any value
             continue
-        fhir = path.startswith(("/fhir/", "/cds-services/"))
+        fhir = is_fhir_path(path)
         for operation in item.values():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             operation["security"] = [{SECURITY_SCHEME: []}]
             if "requestBody" in operation:
                 operation["requestBody"]["required"] = True
-            for code, text in GATEWAY_RESPONSES.items():
+            for code, text in {**GATEWAY_RESPONSES, **(FHIR_GATEWAY_RESPONSES if fhir else {})
+                               }.items():
                 content = ({"application/fhir+json": {"schema": OUTCOME_SCHEMA}} if fhir else
                            {"application/json": {"schema": {
                                "$ref": f"#/components/schemas/{ERROR_SCHEMA}"}}})

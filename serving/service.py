@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import bentoml
 from bentoml.exceptions import InvalidArgument
@@ -19,7 +20,9 @@ from fastapi.responses import Response
 from features.cohorts.errors import CohortError
 from serving import log_privacy
 from serving.batching import BatchedPredictor
+from serving.fhir import errors as fhir_errors
 from serving.fhir import routes as fhir
+from serving.fhir.capability import capability_statement
 from serving.gateway import Gateway
 from serving.inference import Predictor, serves_setting
 from serving.schemas import ExplainResponse, PatientList, PredictResponse, ServedTask
@@ -53,6 +56,7 @@ class MBCRiskService:
         self.settings = Settings.from_env()
         self.models = load_served_models()
         self.predictor = BatchedPredictor(Predictor(self.models), max_latency_s=TIMEOUT_S)
+        self.started = datetime.now(UTC).date().isoformat()
         self.settings.state_dir.mkdir(parents=True, exist_ok=True)
         self.settings.served_file.write_text(json.dumps(
             {m.info.name: m.info.version for m in self.models.values()}))
@@ -108,7 +112,13 @@ class MBCRiskService:
     @fhir.app.post("/cds-services/{service_id}", **fhir.CDS_ROUTE)
     async def cds_call(self, service_id: str, request: Request) -> Response:
         """A CDS Hooks patient-view call: cards, one per answering model."""
-        return await fhir.answer_hook(self.predictor, request, service_id)
+        return await fhir.answer_hook(self.predictor, request, service_id,
+                                      self.settings.public_url)
+
+    @fhir.app.get("/fhir/metadata", **fhir.CAPABILITY_ROUTE)
+    def fhir_capabilities(self) -> Response:
+        """FHIR's CapabilityStatement: the operations this server offers (public)."""
+        return fhir.fhir_response(capability_statement(self.started, self.settings.public_url))
 
     @fhir.app.get("/model-cards/{model}", **fhir.CARD_ROUTE)
     def model_card_page(self, model: str) -> Response:
@@ -126,4 +136,5 @@ def _as_bad_request() -> Iterator[None]:
         raise InvalidArgument(f"patients: {error}") from error
 
 
+fhir_errors.add_fallback_routes(fhir.app)  # after every route above
 MBCRiskService.add_asgi_middleware(Gateway)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 #: Registered models the service serves, by task.
 SERVED_MODELS = {"relapse": "mbcrisk-relapse", "progression": "mbcrisk-progression",
@@ -25,14 +26,18 @@ class Settings:
     state_dir: Path
     max_batch: int
     max_body_bytes: int
+    public_url: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
         """``MBCRISK_STATE_DIR`` (default ./serving-state), ``MBCRISK_MAX_BATCH`` (patients per
-        request, default 100), ``MBCRISK_MAX_BODY_BYTES`` (default 1 MiB)."""
+        request, default 100), ``MBCRISK_MAX_BODY_BYTES`` (default 1 MiB) and
+        ``MBCRISK_PUBLIC_URL``, the base URL clients reach the service at (default none: the
+        answers then carry no links)."""
         return cls(Path(os.environ.get("MBCRISK_STATE_DIR", "serving-state")).resolve(),
                    int(os.environ.get("MBCRISK_MAX_BATCH", "100")),
-                   int(os.environ.get("MBCRISK_MAX_BODY_BYTES", str(1024 * 1024))))
+                   int(os.environ.get("MBCRISK_MAX_BODY_BYTES", str(1024 * 1024))),
+                   public_base_url(os.environ.get("MBCRISK_PUBLIC_URL") or None))
 
     @property
     def keys_db(self) -> Path:
@@ -53,3 +58,16 @@ class Settings:
     def bentoml_home(self) -> Path:
         """BentoML's model store for this service."""
         return self.state_dir / "bentoml"
+
+
+def public_base_url(value: str | None) -> str | None:
+    """``value`` (``MBCRISK_PUBLIC_URL``) without its trailing slash, checked: an absolute
+    http(s) URL with no query or fragment; ValueError naming the variable otherwise."""
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or (
+            parts.fragment):
+        raise ValueError("MBCRISK_PUBLIC_URL must be an absolute http(s) URL without a query "
+                         "or fragment, e.g. https://mbcrisk.example.org")
+    return value.rstrip("/")

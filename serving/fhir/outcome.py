@@ -1,12 +1,14 @@
 """OperationOutcome: how the FHIR routes say what they could not read, and where.
 
 Every issue names the place in the request by a FHIRPath ``expression`` (for example
-``Bundle.entry[2].resource.status``) and says what is wrong in ``diagnostics``; it never repeats
-a value from the request.
+``Bundle.entry[2].resource.status``) where an element is at fault, and says what is wrong in
+``diagnostics``; it never repeats a value from the request. Issues of one kind (the same
+severity, code and words) are sent as one, with their count and the first few places.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,11 +25,11 @@ class Issue:
     severity: Severity
     code: str
     diagnostics: str
-    expression: str
+    expression: str | None
 
-    def as_fhir(self) -> dict[str, Any]:
-        return {"severity": self.severity, "code": self.code, "diagnostics": self.diagnostics,
-                "expression": [self.expression]}
+    @property
+    def kind(self) -> tuple[str, str, str]:
+        return self.severity, self.code, self.diagnostics
 
 
 class FhirInputError(Exception):
@@ -46,10 +48,49 @@ def warning(diagnostics: str, expression: str, code: str = "informational") -> I
     return Issue("warning", code, diagnostics, expression)
 
 
+#: Places an issue of many names (the rest are counted).
+PLACES_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class GroupedIssue:
+    """Issues of one kind: how many, and where (in order of the request)."""
+
+    issue: Issue
+    count: int
+    places: tuple[str, ...]
+
+    @property
+    def diagnostics(self) -> str:
+        """The words, with the count when the kind occurs more than once."""
+        if self.count == 1:
+            return self.issue.diagnostics
+        shown = min(len(self.places), PLACES_SHOWN)
+        where = f"; the first {shown} in expression" if shown else ""
+        return f"{self.issue.diagnostics} ({self.count} places{where})"
+
+    def as_fhir(self) -> dict[str, Any]:
+        issue = {"severity": self.issue.severity, "code": self.issue.code,
+                 "diagnostics": self.diagnostics}
+        if self.places:
+            issue["expression"] = list(self.places[:PLACES_SHOWN])
+        return issue
+
+
+def grouped(issues: Iterable[Issue]) -> list[GroupedIssue]:
+    """One entry per kind of issue, in order of first occurrence."""
+    kinds: dict[tuple[str, str, str], list[Issue]] = {}
+    for issue in issues:
+        kinds.setdefault(issue.kind, []).append(issue)
+    return [GroupedIssue(found[0], len(found), tuple(dict.fromkeys(
+        i.expression for i in found if i.expression))) for found in kinds.values()]
+
+
 def operation_outcome(issues: list[Issue]) -> dict[str, Any]:
-    """The issues as an OperationOutcome resource (validated by fhir.resources), as JSON."""
+    """The issues, grouped by kind, as an OperationOutcome resource (validated by
+    fhir.resources), as JSON."""
     outcome = OperationOutcome.model_validate(
-        {"resourceType": "OperationOutcome", "issue": [i.as_fhir() for i in issues] or [
-            {"severity": "information", "code": "informational",
-             "diagnostics": "no issues"}]})
+        {"resourceType": "OperationOutcome", "issue": [g.as_fhir() for g in grouped(issues)]
+         or [{"severity": "information", "code": "informational",
+              "diagnostics": "no issues"}]})
     return outcome.model_dump(mode="json", exclude_none=True)

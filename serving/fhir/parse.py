@@ -1,21 +1,27 @@
-"""A request body read as a FHIR R4 Bundle: every entry validated by its resource's model
-(fhir.resources, R4B models, which R4 content passes), and references resolved inside it.
+"""A request body read as a FHIR R4 Bundle, in three layers, each run when the one before
+passed: what FHIR itself requires (:mod:`serving.fhir.conformance`: JSON types, required codes,
+no nulls or empty elements, ids, contained resources, the Bundle invariants), mbcrisk's own
+policy (:mod:`serving.fhir.policy`: references resolve, dates are possible), then every entry
+validated by its resource's model (fhir.resources, R4B models, which R4 content passes:
+required elements, cardinalities, formats).
 
 Errors name the entry and element as FHIRPath, e.g. ``Bundle.entry[3].resource.
-valueQuantity.value``; all of a body's structural errors are reported at once.
+valueQuantity.value``; all of a layer's errors are reported at once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
-from fhir.resources.R4B.resource import Resource
 from pydantic import ValidationError
 
+from serving.fhir.conformance import bundle_issues, resource_issues, resource_model
 from serving.fhir.outcome import FhirInputError, Issue, error
+from serving.fhir.policy import policy_issues
 
 #: Entries a body may carry at most (a patient's record, not a population export).
 MAX_ENTRIES = 2000
@@ -68,20 +74,17 @@ class ParsedBundle:
         return entry
 
 
-def parse_bundle(data: Any) -> ParsedBundle:
-    """``data`` (parsed JSON) as a Bundle of validated resources; FhirInputError otherwise."""
-    if not isinstance(data, dict):
-        raise FhirInputError([error("structure", "the body must be a JSON object: a FHIR "
-                                                 "Bundle", "Bundle")])
-    if data.get("resourceType") != "Bundle":
-        raise FhirInputError([error("structure", "resourceType must be Bundle",
-                                    "Bundle.resourceType")])
-    entries = data.get("entry", [])
-    if not isinstance(entries, list):
-        raise FhirInputError([error("structure", "entry must be an array", "Bundle.entry")])
-    if len(entries) > MAX_ENTRIES:
-        raise FhirInputError([error("too-costly", f"a Bundle may carry at most {MAX_ENTRIES} "
-                                                  "entries", "Bundle.entry")])
+def parse_bundle(data: Any, today: date) -> ParsedBundle:
+    """``data`` (parsed JSON) as a Bundle of validated resources; FhirInputError otherwise.
+    ``today`` bounds the dates (policy)."""
+    entries = _entries_of(data)
+    try:
+        issues = resource_issues(data, "Bundle") or bundle_issues(data) or policy_issues(
+            data, today)
+    except RecursionError:  # elements nested absurdly deep (e.g. extensions of extensions)
+        issues = [error("structure", "elements nested too deeply", "Bundle")]
+    if issues:
+        raise FhirInputError(issues)
     issues = _validation_issues(get_fhir_model_class("Bundle"),
                                 {k: v for k, v in data.items() if k != "entry"}, "Bundle")
     parsed: list[Entry] = []
@@ -102,6 +105,23 @@ def parse_bundle(data: Any) -> ParsedBundle:
     return ParsedBundle(parsed, keys, timestamp if isinstance(timestamp, str) else None)
 
 
+def _entries_of(data: Any) -> list[Any]:
+    """The entries of what must be a Bundle, refused early when it is not one or too big."""
+    if not isinstance(data, dict):
+        raise FhirInputError([error("structure", "the body must be a JSON object: a FHIR "
+                                                 "Bundle", "Bundle")])
+    if data.get("resourceType") != "Bundle":
+        raise FhirInputError([error("structure", "resourceType must be Bundle",
+                                    "Bundle.resourceType")])
+    entries = data.get("entry", [])
+    if not isinstance(entries, list):
+        raise FhirInputError([error("structure", "entry must be an array", "Bundle.entry")])
+    if len(entries) > MAX_ENTRIES:
+        raise FhirInputError([error("too-costly", f"a Bundle may carry at most {MAX_ENTRIES} "
+                                                  "entries", "Bundle.entry")])
+    return entries
+
+
 def _entry(index: int, item: Any) -> tuple[Entry | None, list[Issue]]:
     where = f"Bundle.entry[{index}]"
     if not isinstance(item, dict):
@@ -110,21 +130,17 @@ def _entry(index: int, item: Any) -> tuple[Entry | None, list[Issue]]:
     if not isinstance(resource, dict):
         return None, [error("required", "the entry has no resource", f"{where}.resource")]
     kind = resource.get("resourceType")
-    try:
-        model = get_fhir_model_class(kind) if isinstance(kind, str) else None
-    except (ValueError, KeyError):
-        model = None
-    if model is None or not issubclass(model, Resource) or kind == "Bundle":
+    model = resource_model(kind)
+    if model is None or kind == "Bundle":
         return None, [error("structure", "resourceType is missing or not a FHIR R4 resource "
                             "(a data type or a nested Bundle is not an entry)",
                             f"{where}.resource.resourceType")]
-    issues = _validation_issues(model, resource, f"{where}.resource")
-    full_url = item.get("fullUrl")
-    if full_url is not None and not isinstance(full_url, str):
-        issues.append(error("structure", "fullUrl must be a string", f"{where}.fullUrl"))
+    issues = [*_validation_issues(get_fhir_model_class("BundleEntry"),
+                                  {k: v for k, v in item.items() if k != "resource"}, where),
+              *_validation_issues(model, resource, f"{where}.resource")]
     if issues:
         return None, issues
-    return Entry(index, full_url, model.model_validate(resource)), []
+    return Entry(index, item.get("fullUrl"), model.model_validate(resource)), []
 
 
 def _validation_issues(model: Any, data: dict, where: str) -> list[Issue]:

@@ -14,14 +14,14 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from features.cohorts.errors import CohortError
 from serving.batching import BatchedPredictor
-from serving.fhir import cds_hooks
+from serving.fhir import cds_hooks, errors
 from serving.fhir.answer import answer_bundle
 from serving.fhir.mcode import read_patient
 from serving.fhir.outcome import FhirInputError, error, operation_outcome
 from serving.fhir.parse import parse_bundle
 from serving.openapi import OUTCOME_SCHEMA
 
-FHIR_JSON = "application/fhir+json"
+FHIR_JSON = errors.FHIR_JSON
 
 #: JSON Schemas for the published OpenAPI document (the FHIR definitions themselves are
 #: referenced, not copied: http://hl7.org/fhir/R4/bundle.html).
@@ -87,6 +87,12 @@ CARD_ROUTE: dict[str, Any] = {
                   404: {"description": "no served model of this name",
                         "content": {"text/plain": {"schema": {"type": "string"}}}}},
 }
+CAPABILITY_ROUTE: dict[str, Any] = {
+    "response_class": Response,
+    "responses": {200: {"description": "the CapabilityStatement (FHIR R4) of the operations "
+                        "this server offers",
+                        "content": {FHIR_JSON: {"schema": {"type": "object"}}}}},
+}
 DISCOVERY_ROUTE: dict[str, Any] = {
     "response_class": JSONResponse,
     "responses": {200: {"description": "the CDS services", "content": {"application/json": {
@@ -96,6 +102,7 @@ DISCOVERY_ROUTE: dict[str, Any] = {
 
 app = FastAPI(title="mbcrisk FHIR and CDS Hooks", openapi_url=None, docs_url=None,
               redoc_url=None)
+errors.install(app)
 
 
 def fhir_response(content: dict[str, Any], status: int = 200) -> Response:
@@ -105,19 +112,20 @@ def fhir_response(content: dict[str, Any], status: int = 200) -> Response:
 async def answer_fhir(predictor: BatchedPredictor, request: Request, explain: bool) -> Response:
     """``POST /fhir/predict`` and ``/fhir/explain``: an mCODE Bundle in, RiskAssessments out."""
     try:
-        bundle = parse_bundle(await _json(request))
-        read = read_patient(bundle, datetime.now(UTC).date())
+        today = datetime.now(UTC).date()
+        read = read_patient(parse_bundle(await _json(request), today), today)
         answered = await (predictor.explain if explain else predictor.predict)([read.profile])
     except FhirInputError as failure:
         return fhir_response(operation_outcome(failure.issues), 400)
     except CohortError as failure:
-        return fhir_response(operation_outcome([error("invalid", str(failure), "Bundle")]), 400)
+        return fhir_response(operation_outcome([error("invalid", str(failure), None)]), 400)
     return fhir_response(answer_bundle(read, answered.predictions[0]))
 
 
 async def answer_hook(predictor: BatchedPredictor, request: Request, service_id: str,
-                      ) -> Response:
-    """``POST /cds-services/{id}``: a patient-view call with its prefetch in, cards out."""
+                      public_url: str | None) -> Response:
+    """``POST /cds-services/{id}``: a patient-view call with its prefetch in, cards out (their
+    links under ``public_url``, the configured base URL; none without one)."""
     if service_id != cds_hooks.SERVICE_ID:
         return fhir_response(operation_outcome([error(
             "not-found", "no CDS service of this id (GET /cds-services lists them)",
@@ -126,7 +134,8 @@ async def answer_hook(predictor: BatchedPredictor, request: Request, service_id:
     try:
         call = cds_hooks.read_request(await _json(request))
         data, origin = cds_hooks.prefetch_bundle(call)
-        read = read_patient(parse_bundle(data), datetime.now(UTC).date())
+        today = datetime.now(UTC).date()
+        read = read_patient(parse_bundle(data, today), today)
         answered = await predictor.explain([read.profile])
     except cds_hooks.MissingPrefetch as missing:
         return fhir_response(operation_outcome([error("required", str(missing),
@@ -136,7 +145,7 @@ async def answer_hook(predictor: BatchedPredictor, request: Request, service_id:
     except CohortError as failure:
         return fhir_response(operation_outcome([error("invalid", str(failure), "prefetch")]),
                              400)
-    cards = cds_hooks.cards(read, answered.predictions[0], str(request.base_url))
+    cards = cds_hooks.cards(read, answered.predictions[0], public_url)
     return JSONResponse({"cards": cards})
 
 
@@ -154,7 +163,28 @@ def model_card(markdown: str | None) -> Response:
 
 
 async def _json(request: Request) -> Any:
+    """The body as JSON (RFC 8259: no NaN or Infinity; a repeated member name refused, where
+    json would silently keep the last)."""
     try:
-        return json.loads(await request.body())
+        return json.loads(await request.body(), parse_constant=_not_json,
+                          object_pairs_hook=_unique_members)
     except (ValueError, RecursionError) as failure:
-        raise FhirInputError([error("structure", "the body is not JSON", "Bundle")]) from failure
+        raise FhirInputError([error("structure", "the body is not JSON", None)]) from failure
+    except _RepeatedMember as failure:
+        raise FhirInputError([error("structure", "a JSON object repeats a member name "
+                                    "(FHIR JSON: each element once)", None)]) from failure
+
+
+class _RepeatedMember(Exception):
+    """A JSON object names one member twice."""
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError("NaN and Infinity are not JSON")
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        raise _RepeatedMember
+    return members

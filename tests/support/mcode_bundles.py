@@ -198,12 +198,15 @@ def _prefetch(bundle: dict[str, Any]) -> dict[str, Any]:
     by_kind: dict[str, list] = {}
     for entry in entries[1:]:
         by_kind.setdefault(entry["resource"]["resourceType"], []).append(entry)
-    search = {"resourceType": "Bundle", "type": "searchset"}
-    return {"patient": entries[0]["resource"],
-            "conditions": {**search, "entry": by_kind.get("Condition", [])},
-            "observations": {**search, "entry": by_kind.get("Observation", [])},
-            "medications": {**search, "entry": by_kind.get("MedicationStatement", [])},
-            "specimens": {**search, "entry": by_kind.get("Specimen", [])}}
+
+    def search(kind: str) -> dict[str, Any]:  # no entry element when nothing was found
+        found = by_kind.get(kind, [])
+        return {"resourceType": "Bundle", "type": "searchset", "total": len(found),
+                **({"entry": found} if found else {})}
+
+    return {"patient": entries[0]["resource"], "conditions": search("Condition"),
+            "observations": search("Observation"), "medications": search("MedicationStatement"),
+            "specimens": search("Specimen")}
 
 
 def hook_call(bundle: dict[str, Any], instance: str | None = None) -> dict[str, Any]:
