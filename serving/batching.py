@@ -1,64 +1,103 @@
-"""Concurrent requests scored together by BentoML's adaptive batching.
+"""Concurrent requests scored together: requests that arrive while a batch is being scored
+wait, and are scored as the next batch.
 
 One explained patient costs ~2 ms of Python around ~1 ms of booster work; scoring the waiting
 requests as one batch pays that fixed cost once, which more than doubles throughput at 16
-concurrent clients on 2 cores (``benchmarks/serving_service.py``). The batching is BentoML's own
-dispatcher (``CorkDispatcher``, what ``@bentoml.api(batchable=True)`` uses): it learns how long
-a batch takes and waits only while waiting pays, so an idle service answers at once. It is used
-in process because a batchable endpoint must answer with a bare list, and mbcrisk's responses
-are objects (``{"predictions": ..., "model": ...}``).
+concurrent clients on 2 cores (``benchmarks/serving_service.py``). The batching waits for no
+timer: an idle service scores a request at once, and a busy one merges what queued meanwhile
+(at most ``MAX_REQUESTS_PER_BATCH`` requests). It is mbcrisk's own, in process: BentoML's
+public batching (``@bentoml.api(batchable=True)``) answers with a bare list, and mbcrisk's
+responses are objects (``{"predictions": ..., "model": ...}``); reaching it through a dependent
+service would add a process hop per call.
 
-Each request stays whole (the batch size counts requests); the batch is scored as one list of
-patients and cut back into one response per request. When the merged batch fails (one request
-carries a profile the cohort rules refuse), every request of it is scored alone, so only that
-request gets the error. Results equal scoring each request alone (tested).
+Each request stays whole; the batch is scored as one list of patients, in a worker thread (the
+event loop keeps taking requests), and cut back into one response per request. When the merged
+batch fails (one request carries a profile the cohort rules refuse), every request of it is
+scored alone, so only that request gets the error. Results equal scoring each request alone
+(tested).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
-from bentoml._internal.marshal.dispatcher import CorkDispatcher
-from bentoml.exceptions import ServiceUnavailable
+import anyio
 
 from serving.inference import Predictor
 from serving.schemas import ExplainResponse, PatientProfile, PredictResponse
 
 Response = TypeVar("Response", PredictResponse, ExplainResponse)
+Item = TypeVar("Item")
+Result = TypeVar("Result")
 
 #: Requests merged into one batch at most.
 MAX_REQUESTS_PER_BATCH = 32
 
 
-def _overloaded() -> None:
-    raise ServiceUnavailable("the service is overloaded: a request waited longer than its "
-                             "latency limit")
+class GreedyBatcher(Generic[Item, Result]):
+    """Calls ``score`` (in a worker thread) on the requests that queued while the previous
+    call ran; each request awaits its own result, or the exception ``score`` gave for it."""
+
+    def __init__(self, score: Callable[[Sequence[Item]], list[Result | Exception]],
+                 max_batch: int) -> None:
+        self.score = score
+        self.max_batch = max_batch
+        self.queue: list[tuple[Item, asyncio.Future[Any]]] = []
+        self._draining = False
+
+    async def __call__(self, item: Item) -> Result:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.queue.append((item, future))
+        if not self._draining:
+            self._draining = True
+            asyncio.ensure_future(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self.queue:
+                batch = self.queue[:self.max_batch]
+                del self.queue[:self.max_batch]
+                try:
+                    results: list[Any] = await anyio.to_thread.run_sync(
+                        self.score, [item for item, _ in batch])
+                except BaseException as failure:  # noqa: BLE001 - handed to every request
+                    results = [failure] * len(batch)
+                for (_, future), result in zip(batch, results, strict=True):
+                    if future.done():  # the client went away
+                        continue
+                    if isinstance(result, BaseException):
+                        future.set_exception(result)
+                    else:
+                        future.set_result(result)
+        finally:
+            self._draining = False
 
 
 class BatchedPredictor:
-    """:class:`Predictor` behind one adaptive-batching dispatcher per endpoint (async)."""
+    """:class:`Predictor` behind one :class:`GreedyBatcher` per endpoint (async)."""
 
-    def __init__(self, predictor: Predictor, max_latency_s: float) -> None:
+    def __init__(self, predictor: Predictor) -> None:
         self.predictor = predictor
         self.batch_sizes: list[int] = []  # requests per scored batch, for tests and benchmarks
-        self.dispatchers = {kind: CorkDispatcher(
-            max_latency_in_ms=int(max_latency_s * 1000), max_batch_size=MAX_REQUESTS_PER_BATCH,
-            fallback=_overloaded, get_batch_size=lambda _: 1) for kind in ("predict", "explain")}
-        self._predict = self.dispatchers["predict"](self._batch(predictor.predict))
-        self._explain = self.dispatchers["explain"](self._batch(predictor.explain))
+        self.batchers = {"predict": GreedyBatcher(self._batch(predictor.predict),
+                                                  MAX_REQUESTS_PER_BATCH),
+                         "explain": GreedyBatcher(self._batch(predictor.explain),
+                                                  MAX_REQUESTS_PER_BATCH)}
 
     async def predict(self, profiles: list[PatientProfile]) -> PredictResponse:
         """:meth:`Predictor.predict`, possibly scored together with other requests."""
-        return await self._predict(list(profiles))
+        return await self.batchers["predict"](list(profiles))
 
     async def explain(self, profiles: list[PatientProfile]) -> ExplainResponse:
         """:meth:`Predictor.explain`, possibly scored together with other requests."""
-        return await self._explain(list(profiles))
+        return await self.batchers["explain"](list(profiles))
 
     def _batch(self, score: Callable[[list[PatientProfile]], Response],
                ) -> Callable[[Sequence[list[PatientProfile]]], list[Response | Exception]]:
-        """The dispatcher's callback (run in a worker thread): one response, or the exception
+        """The batcher's scoring call (run in a worker thread): one response, or the exception
         to raise, per request of the batch."""
 
         def scored(requests: Sequence[list[PatientProfile]]) -> list[Response | Exception]:
@@ -69,8 +108,10 @@ class BatchedPredictor:
                 if len(requests) == 1:
                     raise
                 return [_alone(score, profiles) for profiles in requests]
-            except BaseException as stop:  # not an Exception: never let it reach the loop
-                raise RuntimeError(f"scoring stopped by {type(stop).__name__}") from None
+            except BaseException as stop:  # noqa: BLE001 - not an Exception: never let it
+                # reach the event loop
+                return [RuntimeError(f"scoring stopped by {type(stop).__name__}")] * len(
+                    requests)
             out, start = [], 0
             for profiles in requests:
                 end = start + len(profiles)

@@ -2,37 +2,38 @@
 
 BentoML logs every request it rejects (a pydantic validation error, a 4xx exception) at ERROR
 with the whole traceback, and pydantic's messages quote the rejected input (``input_value``),
-so a malformed body's patient identifier or clinical value reached the log. This filter turns
-each such record into one line: the route, the status and the field paths, never a value or a
-body. Server errors (5xx) keep their traceback.
+so a malformed body's patient identifier or clinical value reached the log. Every log record
+carrying such an exception is rewritten, as it is made, to one line: the route, the status and
+the field paths, never a value or a body. Server errors (5xx) keep their traceback.
+
+The rewrite is a log record factory (``logging.setLogRecordFactory``, the standard library's
+public hook): it sees each record wherever it is logged, so it needs no logger name of
+BentoML's (whose request logger is private) and holds for every handler, the test suite's
+included.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from pydantic import ValidationError
 
-#: The logger BentoML reports request exceptions on (``log_exception``).
-BENTOML_REQUEST_LOGGER = "bentoml._internal.server.http_app"
 
-
-class RejectedRequestFilter(logging.Filter):
-    """Rewrites BentoML's record of a rejected request to ``rejected <route>: <status> (<field
-    paths>)`` at WARNING, without the exception."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        error = record.exc_info[1] if record.exc_info else None
-        status, fields = _rejection(error)
-        if status is None:
-            return True
-        route = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
-        record.msg = "rejected %s: %d (%s)"
-        record.args = (route, status, fields)
-        record.exc_info = None
-        record.exc_text = None
-        record.levelno, record.levelname = logging.WARNING, "WARNING"
-        return True
+def rewritten(record: logging.LogRecord) -> logging.LogRecord:
+    """``record``, rewritten to ``rejected <route>: <status> (<field paths>)`` at WARNING and
+    without its exception when that exception rejects a request; unchanged otherwise."""
+    error = record.exc_info[1] if record.exc_info else None
+    status, fields = _rejection(error)
+    if status is None:
+        return record
+    route = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+    record.msg = "rejected %s: %d (%s)"
+    record.args = (route, status, fields)
+    record.exc_info = None
+    record.exc_text = None
+    record.levelno, record.levelname = logging.WARNING, "WARNING"
+    return record
 
 
 def _rejection(error: BaseException | None) -> tuple[int | None, str]:
@@ -47,8 +48,18 @@ def _rejection(error: BaseException | None) -> tuple[int | None, str]:
     return None, ""
 
 
+class _PrivateRecords:
+    """A record factory wrapping the one in place (marked, so it is installed once)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        return rewritten(self.inner(*args, **kwargs))
+
+
 def install() -> None:
-    """Add the filter to BentoML's request logger (idempotent)."""
-    logger = logging.getLogger(BENTOML_REQUEST_LOGGER)
-    if not any(isinstance(f, RejectedRequestFilter) for f in logger.filters):
-        logger.addFilter(RejectedRequestFilter())
+    """Rewrite rejected requests' records from now on, in this process (idempotent)."""
+    factory = logging.getLogRecordFactory()
+    if not isinstance(factory, _PrivateRecords):
+        logging.setLogRecordFactory(_PrivateRecords(factory))

@@ -13,6 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from serving.fhir.errors import is_fhir_path
+from serving.fhir.outcome import OUTCOME_SCHEMA
 
 SECURITY_SCHEME = "apiKey"
 ERROR_SCHEMA = "GatewayError"
@@ -88,13 +89,6 @@ def complete_spec(spec: dict[str, Any], protected: Callable[[str], bool], max_ba
                     text = "content type other than application/fhir+json or application/json"
                 operation["responses"][code] = {"description": text, "content": content}
     return spec
-
-
-#: What the gateway answers on the FHIR paths.
-OUTCOME_SCHEMA = {"type": "object", "title": "FHIR OperationOutcome",
-                  "required": ["resourceType", "issue"],
-                  "properties": {"resourceType": {"type": "string", "enum": ["OperationOutcome"]},
-                                 "issue": {"type": "array", "items": {"type": "object"}}}}
 
 
 def _limit_patients(node: object, max_batch: int) -> None:

@@ -55,7 +55,7 @@ class MBCRiskService:
         log_privacy.install()  # rejected requests: one line, no content
         self.settings = Settings.from_env()
         self.models = load_served_models()
-        self.predictor = BatchedPredictor(Predictor(self.models), max_latency_s=TIMEOUT_S)
+        self.predictor = BatchedPredictor(Predictor(self.models))
         self.started = datetime.now(UTC).date().isoformat()
         self.settings.state_dir.mkdir(parents=True, exist_ok=True)
         self.settings.served_file.write_text(json.dumps(

@@ -6,6 +6,7 @@ folder (its files and subfolders), and the one direction of docs/architecture.md
 from __future__ import annotations
 
 import ast
+import subprocess
 from collections import defaultdict
 from pathlib import Path
 
@@ -188,8 +189,11 @@ REACHED_THROUGH = {
                                            "models.scoring in tests/serving/test_unprofiled.py",
     "models.pyfunc": "loaded by MLflow (mlflow.pyfunc.load_model) in test_train_and_gate.py",
     "models.pyfunc_entry": "MLflow's models-from-code entry, run when MLflow loads the model",
+    "serving.fhir.capability": "answered over HTTP by GET /fhir/metadata in "
+                               "tests/serving/fhir/test_hostile.py",
     "serving.fhir.elements": "element helpers of the FHIR reader, tests/serving/fhir",
-    "serving.fhir.routes": "mounted by serving.service and called over HTTP in tests/serving/fhir",
+    "serving.fhir.errors": "mounted with the FHIR app; its 404, 405 and 500 answers are checked "
+                           "over HTTP in tests/serving/fhir/test_hostile.py",
     "serving.log_privacy": "checked on every served request's logs by tests/serving's autouse "
                            "no_secrets_in_logs fixture",
     "training.batch.": "run by mbcrisk predict in tests/training/batch/test_predict.py",
@@ -260,3 +264,13 @@ def test_no_module_is_over_the_limit() -> None:
                   for name, path in module_files().items()
                   if len(path.read_text().splitlines()) > MAX_MODULE_LINES)
     assert long == []
+
+
+def test_bentoml_is_used_through_its_public_api_only() -> None:
+    """No tracked file names BentoML's private package (``git grep`` of it is empty): private
+    internals change without notice between releases."""
+    private = "bentoml." + "_internal"
+    tracked = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True,
+                             check=True).stdout.split()
+    assert [f for f in tracked if (REPO / f).is_file()
+            and private in (REPO / f).read_text(errors="replace")] == []

@@ -15,6 +15,12 @@ from typing import Any, Literal
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
 Severity = Literal["fatal", "error", "warning", "information"]
+#: An OperationOutcome as the published OpenAPI schema documents it (the FHIR definition is
+#: referenced, not copied: http://hl7.org/fhir/R4/operationoutcome.html).
+OUTCOME_SCHEMA = {"type": "object", "title": "FHIR OperationOutcome",
+                  "required": ["resourceType", "issue"],
+                  "properties": {"resourceType": {"type": "string", "enum": ["OperationOutcome"]},
+                                 "issue": {"type": "array", "items": {"type": "object"}}}}
 
 
 @dataclass(frozen=True)

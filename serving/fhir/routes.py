@@ -17,9 +17,8 @@ from serving.batching import BatchedPredictor
 from serving.fhir import cds_hooks, errors
 from serving.fhir.answer import answer_bundle
 from serving.fhir.mcode import read_patient
-from serving.fhir.outcome import FhirInputError, error, operation_outcome
+from serving.fhir.outcome import OUTCOME_SCHEMA, FhirInputError, error, operation_outcome
 from serving.fhir.parse import parse_bundle
-from serving.openapi import OUTCOME_SCHEMA
 
 FHIR_JSON = errors.FHIR_JSON
 

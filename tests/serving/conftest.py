@@ -76,19 +76,22 @@ class RealServer:
 
 @contextmanager
 def running_server(served: dict, log: Path, env: dict[str, str] | None = None,
-                   ready_timeout: float = 120.0) -> Iterator[RealServer]:
-    """``mbcrisk serve`` on 127.0.0.1 and a free port, ready (``/readyz``) on entry, stopped
-    (SIGTERM, then waited for) on exit; stdout and stderr go to ``log``. The server gets its
-    own temporary folder (``TMPDIR``): once it is up, no copy of a model or card may be left
-    there (start-up downloads them; the exec into BentoML runs no clean-up)."""
+                   ready_timeout: float = 120.0, command: list[str] | None = None,
+                   cwd: Path | None = None) -> Iterator[RealServer]:
+    """``mbcrisk serve`` (or ``command``, to which ``--host`` and ``--port`` are added) on
+    127.0.0.1 and a free port, ready (``/readyz``) on entry, stopped (SIGTERM, then waited for)
+    on exit; stdout and stderr go to ``log``. The server gets its own temporary folder
+    (``TMPDIR``): once it is up, no copy of a model or card may be left there (start-up
+    downloads them; the exec into BentoML runs no clean-up)."""
     port = free_port()
     scratch = log.with_name(f"{log.stem}-tmp")
     scratch.mkdir(exist_ok=True)
+    command = command or [str(Path(sys.executable).with_name("mbcrisk")), "serve"]
     with log.open("a") as out:
         process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("mbcrisk")), "serve", "--host", "127.0.0.1",
-             "--port", str(port)], env={**served["env"], "TMPDIR": str(scratch), **(env or {})},
-            cwd=served["root"], stdout=out, stderr=subprocess.STDOUT)
+            [*command, "--host", "127.0.0.1", "--port", str(port)],
+            env={**served["env"], "TMPDIR": str(scratch), **(env or {})},
+            cwd=cwd or served["root"], stdout=out, stderr=subprocess.STDOUT)
     server = RealServer(f"http://127.0.0.1:{port}", process, log)
     try:
         deadline = time.monotonic() + ready_timeout

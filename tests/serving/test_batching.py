@@ -1,5 +1,5 @@
-"""Concurrent requests scored in one batch by BentoML's dispatcher: each request gets exactly
-its own answer, a failing request fails alone, and the dispatcher survives any exception.
+"""Concurrent requests scored in one batch (serving/batching.py): each request gets exactly
+its own answer, a failing request fails alone, and the batcher survives any exception.
 
 No assertion depends on how fast this machine scores: requests are held at a gate until the
 queue holds what the test needs (waiting for a condition, never for a deadline to pass)."""
@@ -19,8 +19,8 @@ from tests.serving.conftest import EXAMPLE
 
 pytestmark = pytest.mark.slow
 
-#: Requests that take BentoML's dispatcher through its warm-up (batches of one while it learns
-#: how long a batch takes), so the test's own requests meet its steady behaviour.
+#: Requests sent before each scenario (the batcher has no warm-up: they check that a
+#: sequential client is answered alone, one batch per request).
 WARM_UP = 12
 
 
@@ -58,9 +58,9 @@ def _profiles(k: int) -> list[PatientProfile]:
 
 
 async def _queued(batched: BatchedPredictor, kind: str, size: int) -> None:
-    """Return once ``size`` requests wait in the dispatcher's queue (60 s at most)."""
+    """Return once ``size`` requests wait in the batcher's queue (60 s at most)."""
     deadline = time.monotonic() + 60
-    while len(batched.dispatchers[kind]._queue) < size:
+    while len(batched.batchers[kind].queue) < size:
         assert time.monotonic() < deadline, "requests never queued"
         await asyncio.sleep(0.005)
 
@@ -73,10 +73,11 @@ async def _entered(gated: GatedPredictor) -> None:
 
 
 async def _warmed(gated: GatedPredictor) -> BatchedPredictor:
-    batched = BatchedPredictor(gated, max_latency_s=60)
+    batched = BatchedPredictor(gated)
     for k in range(WARM_UP):
         await batched.explain(_profiles(k))
         await batched.predict(_profiles(k))
+    assert batched.batch_sizes == [1] * 2 * WARM_UP  # an idle service answers each at once
     gated.calls.clear()
     batched.batch_sizes.clear()
     return batched
@@ -131,7 +132,7 @@ def test_a_failing_request_does_not_fail_the_others_merged_with_it(
     assert gated.calls == [1, 3, 1, 2]
 
 
-def test_the_dispatcher_survives_any_exception(predictor: Predictor) -> None:
+def test_the_batcher_survives_any_exception(predictor: Predictor) -> None:
     gated = GatedPredictor(predictor)
     interrupt = [PatientProfile(**{**EXAMPLE, "patient_id": "interrupt"})]
 

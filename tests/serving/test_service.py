@@ -6,18 +6,20 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
+import pathspec
 import pytest
+import yaml
 from starlette.testclient import TestClient
 
 from serving.audit import AuditLog
 from serving.keys import KeyStore
 from serving.schemas import ExplainResponse, PatientProfile, PredictResponse
-from serving.settings import Settings
+from serving.settings import SERVED_MODELS, Settings
+from tests.conftest import REPO
 from tests.serving.conftest import EXAMPLE, auth, free_port, running_server
 
 pytestmark = pytest.mark.slow
@@ -204,13 +206,16 @@ def test_serve_refuses_a_tampered_model(served: dict) -> None:
         bundle.write_bytes(original)
 
 
-def test_bentoml_build_makes_a_bento(served: dict) -> None:
-    repo = Path(__file__).resolve().parents[2]
-    result = subprocess.run([str(Path(sys.executable).with_name("bentoml")), "build", str(repo)],
-                            env=served["env"], cwd=repo, capture_output=True, text=True,
-                            timeout=300, check=False)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "Successfully built Bento" in result.stdout + result.stderr
+def test_the_bentofile_lists_exactly_the_served_models_and_every_file_served() -> None:
+    """The Bento (tests/serving/test_bento.py builds and serves one) carries the served models
+    and every tracked file of the packages the service runs (a data file left out was a 500)."""
+    bentofile = yaml.safe_load((REPO / "bentofile.yaml").read_text())
+    assert sorted(bentofile["models"]) == sorted(f"{name}:latest"
+                                                 for name in SERVED_MODELS.values())
+    tracked = subprocess.run(["git", "ls-files", "features", "models", "serving"], cwd=REPO,
+                             capture_output=True, text=True, check=True).stdout.split()
+    included = pathspec.PathSpec.from_lines("gitwildmatch", bentofile["include"])  # as BentoML
+    assert [f for f in tracked if not included.match_file(f)] == []
 
 
 def test_responses_validate_against_the_published_openapi_schema(client: TestClient,
