@@ -39,7 +39,7 @@ test: $(PKG_STAMP) ## lint, then the test suite (all but the long and headless-b
 test-fast: $(PKG_STAMP) ## the test suite without tests marked slow, long or browser
 	$(BIN)/python -m pytest -m "not slow and not browser and not long" $(PYTEST_ARGS)
 
-test-long: $(PKG_STAMP) ## the long variants: 20,000-request soak, 1,000+ request API fuzzing
+test-long: $(PKG_STAMP) ## long and end-to-end tests: real servers, soak, fuzzing, Bento, replicas
 	$(BIN)/python -m pytest -m long -s $(PYTEST_ARGS)
 
 test-browser: $(PKG_STAMP) ## the model card in headless Chromium (needs the chromium package)
@@ -48,8 +48,10 @@ test-browser: $(PKG_STAMP) ## the model card in headless Chromium (needs the chr
 lint: $(PKG_STAMP) ## ruff
 	$(BIN)/ruff check .
 
-lock: ## re-resolve requirements.lock from pyproject.toml (needs uv)
-	uv pip compile pyproject.toml requirements-build.in --extra dev --python-version 3.11 \
+UV ?= $(shell command -v uv || echo $(BIN)/uv)
+lock: $(PKG_STAMP) ## re-resolve requirements.lock from pyproject.toml (uv: from PyPI if missing)
+	test -x "$(UV)" || $(BIN)/python -m pip install -q uv
+	$(UV) pip compile pyproject.toml requirements-build.in --extra dev --python-version 3.11 \
 		--python-platform x86_64-manylinux_2_28 --generate-hashes -o requirements.lock
 
 bench: export MBCRISK_DATA_DIR ?= $(abspath ../shared/data)

@@ -128,7 +128,7 @@ def served_state(root: Path) -> tuple[dict[str, str], str]:
 
     mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
     train_quick_champions(root)
-    key = KeyStore(Settings.from_env().keys_db).create("benchmark")
+    key = KeyStore(Settings.from_env().store_url).create("benchmark")
     return {**os.environ, **env}, key
 
 

@@ -65,7 +65,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def run_keys(args: argparse.Namespace) -> int:
     """Create (printing the key once), revoke or list keys."""
-    store = KeyStore(Settings.from_env().keys_db)
+    store = KeyStore(Settings.from_env().store_url)
     if args.action == "list":
         for name, created, revoked in store.names():
             print(f"{name}\tcreated {created}\t{'revoked ' + revoked if revoked else 'active'}")

@@ -1,18 +1,18 @@
-"""The audit log (SQLite): who asked which model versions what, when, and how it went.
+"""The audit log: who asked which model versions what, when, and how it went, in the state
+database (:mod:`serving.state`) that every replica shares.
 
-Only a digest of the request is kept, never clinical values or patient identifiers.
+Only a digest of the request is kept, never clinical values or patient identifiers. Each record
+is committed before :meth:`AuditLog.append` returns, and the gateway appends it before the
+answer's last byte goes out, so an answer a client holds is never missing from the log.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from dataclasses import astuple, dataclass
-from pathlib import Path
+from dataclasses import asdict, dataclass
 
-_SCHEMA = """CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, key_name TEXT, endpoint TEXT,
-    models TEXT, n_patients INTEGER, request_sha256 TEXT, status INTEGER, latency_ms REAL)"""
+from sqlalchemy import insert, select
+
+from serving.state import audit, engine_for
 
 
 @dataclass(frozen=True)
@@ -30,41 +30,19 @@ class AuditRecord:
 
 
 class AuditLog:
-    """Append-only records in ``<state dir>/audit.db``.
+    """Append-only records in the state database at ``url``."""
 
-    WAL journal with ``synchronous=NORMAL``: every record is committed before :meth:`append`
-    returns, so a crash or restart of the service loses nothing; only a power loss or an
-    operating-system crash can lose the last commits (SQLite then skips their fsync, which
-    would cost ~1 ms per request). Each thread keeps its own connection; several service
-    processes may append to one file (SQLite's locking, 10 s busy timeout).
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        with sqlite3.connect(self.path, timeout=10) as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute(_SCHEMA)
-
-    def _connection(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=10)
-            db.execute("PRAGMA synchronous=NORMAL")
-            self._local.db = db
-        return db
+    def __init__(self, url: str) -> None:
+        self.engine = engine_for(url)
 
     def append(self, record: AuditRecord) -> None:
         """Write one record (committed before returning)."""
-        with self._connection() as db:
-            db.execute("INSERT INTO audit (time, key_name, endpoint, models, n_patients, "
-                       "request_sha256, status, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       astuple(record))
+        with self.engine.begin() as db:
+            db.execute(insert(audit), asdict(record))
 
     def records(self) -> list[AuditRecord]:
         """Every record, oldest first."""
-        with sqlite3.connect(self.path, timeout=10) as db:
-            rows = db.execute("SELECT time, key_name, endpoint, models, n_patients, "
-                              "request_sha256, status, latency_ms FROM audit ORDER BY id")
-            return [AuditRecord(*row) for row in rows]
+        columns = [audit.c[name] for name in AuditRecord.__dataclass_fields__]
+        with self.engine.connect() as db:
+            return [AuditRecord(*row) for row in db.execute(
+                select(*columns).order_by(audit.c.id))]

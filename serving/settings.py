@@ -27,27 +27,26 @@ class Settings:
     max_batch: int
     max_body_bytes: int
     public_url: str | None = None
+    state_url: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
         """``MBCRISK_STATE_DIR`` (default ./serving-state), ``MBCRISK_MAX_BATCH`` (patients per
         request, default 100), ``MBCRISK_MAX_BODY_BYTES`` (default 1 MiB) and
         ``MBCRISK_PUBLIC_URL``, the base URL clients reach the service at (default none: the
-        answers then carry no links)."""
+        answers then carry no links), and ``MBCRISK_STATE_URL``, the SQLAlchemy URL of the
+        keys and audit database (default a SQLite file in the state directory)."""
         return cls(Path(os.environ.get("MBCRISK_STATE_DIR", "serving-state")).resolve(),
                    int(os.environ.get("MBCRISK_MAX_BATCH", "100")),
                    int(os.environ.get("MBCRISK_MAX_BODY_BYTES", str(1024 * 1024))),
-                   public_base_url(os.environ.get("MBCRISK_PUBLIC_URL") or None))
+                   public_base_url(os.environ.get("MBCRISK_PUBLIC_URL") or None),
+                   os.environ.get("MBCRISK_STATE_URL") or None)
 
     @property
-    def keys_db(self) -> Path:
-        """The API-key store."""
-        return self.state_dir / "keys.db"
-
-    @property
-    def audit_db(self) -> Path:
-        """The audit log."""
-        return self.state_dir / "audit.db"
+    def store_url(self) -> str:
+        """The keys and audit database (:mod:`serving.state`): ``MBCRISK_STATE_URL``, else
+        ``state.db`` in the state directory."""
+        return self.state_url or f"sqlite:///{self.state_dir / 'state.db'}"
 
     @property
     def served_file(self) -> Path:

@@ -49,7 +49,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         patch.chdir(root)
         mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
         train_quick_champions(root)
-        key = KeyStore(Settings.from_env().keys_db).create("test-app")
+        key = KeyStore(Settings.from_env().store_url).create("test-app")
         yield {"env": {**os.environ, **env}, "key": key, "root": Path(root), "secrets": []}
 
 
@@ -91,7 +91,8 @@ def running_server(served: dict, log: Path, env: dict[str, str] | None = None,
         process = subprocess.Popen(
             [*command, "--host", "127.0.0.1", "--port", str(port)],
             env={**served["env"], "TMPDIR": str(scratch), **(env or {})},
-            cwd=cwd or served["root"], stdout=out, stderr=subprocess.STDOUT)
+            cwd=cwd or served["root"], stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True)  # its own process group: a test may kill it whole
     server = RealServer(f"http://127.0.0.1:{port}", process, log)
     try:
         deadline = time.monotonic() + ready_timeout

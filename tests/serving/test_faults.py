@@ -152,7 +152,7 @@ def test_an_unreachable_tracking_server_gives_a_clear_error(served: dict) -> Non
 
 @pytest.mark.long  # two server starts (~30 s): run by `make test-long` (CI)
 def test_the_audit_log_survives_a_server_restart(served: dict, tmp_path: Path) -> None:
-    audit = AuditLog(Settings.from_env().audit_db)
+    audit = AuditLog(Settings.from_env().store_url)
     before = len(audit.records())
     digests = []
     for round_ in range(2):

@@ -26,7 +26,7 @@ def _scope(key: str) -> dict:
 def _exchange(gateway: Gateway, key: str, body: bytes) -> list[tuple[dict, int]]:
     """Send ``body`` through the gateway; each message the client gets, with the number of
     audit records committed when it went out."""
-    audit = AuditLog(Settings.from_env().audit_db)
+    audit = AuditLog(Settings.from_env().store_url)
     sent: list[tuple[dict, int]] = []
 
     async def receive() -> dict:
@@ -54,7 +54,7 @@ def _answering(status: int, fail_after: bool = False):
 @pytest.fixture
 def key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("MBCRISK_STATE_DIR", str(tmp_path / "state"))
-    return KeyStore(Settings.from_env().keys_db).create("gateway-test")
+    return KeyStore(Settings.from_env().store_url).create("gateway-test")
 
 
 @pytest.mark.parametrize("status", [200, 503])
@@ -65,7 +65,7 @@ def test_the_record_is_committed_before_the_last_message(key: str, status: int) 
     assert not last["more_body"]
     assert all(count == 0 for _, count in before), "recorded before the answer was complete"
     assert records_at_last == 1, "the last message went out before the audit record"
-    (record,) = AuditLog(Settings.from_env().audit_db).records()
+    (record,) = AuditLog(Settings.from_env().store_url).records()
     assert (record.status, record.endpoint, record.n_patients) == (status, "explain", 1)
 
 
@@ -81,12 +81,12 @@ def test_an_app_failing_before_its_answer_is_recorded_once_as_500(key: str) -> N
 
     with pytest.raises(RuntimeError):
         _exchange(Gateway(failing), key, b'{"patients": []}')
-    (record,) = AuditLog(Settings.from_env().audit_db).records()
+    (record,) = AuditLog(Settings.from_env().store_url).records()
     assert record.status == 500
 
 
 def test_work_failing_after_the_answer_leaves_one_record(key: str) -> None:
     with pytest.raises(RuntimeError):
         _exchange(Gateway(_answering(200, fail_after=True)), key, b'{"patients": []}')
-    (record,) = AuditLog(Settings.from_env().audit_db).records()
+    (record,) = AuditLog(Settings.from_env().store_url).records()
     assert record.status == 200

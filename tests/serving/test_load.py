@@ -69,7 +69,7 @@ def _server_rss(process: psutil.Process) -> int:
 
 def run_load(served: dict, log: Path, total: int, concurrency: int, window: int,
              limit_s: float) -> dict:
-    audit = AuditLog(Settings.from_env().audit_db)
+    audit = AuditLog(Settings.from_env().store_url)
     before = len(audit.records())
     started = time.monotonic()
     deadline = started + limit_s

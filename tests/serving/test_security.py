@@ -41,7 +41,7 @@ def client(served: dict) -> Iterator[TestClient]:
 
 @pytest.fixture(scope="module")
 def revoked_key(served: dict) -> str:
-    store = KeyStore(Settings.from_env().keys_db)
+    store = KeyStore(Settings.from_env().store_url)
     key = store.create("security-revoked")
     served["secrets"].append(key)
     assert store.revoke("security-revoked")
@@ -105,6 +105,7 @@ def test_bodies_over_the_limit_are_refused(client: TestClient, served: dict, pat
     assert streamed.status_code == 413
 
 
+@pytest.mark.long  # a real mbcrisk serve end to end: make test-long
 def test_no_secret_in_server_logs_even_at_debug_level(served: dict, tmp_path: Path,
                                                       revoked_key: str) -> None:
     """A real server with BentoML's debug logging: valid, refused and invalid requests
@@ -143,7 +144,7 @@ def test_a_deeply_nested_body_is_a_400_and_is_audited(client: TestClient, served
                                                       path: str) -> None:
     from serving.audit import AuditLog
 
-    audit = AuditLog(Settings.from_env().audit_db)
+    audit = AuditLog(Settings.from_env().store_url)
     before = len(audit.records())
     response = client.post(path, content=b"[" * 100_000, headers={
         **auth(served), "Content-Type": "application/json"})
@@ -157,6 +158,7 @@ def test_a_deeply_nested_body_is_a_400_and_is_audited(client: TestClient, served
 MARKER_ID, MARKER_VALUE = "MRN-7781236", "8123.4567"
 
 
+@pytest.mark.long  # a real mbcrisk serve end to end: make test-long
 def test_rejected_requests_leave_no_trace_of_their_content(served: dict,
                                                             tmp_path: Path) -> None:
     """Malformed and invalid bodies carrying an identifier and a clinical value: each is a

@@ -100,13 +100,13 @@ def test_the_readme_patient_gets_progression_and_resistance_in_domain(
 
 
 def test_asgi_predict_explain_and_audit(client: TestClient, served: dict) -> None:
-    before = len(AuditLog(Settings.from_env().audit_db).records())
+    before = len(AuditLog(Settings.from_env().store_url).records())
     ok = client.post("/predict", json={"patients": [EXAMPLE]}, headers=auth(served))
     assert ok.status_code == 200
     assert ok.json()["predictions"][0]["patient_id"] == "study-0042"
     assert client.post("/explain", json={"patients": [EXAMPLE]},
                        headers=auth(served)).status_code == 200
-    records = AuditLog(Settings.from_env().audit_db).records()[before:]
+    records = AuditLog(Settings.from_env().store_url).records()[before:]
     assert [(r.endpoint, r.status, r.n_patients, r.key_name) for r in records] == [
         ("predict", 200, 1, "test-app"), ("explain", 200, 1, "test-app")]
     text = json.dumps([r.__dict__ for r in records])
@@ -146,16 +146,20 @@ def test_asgi_malformed_json_oversized_and_wrong_type(client: TestClient, served
     assert pickled.status_code == 415
 
 
-def test_revoked_key_is_refused(client: TestClient, served: dict) -> None:
-    store = KeyStore(Settings.from_env().keys_db)
+def test_revoked_key_is_refused_within_a_second(client: TestClient, served: dict) -> None:
+    store = KeyStore(Settings.from_env().store_url)
     key = store.create("to-revoke")
     served["secrets"].append(key)
     headers = {"Authorization": f"Bearer {key}"}
     assert client.post("/metadata", json={}, headers=headers).status_code == 200
     store.revoke("to-revoke")
-    assert client.post("/metadata", json={}, headers=headers).status_code == 401
+    revoked = time.monotonic()
+    while client.post("/metadata", json={}, headers=headers).status_code == 200:
+        assert time.monotonic() - revoked < 1.0, "a revoked key still honoured after 1 s"
+        time.sleep(0.05)
 
 
+@pytest.mark.long  # a real mbcrisk serve end to end: make test-long
 def test_real_server_over_http(served: dict, tmp_path: Path) -> None:
     with running_server(served, tmp_path / "serve.log") as server:
         response = httpx.post(f"{server.base}/explain", json={"patients": [EXAMPLE]},

@@ -275,8 +275,9 @@ def test_the_published_schema_lists_the_fhir_and_cds_routes(client: TestClient) 
     assert "security" not in paths["/model-cards/{model}"]["get"]
 
 
+@pytest.mark.long  # a real mbcrisk serve end to end: make test-long
 def test_against_a_real_server_audited_and_private(served: dict, tmp_path: Path) -> None:
-    audit = AuditLog(Settings.from_env().audit_db)
+    audit = AuditLog(Settings.from_env().store_url)
     before = len(audit.records())
     bundle, _ = metastatic_bundle()
     bundle = _with_identifier(bundle)

@@ -75,7 +75,7 @@ def test_every_invalid_class_is_a_400_operation_outcome_naming_where(
 def test_part_of_the_corpus_in_process(client: TestClient, served: dict,
                                        caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    audit = AuditLog(Settings.from_env().audit_db)
+    audit = AuditLog(Settings.from_env().store_url)
     before = len(audit.records())
     cases = [c for c in corpus(seed=7, random_count=40) if c.name != "over the size limit"]
     failures, statuses = _run(client, served, cases)

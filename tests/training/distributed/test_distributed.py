@@ -201,6 +201,7 @@ def test_partition_folds_group_whole_partitions() -> None:
         partition_folds([10, 0], 5)
 
 
+@pytest.mark.long  # trains, registers and documents end to end on Dask: `make test-long`
 def test_train_on_dask_records_registers_and_documents(
         cohort_folder: Path, mlflow_store: str, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
