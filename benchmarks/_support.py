@@ -132,6 +132,27 @@ def served_state(root: Path) -> tuple[dict[str, str], str]:
     return {**os.environ, **env}, key
 
 
+def make_run_state(root: Path) -> tuple[dict[str, str], str]:
+    """The champions ``make run`` registered (``mlflow.db`` in the repository) imported into a
+    BentoML store under ``root``, and an API key: the served state the issue's figures are
+    measured on. Sets ``os.environ`` and moves into ``root``."""
+    store = REPO / "mlflow.db"
+    if not store.is_file():
+        raise SystemExit(f"no {store}: run `make run` first (or pass --champions quick)")
+    env = {"MLFLOW_TRACKING_URI": f"sqlite:///{store}", "MBCRISK_STATE_DIR": str(root / "state"),
+           "BENTOML_HOME": str(root / "bentoml"), "BENTOML_DO_NOT_TRACK": "true",
+           "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}
+    os.environ.update(env)
+    os.chdir(root)
+    from serving.keys import KeyStore
+    from serving.settings import Settings
+    from serving.store import import_champions
+
+    import_champions()
+    key = KeyStore(Settings.from_env().store_url).create("benchmark")
+    return {**os.environ, **env}, key
+
+
 LOAD_COLUMNS = ["server", "concurrency", "requests", "throughput_rps", "p50_ms", "p95_ms",
                 "p99_ms", "errors"]
 

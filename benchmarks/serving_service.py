@@ -1,15 +1,20 @@
 """The real ``mbcrisk serve`` next to the floor of its work, side by side in one run.
 
-The floor is a bare FastAPI app (uvicorn, one process) that only parses the JSON body and runs
-the two champions' boosters (margin and ``pred_contribs``, exact TreeSHAP) on a row prebuilt
-from the README's example patient: no validation, encoding, wording, key, audit or gateway.
-mbcrisk runs as ``mbcrisk serve`` with everything on (API key, gateway, audit log) and answers
-the same patient's POST /explain. Both load the same champions (quick synthetic models trained
-into a temporary MLflow store and imported into BentoML's store).
+The floor is a bare FastAPI app (uvicorn, one process) doing the least an answer needs: it
+parses the JSON body and, on the event loop (no thread hop), runs the boosters of the models
+that answer this patient (a metastatic patient: progression and endocrine resistance, not
+relapse) on one row prebuilt from the README's example patient: margin and ``pred_contribs``
+(exact TreeSHAP). No validation, encoding, unknown-is-unknown averaging, wording, key, audit
+or gateway. mbcrisk runs as ``mbcrisk serve`` with everything on (API key, gateway, audit log
+in the default SQLite state store) and answers the same patient's POST /explain. Both load the
+same champions: by default those ``make run`` registered (``--champions quick`` trains small
+test models instead, which change the ratio).
 
 Also printed, in process: the median time of one explained patient through
-:class:`serving.inference.Predictor` (encoding, one pass per model, wording) next to the bare
-boosters on the prebuilt rows.
+:class:`serving.inference.Predictor` (encoding, one pass per model, wording), the answering
+boosters alone (the floor's work), and the same boosters as the unknown-is-unknown rule
+compiles them for this patient (its inputs the API cannot give averaged over the reference
+patients): the averaging's own cost.
 
 Run: ``make bench`` or ``.venv/bin/python benchmarks/serving_service.py [--requests 400]``.
 Prints the tables and the ratios and writes ``bench-results/serving_service.json``.
@@ -27,6 +32,7 @@ from pathlib import Path
 from _support import (
     LOAD_COLUMNS,
     free_port,
+    make_run_state,
     measure_server,
     median_seconds,
     print_ratios,
@@ -48,11 +54,12 @@ BARE_MODELS = textwrap.dedent('''
     import numpy as np
     import xgboost as xgb
 
-    def prebuilt_boosters(models, profile):
-        """Per champion: its booster, and the profile's row as the booster's DMatrix input."""
+    def prebuilt_boosters(models, profile, tasks):
+        """Per answering champion (``tasks``): its booster, and the profile's row as the
+        booster's DMatrix input."""
         work = []
-        for loaded in models.values():
-            bundle = loaded.bundle
+        for task in tasks:
+            bundle = models[task].bundle
             position = {f: k for k, f in enumerate(bundle.input_features)}
             columns = [position[f] for f in bundle.model_features]
             row = np.ascontiguousarray(bundle.encoder.encode([profile])[:, columns])
@@ -77,19 +84,21 @@ BARE_APP = BARE_MODELS + textwrap.dedent('''
     from serving.store import load_served_models
 
     PROFILE = PatientProfile(**__PATIENT__)
-    WORK = prebuilt_boosters(load_served_models(), PROFILE)
+    WORK = prebuilt_boosters(load_served_models(), PROFILE, __TASKS__)
     app = FastAPI()
 
     @app.post("/explain")
-    def explain(body: dict) -> dict:
+    async def explain(body: dict) -> dict:  # on the event loop: no thread hop
         return {"models": run_boosters(WORK)}
 ''')
 
 
-def _start(server: str, root: Path, env: dict[str, str], port: int) -> subprocess.Popen:
+def _start(server: str, root: Path, env: dict[str, str], port: int, tasks: list[str],
+           ) -> subprocess.Popen:
     if server == "bare_fastapi":
         (root / "bare_app.py").write_text(
-            BARE_APP.replace("__PATIENT__", repr(EXAMPLE["patients"][0])))
+            BARE_APP.replace("__PATIENT__", repr(EXAMPLE["patients"][0])).replace(
+                "__TASKS__", repr(tasks)))
         command = [sys.executable, "-m", "uvicorn", "bare_app:app", "--host", "127.0.0.1",
                    "--port", str(port), "--no-access-log", "--log-level", "warning"]
         env = {**env, "PYTHONPATH": str(root)}
@@ -100,8 +109,21 @@ def _start(server: str, root: Path, env: dict[str, str], port: int) -> subproces
                             stderr=subprocess.DEVNULL)
 
 
-def in_process(repeats: int) -> list[dict]:
-    """One explained patient through the Predictor, next to the bare boosters."""
+def answering_tasks() -> list[str]:
+    """The served models that answer the example patient, as the service decides."""
+    from serving.inference import Predictor
+    from serving.schemas import PatientProfile
+    from serving.store import load_served_models
+
+    answer = Predictor(load_served_models()).predict(
+        [PatientProfile(**EXAMPLE["patients"][0])]).predictions[0]
+    return [answer.endpoint, *(f"resistance_{t}" for t in answer.resistance)]
+
+
+def in_process(repeats: int, tasks: list[str]) -> list[dict]:
+    """One explained patient through the Predictor, next to the answering boosters alone and
+    as the unknown-is-unknown rule compiles them for this patient."""
+    from models.scoring import BundleScorer
     from serving.inference import Predictor
     from serving.schemas import PatientProfile
     from serving.store import load_served_models
@@ -111,16 +133,24 @@ def in_process(repeats: int) -> list[dict]:
     models = load_served_models()
     predictor = Predictor(models)
     profiles = [PatientProfile(**EXAMPLE["patients"][0])]
-    work = namespace["prebuilt_boosters"](models, profiles[0])
-    explain = round(1000 * median_seconds(repeats, lambda: predictor.explain(profiles), 20), 3)
-    predict = round(1000 * median_seconds(repeats, lambda: predictor.predict(profiles), 20), 3)
-    floor = round(1000 * median_seconds(repeats, lambda: namespace["run_boosters"](work), 20), 3)
-    return [{"path": "Predictor.explain (both models)", "median_ms": explain,
-             "ratio_to_floor": round(explain / floor, 2)},
-            {"path": "Predictor.predict (both models)", "median_ms": predict,
-             "ratio_to_floor": round(predict / floor, 2)},
-            {"path": "bare boosters (margin + contributions)", "median_ms": floor,
-             "ratio_to_floor": 1.0}]
+    work = namespace["prebuilt_boosters"](models, profiles[0], tasks)
+    scorers = [(BundleScorer.of(models[t].bundle), models[t].bundle.encoder.encode(profiles))
+               for t in tasks]
+
+    def averaged() -> None:
+        for scorer, rows in scorers:
+            scorer.score(rows, explain=True)
+
+    timed = {"Predictor.explain (answering models)": lambda: predictor.explain(profiles),
+             "Predictor.predict (answering models)": lambda: predictor.predict(profiles),
+             "boosters with unknown-is-unknown averaging": averaged,
+             "answering boosters (margin + contributions)": lambda: namespace[
+                 "run_boosters"](work)}
+    medians = {path: round(1000 * median_seconds(repeats, call, 20), 3)
+               for path, call in timed.items()}
+    floor = medians["answering boosters (margin + contributions)"]
+    return [{"path": path, "median_ms": ms, "ratio_to_floor": round(ms / floor, 2)}
+            for path, ms in medians.items()]
 
 
 def main() -> None:
@@ -128,16 +158,20 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=400, help="requests per concurrency")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16, 64])
     parser.add_argument("--repeats", type=int, default=500, help="in-process repeats")
+    parser.add_argument("--champions", choices=("make-run", "quick"), default="make-run",
+                        help="make run's registered champions (default) or quick test models")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="mbcrisk-bench-") as tmp:
         root = Path(tmp)
-        env, key = served_state(root)
-        process_rows = in_process(args.repeats)
+        env, key = (make_run_state if args.champions == "make-run" else served_state)(root)
+        tasks = answering_tasks()
+        print(f"champions: {args.champions}; answering the example patient: {tasks}")
+        process_rows = in_process(args.repeats, tasks)
         auth = {"Authorization": f"Bearer {key}"}
         for server, headers in (("bare_fastapi", {}), ("mbcrisk", auth)):
             port = free_port()
-            rows += measure_server(server, _start(server, root, env, port),
+            rows += measure_server(server, _start(server, root, env, port, tasks),
                                    f"http://127.0.0.1:{port}/explain", EXAMPLE, args.requests,
                                    args.concurrency, headers)
     print("One explained patient, in process:")

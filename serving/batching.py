@@ -46,13 +46,14 @@ class GreedyBatcher(Generic[Item, Result]):
         self.max_batch = max_batch
         self.queue: list[tuple[Item, asyncio.Future[Any]]] = []
         self._draining = False
+        self._drainer: asyncio.Future[None] | None = None  # kept: the loop holds tasks weakly
 
     async def __call__(self, item: Item) -> Result:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self.queue.append((item, future))
         if not self._draining:
             self._draining = True
-            asyncio.ensure_future(self._drain())
+            self._drainer = asyncio.ensure_future(self._drain())
         return await future
 
     async def _drain(self) -> None:
