@@ -190,7 +190,7 @@ class Gateway:
             return await receive()
 
         try:
-            await self.app(scope, replay, _ErrorBodyFix(exchange.recording(send), exchange))
+            await self.app(scope, replay, _ErrorBodyFix(exchange.recording(send)))
         finally:  # no complete response (the app failed before its end): recorded here
             await exchange.record()
 
@@ -289,10 +289,11 @@ def _count(body: bytes) -> int | None:
 
 class _Exchange:
     """One request to a protected endpoint and its audit record, written once: before the
-    response's last message goes out, so a client never holds an answer the audit log lacks,
-    and a kept-alive connection carries no next request while this one's work goes on (work
-    failing after a complete response made the server close the connection under the
-    client's next request)."""
+    response's first message goes out, so no byte of an answer reaches a client before its
+    record is committed (recorded at the last message instead, a body sent in several
+    messages could reach the client whole while the commit was still running: a replica
+    killed then left an answer the audit log lacked), and a kept-alive connection carries no
+    next request while this one's work goes on."""
 
     def __init__(self, audit: AuditLog, endpoint: str, key_name: str | None, models: str,
                  ) -> None:
@@ -321,10 +322,12 @@ class _Exchange:
         await anyio.to_thread.run_sync(self.audit.append, entry)
 
     def recording(self, send: Any) -> Any:
-        """``send``, committing the record before the response's last message."""
+        """``send``, committing the record (with the response's status) before the response
+        starts."""
 
         async def send_recorded(message: dict) -> None:
-            if message["type"] == "http.response.body" and not message.get("more_body"):
+            if message["type"] == "http.response.start":
+                self.status = message["status"]
                 await self.record()
             await send(message)
 
@@ -332,19 +335,17 @@ class _Exchange:
 
 
 class _ErrorBodyFix:
-    """Passes the response on, recording its status; a 4xx body that BentoML 1.4 wraps in a
-    one-element list (``[{"error": ...}]``, from a stray tuple in its error handler) is sent
-    as the object its OpenAPI schema documents."""
+    """Passes the response on; a 4xx body that BentoML 1.4 wraps in a one-element list
+    (``[{"error": ...}]``, from a stray tuple in its error handler) is sent as the object its
+    OpenAPI schema documents."""
 
-    def __init__(self, send: Any, exchange: _Exchange) -> None:
+    def __init__(self, send: Any) -> None:
         self.send = send
-        self.exchange = exchange
         self.start: dict | None = None
         self.body = b""
 
     async def __call__(self, message: dict) -> None:
         if message["type"] == "http.response.start":
-            self.exchange.status = message["status"]
             if 400 <= message["status"] < 500:
                 self.start = message
                 return

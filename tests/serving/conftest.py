@@ -3,6 +3,7 @@ real BentoML model store, an API key; all under one temporary state directory.""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import mlflow
+import psutil
 import pytest
 
 from serving.keys import KeyStore
@@ -65,6 +67,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def server_processes(process: subprocess.Popen) -> list[psutil.Process]:
+    """The server process and all its descendants (workers included, whatever their
+    session), the server first."""
+    try:
+        root = psutil.Process(process.pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
 @dataclass
 class RealServer:
     """A running ``mbcrisk serve`` process: its base URL, process and combined output file."""
@@ -91,8 +103,7 @@ def running_server(served: dict, log: Path, env: dict[str, str] | None = None,
         process = subprocess.Popen(
             [*command, "--host", "127.0.0.1", "--port", str(port)],
             env={**served["env"], "TMPDIR": str(scratch), **(env or {})},
-            cwd=cwd or served["root"], stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True)  # its own process group: a test may kill it whole
+            cwd=cwd or served["root"], stdout=out, stderr=subprocess.STDOUT)
     server = RealServer(f"http://127.0.0.1:{port}", process, log)
     try:
         deadline = time.monotonic() + ready_timeout
@@ -111,12 +122,16 @@ def running_server(served: dict, log: Path, env: dict[str, str] | None = None,
         assert not left, f"serve start-up left model copies in its temporary folder: {left}"
         yield server
     finally:
+        tree = server_processes(process)  # BentoML's workers run in sessions of their own
         process.terminate()
         try:
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=30)
+        for child in tree[1:]:  # none may outlive the server (one holding the port did)
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
     leaked = secrets_in(log.read_text(errors="replace"), served)
     assert not leaked, f"the server's output holds secrets: {leaked}"
 

@@ -9,6 +9,7 @@ champions from that MLflow server."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -21,11 +22,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from serving.state import audit
-from tests.serving.conftest import EXAMPLE, free_port, running_server
+from tests.serving.conftest import EXAMPLE, free_port, running_server, server_processes
 
 pytestmark = [pytest.mark.slow, pytest.mark.long]
 MBCRISK = str(Path(sys.executable).with_name("mbcrisk"))
@@ -78,10 +80,11 @@ def _audited(url: str, key_name: str) -> Counter:
 
 
 async def _load(bases: list[str], key: str, total: int, concurrency: int,
-                kill: tuple[int, Path] | None = None) -> dict[str, Counter]:
+                kill: tuple[int, list[psutil.Process]] | None = None) -> dict[str, Counter]:
     """``total`` one-patient /explain requests spread over ``bases`` round-robin at
     ``concurrency``; per base, the count of each status (or exception name). With ``kill``
-    (after how many answers, which process group), that replica is killed with SIGKILL."""
+    (after how many answers, which processes), that replica is killed with SIGKILL, workers
+    and all."""
     outcome: dict[str, Counter] = {base: Counter() for base in bases}
     queue: asyncio.Queue[int] = asyncio.Queue()
     for n in range(total):
@@ -101,7 +104,9 @@ async def _load(bases: list[str], key: str, total: int, concurrency: int,
                 outcome[base][type(error).__name__] += 1
             answered += 1
             if kill is not None and answered == kill[0]:
-                os.killpg(kill[1], signal.SIGKILL)
+                for process in kill[1]:
+                    with contextlib.suppress(psutil.NoSuchProcess):
+                        process.send_signal(signal.SIGKILL)
 
     async with httpx.AsyncClient(timeout=60) as client:
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
@@ -140,16 +145,24 @@ def test_two_replicas_share_keys_revocations_and_one_audit_trail(
 
         killed_key = _keys("create", "replica-kill", cli_env)
         served["secrets"].append(killed_key)
-        group = os.getpgid(first.process.pid)
-        outcome = asyncio.run(_load(bases, killed_key, 1000, 16, kill=(200, group)))
+        replica = server_processes(first.process)
+        assert len(replica) >= 2  # the server and its worker(s)
+        outcome = asyncio.run(_load(bases, killed_key, 1000, 16, kill=(200, replica)))
         answered = sum(c[200] for c in outcome.values())
         audited = _audited(postgres, "replica-kill")[200]
         # every answer a client got is audited; the audit may hold a few more (answers the
         # killed replica committed but never sent)
-        assert answered <= audited <= answered + 16
+        assert answered <= audited <= answered + 16, (outcome, _audited(postgres,
+                                                                         "replica-kill"))
         assert set(outcome[second.base]) == {200}, outcome  # the other kept answering
         assert outcome[second.base][200] == 500
         assert outcome[first.base][200] >= 90
+        # it was killed indeed: its later requests failed, and nothing answers on its port
+        assert sum(n for status, n in outcome[first.base].items() if status != 200) > 0
+        assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+                       for p in replica)
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{first.base}/readyz", timeout=5)
 
 
 def test_serve_loads_its_champions_from_an_mlflow_server_on_postgresql(
