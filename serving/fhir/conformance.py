@@ -333,18 +333,20 @@ def _local_reference_issues(data: dict, where: str) -> list[Issue]:
     if not isinstance(contained, list):
         contained = []
     ids = {c.get("id") for c in contained if isinstance(c, dict)}
-    outside = references_in({k: v for k, v in data.items() if k != "contained"})
+    # each part walked once: the container's own elements, then each contained resource
+    own = references_in({k: v for k, v in data.items() if k != "contained"})
+    inside = [references_in(c) if isinstance(c, dict) else [] for c in contained]
     issues = []
     for i, item in enumerate(contained):
         if not isinstance(item, dict):
             continue
-        referred = f"#{item.get('id')}" in outside or f"#{item.get('id')}" in references_in(
-            [c for c in contained if c is not item])
-        if not (item.get("id") and referred) and "#" not in references_in(item):
+        others = own + [r for j, found in enumerate(inside) if j != i for r in found]
+        referred = f"#{item.get('id')}" in others
+        if not (item.get("id") and referred) and "#" not in inside[i]:
             issues.append(error("structure", "a contained resource must be referenced from "
                                              "its container (#id) or refer to it (dom-3)",
                                 f"{where}.contained[{i}]"))
-    for reference in set(references_in(data)):
+    for reference in {r for found in (own, *inside) for r in found}:
         if reference.startswith("#") and reference != "#" and reference[1:] not in ids:
             issues.append(error("not-found", "a local reference (#id) must name a contained "
                                              "resource (ref-1)", where))
