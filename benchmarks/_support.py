@@ -128,7 +128,7 @@ def served_state(root: Path) -> tuple[dict[str, str], str]:
 
     mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
     train_quick_champions(root)
-    key = KeyStore(Settings.from_env().store_url).create("benchmark")
+    key = KeyStore(Settings.from_env().store_url).create(_key_name())
     return {**os.environ, **env}, key
 
 
@@ -149,8 +149,13 @@ def make_run_state(root: Path) -> tuple[dict[str, str], str]:
     from serving.store import import_champions
 
     import_champions()
-    key = KeyStore(Settings.from_env().store_url).create("benchmark")
+    key = KeyStore(Settings.from_env().store_url).create(_key_name())
     return {**os.environ, **env}, key
+
+
+def _key_name() -> str:
+    """A key name no earlier run used (a PostgreSQL state store outlives the run)."""
+    return f"benchmark-{time.time_ns()}"
 
 
 LOAD_COLUMNS = ["server", "concurrency", "requests", "throughput_rps", "p50_ms", "p95_ms",

@@ -16,6 +16,10 @@ boosters alone (the floor's work), and the same boosters as the unknown-is-unkno
 compiles them for this patient (its inputs the API cannot give averaged over the reference
 patients): the averaging's own cost.
 
+mbcrisk keeps its keys and audit in the default SQLite state store; with ``MBCRISK_STATE_URL``
+set (``postgresql+psycopg://...``, e.g. from ``.ci/postgres start DIR``) in PostgreSQL, as
+replicas do. The store is printed with the figures.
+
 Run: ``make bench`` or ``.venv/bin/python benchmarks/serving_service.py [--requests 400]``.
 Prints the tables and the ratios and writes ``bench-results/serving_service.json``.
 """
@@ -166,7 +170,11 @@ def main() -> None:
         root = Path(tmp)
         env, key = (make_run_state if args.champions == "make-run" else served_state)(root)
         tasks = answering_tasks()
-        print(f"champions: {args.champions}; answering the example patient: {tasks}")
+        from serving.settings import Settings
+
+        store = Settings.from_env().store_url.split(":", 1)[0]
+        print(f"champions: {args.champions}; state store: {store}; answering the example "
+              f"patient: {tasks}")
         process_rows = in_process(args.repeats, tasks)
         auth = {"Authorization": f"Bearer {key}"}
         for server, headers in (("bare_fastapi", {}), ("mbcrisk", auth)):
@@ -179,7 +187,8 @@ def main() -> None:
     print("\nPOST /explain over HTTP (one patient per request):")
     print_table(rows, LOAD_COLUMNS)
     print_ratios(rows, "mbcrisk", "bare_fastapi")
-    write_results("serving_service", {"in_process": process_rows, "http": rows})
+    write_results("serving_service", {"state_store": store, "in_process": process_rows,
+                                      "http": rows})
 
 
 if __name__ == "__main__":

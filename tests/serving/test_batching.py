@@ -1,5 +1,6 @@
 """Concurrent requests scored in one batch (serving/batching.py): each request gets exactly
-its own answer, a failing request fails alone, and the batcher survives any exception.
+its own answer, a failing request fails alone, the batcher survives any exception, and a small
+batch is scored on the event loop, a large one in a worker thread.
 
 No assertion depends on how fast this machine scores: requests are held at a gate until the
 queue holds what the test needs (waiting for a condition, never for a deadline to pass)."""
@@ -12,7 +13,7 @@ import time
 
 import pytest
 
-from serving.batching import BatchedPredictor
+from serving.batching import INLINE_PATIENTS, BatchedPredictor
 from serving.inference import Predictor
 from serving.schemas import PatientProfile
 from tests.serving.conftest import EXAMPLE
@@ -33,11 +34,15 @@ class GatedPredictor(Predictor):
         self.entered, self.gate = threading.Event(), threading.Event()
         self.gate.set()
         self.calls: list[int] = []
+        self.threads: list[int] = []  # the thread each call ran in
 
     def _score(self, profiles: list[PatientProfile], explain: bool) -> dict:
         self.calls.append(len(profiles))
+        self.threads.append(threading.get_ident())
         self.entered.set()
-        self.gate.wait(timeout=60)
+        if not self.gate.is_set():  # held: never on the event loop, which opens the gate
+            assert threading.get_ident() != threading.main_thread().ident
+            assert self.gate.wait(timeout=60), "the gate was never opened"
         if any(p.patient_id == "poison" for p in profiles):
             raise ValueError("poisoned request")
         if any(p.patient_id == "interrupt" for p in profiles):
@@ -55,6 +60,13 @@ def predictor(served: dict) -> Predictor:
 def _profiles(k: int) -> list[PatientProfile]:
     return [PatientProfile(**{**EXAMPLE, "patient_id": f"p{k}-{j}",
                                "age_years": 40 + 3 * (k % 12) + j}) for j in range(1 + k % 2)]
+
+
+def _large() -> list[PatientProfile]:
+    """One request too large to be scored on the event loop: it goes to a worker thread,
+    where the gate can hold it while other requests queue."""
+    return [PatientProfile(**{**EXAMPLE, "patient_id": f"large-{j}"})
+            for j in range(INLINE_PATIENTS + 1)]
 
 
 async def _queued(batched: BatchedPredictor, kind: str, size: int) -> None:
@@ -79,13 +91,14 @@ async def _warmed(gated: GatedPredictor) -> BatchedPredictor:
         await batched.predict(_profiles(k))
     assert batched.batch_sizes == [1] * 2 * WARM_UP  # an idle service answers each at once
     gated.calls.clear()
+    gated.threads.clear()
     batched.batch_sizes.clear()
     return batched
 
 
 def test_queued_requests_are_merged_and_each_gets_its_own_answer(predictor: Predictor) -> None:
     gated = GatedPredictor(predictor)
-    requests = {k: _profiles(k) for k in range(5)}  # 1, 2, 1, 2, 1 patients
+    requests = {0: _large()} | {k: _profiles(k) for k in range(1, 5)}  # 33, 2, 1, 2, 1
 
     async def scenario() -> dict:
         batched = await _warmed(gated)
@@ -101,7 +114,11 @@ def test_queued_requests_are_merged_and_each_gets_its_own_answer(predictor: Pred
         return answers
 
     answers = asyncio.run(scenario())
-    assert gated.calls == [1, 6]  # the first alone, then requests 1-4 (6 patients) at once
+    # the first alone (in a worker thread), then requests 1-4 (6 patients) at once, on the
+    # event loop
+    assert gated.calls == [INLINE_PATIENTS + 1, 6]
+    assert gated.threads[0] != threading.main_thread().ident
+    assert gated.threads[1] == threading.main_thread().ident
     for k, profiles in requests.items():
         assert answers[k].model_dump() == predictor.explain(profiles).model_dump()
 
@@ -115,21 +132,21 @@ def test_a_failing_request_does_not_fail_the_others_merged_with_it(
         batched = await _warmed(gated)
         gated.gate.clear()
         gated.entered.clear()
-        first = asyncio.ensure_future(batched.predict(_profiles(0)))
+        first = asyncio.ensure_future(batched.predict(_large()))
         await _entered(gated)
         bad = asyncio.ensure_future(batched.predict(poison))
         await _queued(batched, "predict", 1)
         good = asyncio.ensure_future(batched.predict(_profiles(1)))
         await _queued(batched, "predict", 2)
         gated.gate.set()
-        assert (await first).predictions[0].patient_id == "p0-0"
+        assert (await first).predictions[0].patient_id == "large-0"
         with pytest.raises(ValueError, match="poisoned"):
             await bad
         assert [p.patient_id for p in (await good).predictions] == ["p1-0", "p1-1"]
 
     asyncio.run(scenario())
     # the first alone; poison and good merged (that batch failed); then each alone
-    assert gated.calls == [1, 3, 1, 2]
+    assert gated.calls == [INLINE_PATIENTS + 1, 3, 1, 2]
 
 
 def test_the_batcher_survives_any_exception(predictor: Predictor) -> None:
