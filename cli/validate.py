@@ -12,6 +12,7 @@ from rich.table import Table
 from cli import command_help
 from cli.cohort_options import add_cohort_options
 from cli.output import output_console, print_json
+from features.actionability.cohort import cohort_view
 from features.cohorts.cbioportal.suggest import suggest_mapping
 from features.cohorts.options import LoadOptions
 from features.cohorts.sources import BUILTIN_COHORTS, load_cohort
@@ -58,6 +59,7 @@ def validation_result(source: str, options: LoadOptions | None = None) -> dict[s
         timelines=report_dict["timelines"],
         unknown_agents=report_dict["unknown_agents"],
         line_rules=report_dict["line_rules"],
+        actionability=cohort_view(cohort),
     )
     return result
 
@@ -99,6 +101,7 @@ def render(result: dict[str, Any], console: Console) -> None:
         names = ", ".join(f"{c['file']}:{c['column']}" for c in result["unknown_columns"])
         console.print(f"[bold]Columns not understood[/bold]: {names}")
     _render_treatments(console, result)
+    _render_actionability(console, result["actionability"])
     for row in result["not_used"]:
         console.print(f"[bold]Not used[/bold] {row['file']}:{row['column']}: {row['reason']}")
     for warning in result["warnings"]:
@@ -122,6 +125,18 @@ def _render_treatments(console: Console, result: dict[str, Any]) -> None:
         _render_rows(console, "Agents not in the drug dictionary (classed 'other')",
                      ("agent", "count"),
                      [{"agent": k, "count": v} for k, v in result["unknown_agents"].items()])
+
+
+def _render_actionability(console: Console, view: dict[str, Any]) -> None:
+    """The share of metastatic patients with a tier I or II finding, or why it is not
+    comparable."""
+    if view["share"] is None:
+        console.print(f"[bold]Actionability[/bold] ({view['table_version']}): {view['note']}")
+        return
+    console.print(f"[bold]Actionability[/bold] ({view['table_version']}): "
+                  f"{view['with_tier_i_or_ii']:,} of {view['metastatic_patients']:,} "
+                  f"metastatic patients ({view['share']:.0%}) have an ESCAT tier I or II "
+                  f"finding; {view['note']}; {view['tumour_calls_only']}")
 
 
 def _render_rows(console: Console, title: str, columns: tuple[str, ...],

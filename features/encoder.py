@@ -49,6 +49,7 @@ class EncodableAlteration(Protocol):
     gene: str
     kind: str  # "mutation", "amplification", "deletion" or "fusion"
     protein_change: str | None
+    origin: str | None  # "somatic", "germline" or None (not stated: a tumour finding)
 
 
 class EncodableProfile(Protocol):
@@ -139,10 +140,12 @@ class ProfileEncoder:
 
     def _genomic(self, p: EncodableProfile, cohort_origin: float,
                  design_origin: float) -> dict[str, float]:
-        """The genomic block: the profile's one sample, if eligible at the origin."""
+        """The genomic block: the profile's one sample, if eligible at the origin. Germline
+        variants are not read: the models learned from tumour (somatic) calls."""
         out = {"evo__paired": 0.0}
+        alterations = [a for a in p.alterations if a.origin != "germline"]
         panel = {symbol(g) for g in (p.profiled_genes or [])}
-        panel |= {symbol(a.gene) for a in p.alterations}
+        panel |= {symbol(a.gene) for a in alterations}
         # the design's eligible_samples: of an allowed type, taken at or before the origin
         eligible = p.sample_type in self.sample_types and cohort_origin <= design_origin + 1e-9
         if not eligible:
@@ -150,9 +153,9 @@ class ProfileEncoder:
         out["tmb"] = _number(p.tmb)
         if not panel:
             return out
-        mutated = {symbol(a.gene) for a in p.alterations if a.kind == "mutation"}
+        mutated = {symbol(a.gene) for a in alterations if a.kind == "mutation"}
         levels: dict[str, list[float]] = {}
-        for a in p.alterations:
+        for a in alterations:
             if a.kind in ALTERATION_LEVELS:
                 levels.setdefault(symbol(a.gene), []).append(ALTERATION_LEVELS[a.kind])
         amplified = {g for g, v in levels.items() if max(v) >= AMPLIFICATION_LEVEL}
@@ -165,7 +168,7 @@ class ProfileEncoder:
         out |= {f"cna__{g}_amp": v for g, v in amp.items()}
         out |= {f"cna__{g}_del": v for g, v in dele.items()}
         changes = {(symbol(a.gene), short_protein_change(a.protein_change))
-                   for a in p.alterations if a.kind == "mutation" and a.protein_change}
+                   for a in alterations if a.kind == "mutation" and a.protein_change}
         for name, (gene, wanted) in HOTSPOTS.items():
             if gene in mut:
                 out[f"hot__{name}"] = _flag(any(g == gene and c in wanted for g, c in changes))

@@ -14,6 +14,7 @@ from models.bundles.bundle import ModelBundle
 from models.domain.answerable import Verdict, answer_rules, judge
 from models.explanation.explain import top_contributions, top_groups, unprofiled_summary
 from models.scoring import BundleScorer, Scores
+from serving.actionability import actionability
 from serving.profile import (
     beyond_label_notes,
     input_labels,
@@ -148,6 +149,7 @@ class Predictor:
                            scored[task].position[i]]) is not None}},
                 "warnings": [*profile_warnings(profile, self.used_genes),
                              *missing_input_warnings(missing), *self.synthetic_warnings],
+                "actionability": actionability(profile),
                 "model": self.model_info,
             }
             if endpoint in tasks:

@@ -36,6 +36,10 @@ def profile_warnings(profile: PatientProfile, used: set[str]) -> list[str]:
     warnings = []
     for alteration in profile.alterations:
         gene = _symbol(alteration.gene)
+        if alteration.origin == "germline":
+            warnings.append(f"{alteration.gene} germline variant: read for actionability only; "
+                            "the models read tumour (somatic) findings")
+            continue
         if gene not in used:
             warnings.append(f"gene {alteration.gene} is not used by the models: ignored")
         if alteration.kind == "fusion":

@@ -41,6 +41,9 @@ class Alteration(BaseModel):
     protein_change: str | None = Field(
         default=None, max_length=40, pattern=r"^(p\.)?[A-Za-z0-9*_>+\-]+$",
         description="short HGVSp, e.g. D538G", json_schema_extra={"example": "D538G"})
+    origin: Literal["somatic", "germline"] | None = Field(
+        default=None, description="somatic (tumour) or germline (inherited) variant; where "
+        "the ESCAT tier depends on it (BRCA1/2, PALB2) an unstated origin gets no tier")
 
 
 class PatientProfile(BaseModel):
@@ -96,6 +99,9 @@ class PatientProfile(BaseModel):
     sample_type: Literal["primary", "metastasis", "recurrence", "ctdna"] = Field(
         default="primary", description="the sample the alterations come from")
     tmb: float | None = Field(default=None, ge=0, le=1000, description="mutations per Mb")
+    msi_status: Literal["high", "stable"] | None = Field(
+        default=None, description="microsatellite status of the tumour: high (MSI-H or "
+        "mismatch-repair deficient) or stable (MSS or MSI-low); absent: not tested")
     alterations: list[Alteration] = Field(default_factory=list, max_length=500)
     profiled_genes: list[GeneSymbol] | None = Field(
         default=None, max_length=2000,
@@ -145,6 +151,38 @@ class Resistance(BaseModel):
                              "metastatic endocrine line), said with the answer")
 
 
+class ActionableFinding(BaseModel):
+    """One finding matched against the ESCAT table: its evidence level, never a
+    recommendation."""
+
+    finding: str = Field(description="e.g. ESR1 D538G, ERBB2 amplification, MSI-high")
+    gene: str | None = Field(description="null for a tumour-agnostic marker (MSI)")
+    alteration: str
+    origin: str | None = Field(description="somatic, germline, or null when not stated")
+    tier: str | None = Field(description="ESCAT tier (I-A, I-C, II, ...); null: the table "
+                             "ranks none for this finding (the sentence says why)")
+    therapy: str | None = Field(description="the therapy class the tier ranks")
+    rule: str | None = Field(description="the table row that matched")
+    evidence: str | None
+    source: str | None
+    sentence: str
+
+
+class Actionability(BaseModel):
+    """What the profile makes actionable, from the versioned ESCAT table
+    (docs/actionability.md). ESCAT ranks targets in metastatic disease."""
+
+    table_version: str
+    findings: list[ActionableFinding] = Field(
+        description="tiered findings first (I before II), then findings in the table's genes "
+        "without a tier")
+    not_tested: list[str] = Field(
+        description="the table's genes (and microsatellite instability) this profile did not "
+        "test: unknown, not negative")
+    notes: list[str] = Field(description="where a negative result says nothing, e.g. ESR1 "
+                             "tested on a primary tumour or before endocrine therapy")
+
+
 class Prediction(BaseModel):
     """One patient's predictions and what they mean: the questions that apply to the
     patient's setting (early: relapse from diagnosis; metastatic: progression on the current
@@ -180,6 +218,7 @@ class Prediction(BaseModel):
         "(relapse from diagnosis for a patient with metastatic disease; endocrine resistance "
         "for an ER-negative patient or a line that is not endocrine-based)")
     warnings: list[str]
+    actionability: Actionability
     model: dict[str, ModelInfo]
 
 

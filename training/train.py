@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from features.actionability.cohort import cohort_view
 from features.cohorts.sources import load_cohort
 from features.design import build_design
 from features.labels import Labels, labels_for_task, survival_target
@@ -68,6 +69,7 @@ def train(source: str, config: TrainConfig, *, register: bool = True,
     summary = cohort_summary(cohort.metadata, cohort.synthetic, digest, labels,
                              cohort.patients.loc[labels.y.index], X.isna().mean(),
                              cohort.summary())
+    summary["actionability"] = cohort_view(cohort)
     summary["sample_size"] = {"events": size.events, "candidate_features": size.candidates,
                               "events_per_variable": round(size.events_per_variable, 3),
                               "threshold": EVENTS_PER_VARIABLE, "small_cohort": size.small,

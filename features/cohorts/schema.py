@@ -100,6 +100,8 @@ SCHEMAS: dict[str, TableSchema] = {
             "mutation_panel": Column("string", doc="gene panel; NA = not profiled"),
             "cna_panel": Column("string", doc="gene panel; NA = not profiled"),
             "tmb": Column("Float64", doc="non-synonymous mutations per megabase"),
+            "msi_status": _cat("msi_status", doc="microsatellite status: high (MSI-H, "
+                               "instable) or stable (MSS, MSI-L)"),
             "er_status": _cat("receptor_status"),
             "pr_status": _cat("receptor_status"),
             "her2_status": _cat("receptor_status"),

@@ -129,6 +129,13 @@ CODINGS: dict[str, dict[str, str]] = {
             "claudin_low": ("claudin-low", "claudin low", "claudinlow"),
         }
     ),
+    "msi_status": _table(
+        {
+            "high": ("instable", "unstable", "msi-h", "msi-high", "msi high", "msih",
+                     "microsatellite instability-high", "msi"),
+            "stable": ("mss", "msi-l", "msi-low", "msi low", "msil", "microsatellite stable"),
+        }
+    ),
     "integrative_cluster": _table(
         {str(k): () for k in (1, 2, 3, 5, 6, 7, 8, 9, 10)} | {"4ER+": (), "4ER-": ()}
     ),
@@ -164,6 +171,9 @@ CODINGS: dict[str, dict[str, str]] = {
 }
 
 #: The allowed values of each coding domain that yields a categorical column.
+#: Microsatellite status of a sample: high (MSI-H, instable) or stable (MSS, MSI-L).
+MSI_STATUS = ("high", "stable")
+
 VOCABULARIES: dict[str, tuple[str, ...]] = {
     "receptor_status": RECEPTOR_STATUS,
     "sex": SEX,
@@ -173,6 +183,7 @@ VOCABULARIES: dict[str, tuple[str, ...]] = {
     "integrative_cluster": INTEGRATIVE_CLUSTER,
     "receptor_subtype": RECEPTOR_SUBTYPE,
     "sample_type": SAMPLE_TYPE,
+    "msi_status": MSI_STATUS,
     "treatment_setting": TREATMENT_SETTING,
     "therapy_class": THERAPY_CLASS,
     "reason_stopped": REASON_STOPPED,

@@ -1,5 +1,7 @@
-"""A prediction as FHIR: a Bundle with one RiskAssessment per answering model and the
-warnings as an OperationOutcome (validated by fhir.resources before it is sent).
+"""A prediction as FHIR: a Bundle with one RiskAssessment per answering model, one
+therapeutic-implication Observation per tiered actionable finding
+(:mod:`serving.fhir.implications`) and the warnings as an OperationOutcome (validated by
+fhir.resources before it is sent).
 
 The structured explanation rides in extensions defined here and in docs/fhir.md:
 ``EXPLANATION`` holds the scale, base value and one ``group`` or ``feature`` extension per
@@ -17,6 +19,7 @@ from fhir.resources.R4B.bundle import Bundle
 
 from models.domain.answerable import OR
 from serving.fhir.codes import UCUM
+from serving.fhir.implications import actionability_issues, therapeutic_implications
 from serving.fhir.mcode import ReadPatient
 from serving.fhir.outcome import Issue, operation_outcome
 from serving.schemas import ExplainedPrediction, ModelExplanation, ModelInfo, Prediction
@@ -78,6 +81,7 @@ def answer_bundle(read: ReadPatient, prediction: Prediction) -> dict[str, Any]:
             resistance.probability, resistance.applicability.in_domain,
             resistance.applicability.reasons, resistance.label_definition,
             explanations.get(task), resistance.notes))
+    entries += therapeutic_implications(read, prediction.actionability)
     issues = [*read.warnings,
               *(Issue("warning", "incomplete", f"{task}: not answered, the record lacks "
                       + "; ".join(record_elements(f) for f in fields), "Bundle")
@@ -85,7 +89,8 @@ def answer_bundle(read: ReadPatient, prediction: Prediction) -> dict[str, Any]:
               *(Issue("warning", "informational", text, "Bundle") for text in
                 prediction.warnings),
               *(Issue("information", "informational", f"{task}: {why}", "Bundle") for
-                task, why in prediction.not_applicable.items())]
+                task, why in prediction.not_applicable.items()),
+              *actionability_issues(prediction.actionability)]
     outcome = operation_outcome(issues)
     bundle = {"resourceType": "Bundle", "type": "collection",
               "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),

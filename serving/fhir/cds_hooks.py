@@ -14,7 +14,7 @@ from serving.fhir.conformance import bundle_issues, resource_issues
 from serving.fhir.mcode import ReadPatient
 from serving.fhir.outcome import FhirInputError, Issue, error, grouped
 from serving.profile import MODEL_NAMES
-from serving.schemas import Prediction
+from serving.schemas import Actionability, Prediction
 
 SERVICE_ID = "mbcrisk-risk"
 #: The FHIR searches a CDS client runs before the call (CDS Hooks prefetch templates).
@@ -162,7 +162,8 @@ def cards(read: ReadPatient, prediction: Prediction, public_url: str | None,
           ) -> list[dict[str, Any]]:
     """One card per answering model: summary, indicator by risk group, Markdown detail,
     source (model and version) and, when a public base URL is configured, a link to the model
-    card (never built from the request's headers)."""
+    card (never built from the request's headers); one per model that cannot answer, saying
+    what it needs; last, the actionability card (:func:`actionability_card`)."""
     explanations = getattr(prediction, "explanations", {})
     endpoint = prediction.endpoint
     out = []
@@ -191,7 +192,33 @@ def cards(read: ReadPatient, prediction: Prediction, public_url: str | None,
                                          "by what is missing):", "",
                                          *(f"- {record_elements(f)}" for f in fields)],
                          None, task, prediction, read, public_url))
+    out.append(actionability_card(prediction.actionability))
     return out
+
+
+def actionability_card(actionability: Actionability) -> dict[str, Any]:
+    """One information card: the profile's ESCAT evidence levels (never a treatment order or
+    suggestion), the findings without a tier, what was not tested, and the table's version."""
+    levels = [f.tier.split("-")[0] for f in actionability.findings if f.tier is not None]
+    counts = [f"{levels.count(level)} tier {level}" for level in ("I", "II")]
+    untested = len(actionability.not_tested)
+    summary = (f"Actionability (ESCAT evidence levels): {', '.join(counts)}"
+               + (f"; {untested} not tested" if untested else ""))
+    lines = [*(f"- {f.sentence}" for f in actionability.findings if f.tier is not None)]
+    lines = lines or ["No tiered finding in the genes tested."]
+    untiered = [f"- {f.sentence}" for f in actionability.findings if f.tier is None]
+    if untiered:
+        lines += ["", "**Findings without a tier**", "", *untiered]
+    if actionability.notes:
+        lines += ["", "**Notes**", "", *(f"- {n}" for n in actionability.notes)]
+    if actionability.not_tested:
+        lines += ["", "**Not tested** (unknown, not negative): "
+                  + ", ".join(actionability.not_tested)]
+    lines += ["", "Evidence levels of the ESMO Scale for Clinical Actionability of molecular "
+              "Targets, ranked for metastatic disease; not recommendations."]
+    return {"uuid": str(uuid.uuid4()), "summary": summary[:SUMMARY_LIMIT], "indicator": "info",
+            "detail": "\n".join(lines),
+            "source": {"label": f"mbcrisk: ESCAT table {actionability.table_version}"}}
 
 
 def _card(summary: str, risk_group: str, detail: list[str], explanation: Any, task: str,

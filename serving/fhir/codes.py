@@ -58,9 +58,15 @@ VARIANT = "69548-6"
 GENE_STUDIED = "48018-6"
 AMINO_ACID_CHANGE = "48005-3"
 DNA_CHANGE_TYPE = "48019-4"
-#: Genomic source class [Type] and its germline answer (LA6683-2; somatic is LA6684-0).
+#: Genomic source class [Type] and its answers: germline LA6683-2, somatic LA6684-0.
 GENOMIC_SOURCE = "48002-0"
-GERMLINE = "LA6683-2"
+GENOMIC_ORIGINS = {"LA6683-2": "germline", "LA6684-0": "somatic"}
+#: Microsatellite instability [Interpretation] in Cancer specimen Qualitative (Genomics
+#: Reporting IG msi profile), and its LOINC answers read as the profile's msi_status
+#: (Indeterminate, LA11884-6, is not read).
+MSI = "81695-9"
+MSI_ANSWERS = {"LA26203-2": "high", "LA14123-6": "high",  # MSI-H, Instable
+               "LA14122-8": "stable", "LA26202-4": "stable"}  # Stable, MSI-L
 #: Genomics Reporting IG RegionStudied: DNA region of interest panel (the genes profiled).
 REGION_STUDIED = "53041-0"
 #: Sequence Ontology change types read as a copy-number call (the rest: a mutation).

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from features.actionability.match import Finding
 from features.cohorts.vocab import HGNC_SYMBOL
 from serving.fhir import codes
 from serving.fhir.elements import code_in, codings, words
@@ -28,32 +29,58 @@ class Genomics:
     """What the genomic observations say, in the profile's terms."""
 
     alterations: list[dict] = field(default_factory=list)
+    #: each alteration's variant Observation (by finding label, e.g. ``ESR1 D538G``): what an
+    #: answer's therapeutic implication is derived from
+    sources: dict[str, str] = field(default_factory=dict)
     studied_genes: set[str] = field(default_factory=set)
     tmb: float | None = None
     specimens: list[Any] = field(default_factory=list)  # the variants' specimen References
     warnings: list[Issue] = field(default_factory=list)
 
 
-def read_variant(observation: Any, where: str, found: Genomics) -> None:
-    """One Variant observation: a gene (HGNC symbol in the gene-studied component), its
-    protein change (pHGVS, shortened to e.g. ``D538G``) and kind (copy-number change types of
-    the Sequence Ontology: amplification or deletion; any other: a mutation)."""
-    gene, protein, kind = None, None, "mutation"
+def read_variant(observation: Any, where: str, reference: str, found: Genomics) -> None:
+    """One Variant observation (``reference``: how the Bundle refers to it): a gene (HGNC
+    symbol in the gene-studied component), its protein change (pHGVS, shortened to e.g.
+    ``D538G``), kind (copy-number change types of the Sequence Ontology: amplification or
+    deletion; any other: a mutation) and origin (genomic source class: germline or somatic;
+    a germline variant is read for actionability, not by the models)."""
+    read = _components(observation, where, found)
+    if read is None:
+        return
+    gene, protein, kind, origin = read
+    if origin != "germline":  # a germline test says nothing of the tumour panel
+        found.studied_genes.add(gene)
+        if observation.specimen is not None:
+            found.specimens.append((observation.specimen, f"{where}.specimen"))
+    if code_in(observation.valueCodeableConcept, codes.LOINC) in ABSENT:
+        return  # studied, not found: wild type
+    alteration = {"gene": gene, "kind": kind,
+                  "protein_change": protein if kind == "mutation" else None, "origin": origin}
+    found.alterations.append(alteration)
+    found.sources[finding_label(alteration)] = reference
+
+
+def _components(observation: Any, where: str, found: Genomics,
+                ) -> tuple[str, str | None, str, str | None] | None:
+    """A variant's gene, protein change, kind and origin; None (with a warning) when it has
+    no readable gene."""
+    gene, protein, kind, origin = None, None, "mutation", None
     for k, component in enumerate(observation.component or []):
         code = code_in(component.code, codes.LOINC)
         value = component.valueCodeableConcept
-        if code == codes.GENOMIC_SOURCE and code_in(value, codes.LOINC) == codes.GERMLINE:
-            found.warnings.append(warning("a germline variant: the models read tumour "
-                                          "(somatic) findings only; not used",
-                                          f"{where}.component[{k}]"))
-            return
-        if code == codes.GENE_STUDIED:
+        if code == codes.GENOMIC_SOURCE:
+            origin = codes.GENOMIC_ORIGINS.get(code_in(value, codes.LOINC) or "")
+            if origin is None:
+                found.warnings.append(warning("genomic source class not germline (LA6683-2) "
+                                              "or somatic (LA6684-0): origin not read",
+                                              f"{where}.component[{k}].valueCodeableConcept"))
+        elif code == codes.GENE_STUDIED:
             gene = gene_symbol(value)
             if gene is None:
                 found.warnings.append(warning(
                     "gene studied is not an HGNC symbol (display or text): variant not used",
                     f"{where}.component[{k}].valueCodeableConcept"))
-                return
+                return None
         elif code == codes.AMINO_ACID_CHANGE:
             protein = short_protein_change(value)
             if protein is None:
@@ -66,14 +93,23 @@ def read_variant(observation: Any, where: str, found: Genomics) -> None:
     if gene is None:
         found.warnings.append(warning("a variant without a gene-studied component (LOINC "
                                       f"{codes.GENE_STUDIED}): not used", where))
-        return
-    found.studied_genes.add(gene)
-    if observation.specimen is not None:
-        found.specimens.append((observation.specimen, f"{where}.specimen"))
-    if code_in(observation.valueCodeableConcept, codes.LOINC) in ABSENT:
-        return  # studied, not found: wild type
-    found.alterations.append({"gene": gene, "kind": kind,
-                              "protein_change": protein if kind == "mutation" else None})
+        return None
+    return gene, protein, kind, origin
+
+
+def read_msi(observation: Any, reference: str, found: Genomics) -> str | None:
+    """A microsatellite-instability Observation's status (``high`` or ``stable``; None when
+    its answer is not read), its reference kept when high."""
+    status = codes.MSI_ANSWERS.get(code_in(observation.valueCodeableConcept, codes.LOINC) or "")
+    if status == "high":
+        found.sources["MSI-high"] = reference
+    return status
+
+
+def finding_label(alteration: dict) -> str:
+    """How an alteration is named among actionable findings (``ESR1 D538G``, ``ERBB2
+    amplification``): :attr:`features.actionability.match.Finding.label`."""
+    return Finding(alteration["gene"], alteration["kind"], alteration["protein_change"]).label
 
 
 def read_region_studied(observation: Any, found: Genomics) -> None:

@@ -26,7 +26,13 @@ from serving.fhir.elements import (
     words,
     years_between,
 )
-from serving.fhir.genomics import Genomics, read_region_studied, read_variant, sample_type_of
+from serving.fhir.genomics import (
+    Genomics,
+    read_msi,
+    read_region_studied,
+    read_variant,
+    sample_type_of,
+)
 from serving.fhir.medications import MEDICATION_KINDS, Therapies, line_class, read_medication
 from serving.fhir.outcome import FhirInputError, Issue, error, warning
 from serving.fhir.parse import Entry, ParsedBundle
@@ -51,6 +57,9 @@ class ReadPatient:
     warnings: list[Issue]
     basis: list[str]
     patient: str
+    #: the Observation each finding was read from, by finding label (``ESR1 D538G``,
+    #: ``MSI-high``): what a therapeutic implication is derived from
+    finding_sources: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -96,7 +105,8 @@ def read_patient(bundle: ParsedBundle, today: date) -> ReadPatient:
     _setting(bundle, reading, secondaries, diagnosed, therapies, today)
     _genomic_fields(bundle, reading, genomics)
     reading.warnings += genomics.warnings + therapies.warnings
-    return ReadPatient(_profile(reading), reading.warnings, reading.basis, patient.reference)
+    return ReadPatient(_profile(reading), reading.warnings, reading.basis, patient.reference,
+                       genomics.sources)
 
 
 def _profile(reading: _Reading) -> PatientProfile:
@@ -261,8 +271,12 @@ def _observation(entry: Entry, reading: _Reading, genomics: Genomics,
     if loinc == codes.TMB:
         return keep("tmb", number(observation), "valueQuantity", "no value")
     if loinc == codes.VARIANT:
-        read_variant(observation, where, genomics)
+        read_variant(observation, where, entry.reference, genomics)
         return True
+    if loinc == codes.MSI:
+        return keep("msi_status", read_msi(observation, entry.reference, genomics),
+                    "valueCodeableConcept",
+                    "microsatellite answer not MSI-H, instable, MSI-L or stable")
     if loinc == codes.REGION_STUDIED:
         read_region_studied(observation, genomics)
         return True

@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from features.actionability.table import load_table
 from features.cohorts.options import LoadOptions
 from features.cohorts.parquet import is_parquet_cohort, read_manifest, read_partition
 from features.cohorts.sources import load_cohort
@@ -26,6 +27,7 @@ from models.bundles.bundle import ModelBundle
 from models.loading import RegisteredBundle, load_registered_bundle
 from models.scoring import BundleScorer
 from training.batch.scoring import (
+    ACTIONABILITY,
     Tally,
     output_columns,
     refuse_without_minimum_data,
@@ -184,7 +186,14 @@ def build_summary(registered: RegisteredBundle, request: PredictRequest, cohort_
                    "drivers_per_patient": request.top},
         "counts": {"patients": tally.n_patients, "scored": tally.n_scored,
                    "excluded": sum(tally.exclusions.values()),
-                   "with_unprofiled_inputs_averaged": tally.n_unprofiled},
+                   "with_unprofiled_inputs_averaged": tally.n_unprofiled,
+                   "with_escat_tier_i_or_ii": tally.n_actionable},
+        "actionability": {
+            "table_version": load_table().version,
+            "scored_with_tier_i_or_ii": tally.n_actionable,
+            "columns": list(ACTIONABILITY),
+            "note": "evidence levels of the ESCAT table (docs/actionability.md), not "
+                    "recommendations; cohort calls carry no germline origin"},
         "exclusions": [{"reason": reason, "count": count}
                        for reason, count in tally.exclusions.most_common()],
         "out_of_domain": {

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from features.actionability.cohort import COLUMNS, patient_findings
 from features.cohorts.cohort import Cohort
 from features.design import build_design, protein_changes
 from features.labels import task_population
@@ -24,6 +25,9 @@ from models.scoring import BundleScorer
 #: Patients scored in one pass: bounds memory (the unknown-is-unknown rule scores each
 #: patient with unprofiled genes once per reference patient).
 BLOCK_ROWS = 4096
+#: Per patient, from every profiled sample: ESCAT tier I and II findings (counts), their
+#: sentences, and the table's genes no sample profiled (features.actionability.cohort).
+ACTIONABILITY = COLUMNS
 
 
 @dataclass
@@ -37,6 +41,8 @@ class Tally:
     n_out_of_domain: int = 0
     out_of_domain_reasons: Counter = field(default_factory=Counter)
     n_unprofiled: int = 0
+    #: Scored patients with at least one ESCAT tier I or II finding (features.actionability).
+    n_actionable: int = 0
     #: Patients lacking each field of the model's minimum data (request field names).
     lacking: Counter = field(default_factory=Counter)
     inputs_not_in_cohort: set[str] = field(default_factory=set)
@@ -54,6 +60,7 @@ class Tally:
         self.n_out_of_domain += other.n_out_of_domain
         self.out_of_domain_reasons.update(other.out_of_domain_reasons)
         self.n_unprofiled += other.n_unprofiled
+        self.n_actionable += other.n_actionable
         self.lacking.update(other.lacking)
         self.inputs_not_in_cohort |= other.inputs_not_in_cohort
         self.moments.merge(other.moments)
@@ -63,7 +70,7 @@ def output_columns(bundle: ModelBundle, top: int) -> list[str]:
     """The columns of the output table, in order (``top`` drivers; 0: no explanation)."""
     predictions = bundle.survival_columns if bundle.kind == "survival" else ["probability"]
     columns = ["patient_id", "risk_score", "risk_score_meaning", "risk_group", *predictions,
-               "in_domain", "out_of_domain_reasons", "unprofiled_inputs"]
+               "in_domain", "out_of_domain_reasons", "unprofiled_inputs", *ACTIONABILITY]
     for rank in range(1, top + 1):
         columns += [f"driver_{rank}_{part}"
                     for part in ("group", "value", "contribution", "sentence")]
@@ -89,7 +96,8 @@ def score_piece(bundle: ModelBundle, scorer: BundleScorer, cohort: Cohort,
                          f"inputs for any patient (the model needs e.g. "
                          f"{', '.join(scorer.features[:5])})")
     details = protein_changes(cohort, population.origin) if top else {}
-    return _blocks(bundle, scorer, X.index, rows, top, details, tally), tally
+    actionable = patient_findings(cohort).reindex(X.index.astype(str))
+    return _blocks(bundle, scorer, X.index, rows, top, details, actionable, tally), tally
 
 
 def _answerable(bundle: ModelBundle, X: pd.DataFrame, rows: np.ndarray,
@@ -119,7 +127,8 @@ def refuse_without_minimum_data(tally: Tally, task: str) -> None:
 
 
 def _blocks(bundle: ModelBundle, scorer: BundleScorer, patients: pd.Index, rows: np.ndarray,
-            top: int, details: dict[str, dict[str, str]], tally: Tally) -> Iterator[pd.DataFrame]:
+            top: int, details: dict[str, dict[str, str]], actionable: pd.DataFrame,
+            tally: Tally) -> Iterator[pd.DataFrame]:
     applicability = bundle.applicability
     columns = output_columns(bundle, top)
     if len(rows) == 0:
@@ -146,6 +155,10 @@ def _blocks(bundle: ModelBundle, scorer: BundleScorer, patients: pd.Index, rows:
         averaged = (scores.averaged.sum(axis=1) if scores.averaged is not None
                     else np.zeros(len(block), dtype=int))
         frame["unprofiled_inputs"] = averaged.astype(np.int64)
+        found = actionable.iloc[start:start + BLOCK_ROWS]
+        for column in ACTIONABILITY:
+            frame[column] = found[column].to_numpy()
+        tally.n_actionable += int(((found["escat_tier_i"] + found["escat_tier_ii"]) > 0).sum())
         if top:
             frame.update(_driver_columns(scores.explanation(), ids, top, details))
         tally.n_scored += len(block)
@@ -187,14 +200,15 @@ def _reason_kind(reason: str) -> str:
 
 
 #: Output columns holding text (the drivers' group, value and sentence columns too).
-_TEXT_COLUMNS = ("patient_id", "risk_score_meaning", "risk_group", "out_of_domain_reasons")
+_TEXT_COLUMNS = ("patient_id", "risk_score_meaning", "risk_group", "out_of_domain_reasons",
+                 "escat_findings")
 
 
 def _dtype(column: str) -> str:
     """The dtype of an output column in an empty table; every other column is a number."""
     if column == "in_domain":
         return "bool"
-    if column == "unprofiled_inputs":
+    if column in ("unprofiled_inputs", "escat_tier_i", "escat_tier_ii", "escat_not_tested"):
         return "int64"
     if column in _TEXT_COLUMNS or column.endswith(("_group", "_value", "_sentence")):
         return "object"

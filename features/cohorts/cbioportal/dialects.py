@@ -118,6 +118,7 @@ SAMPLE_FIELDS = (
               maximum=36_525, scale=_DAYS),
     FieldRule("tmb", ("TMB_NONSYNONYMOUS", "TMB", "TMB_SCORE"), "number", minimum=0,
               maximum=10_000),
+    FieldRule("msi_status", ("MSI_TYPE", "MSI_STATUS", "MSI"), "category", "msi_status"),
     FieldRule("er_status", ("ER_STATUS", "ER_STATUS_OF_SEQUENCED_SAMPLE", "ER_STATUS_SAMPLE"),
               "category", "receptor_status"),
     FieldRule("pr_status", ("PR_STATUS", "PR_STATUS_OF_SEQUENCED_SAMPLE", "PR_STATUS_SAMPLE"),

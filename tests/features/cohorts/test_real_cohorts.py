@@ -71,10 +71,13 @@ def test_metabric_tables_are_those_of_before(metabric_dir: Path) -> None:
     patients = cohort.patients[PATIENT_COLUMNS_BEFORE].assign(de_novo_metastatic=pd.NA)
     patients = patients.astype({"de_novo_metastatic": "boolean"})[
         [*PATIENT_COLUMNS_BEFORE[:15], "de_novo_metastatic", *PATIENT_COLUMNS_BEFORE[15:]]]
-    # the treatment-history work added two treatment columns on purpose (METABRIC has none)
+    # the treatment-history work added two treatment columns on purpose (METABRIC has none),
+    # and actionability the samples' microsatellite status (METABRIC has none either)
     treatments = cohort.treatments.drop(columns=["agent_classes", "progression_months"])
-    assert dataclasses.replace(cohort, patients=patients,
-                               treatments=treatments).digest() == METABRIC_DIGEST
+    assert cohort.samples["msi_status"].isna().all()
+    samples = cohort.samples.drop(columns=["msi_status"])
+    assert dataclasses.replace(cohort, patients=patients, treatments=treatments,
+                               samples=samples).digest() == METABRIC_DIGEST
     # On purpose: stage IV at diagnosis (METABRIC has no M column) is metastatic at diagnosis.
     stage_four = cohort.patients["stage"] == 4
     assert cohort.patients["de_novo_metastatic"].fillna(False).equals(stage_four.fillna(False))

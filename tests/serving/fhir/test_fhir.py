@@ -122,6 +122,52 @@ def test_the_metastatic_answer_references_its_basis_and_names_the_model(
     assert any("relapse" in i["diagnostics"] and i["severity"] == "information" for i in said)
 
 
+def test_tiered_findings_are_therapeutic_implications_derived_from_their_variants(
+        client: TestClient, served: dict) -> None:
+    from fhir.resources.R4B.observation import Observation
+
+    from features.actionability.table import load_table
+    from serving.fhir.implications import ESCAT_SYSTEM
+    from tests.support.mcode_bundles import variant
+
+    bundle, _ = metastatic_bundle()
+    germline = variant("BRCA2", "HGNC:1101", "p.Lys3326Ter")
+    germline["component"].append({
+        "code": {"coding": [{"system": "http://loinc.org", "code": "48002-0"}]},
+        "valueCodeableConcept": {"coding": [{"system": "http://loinc.org",
+                                             "code": "LA6683-2"}]}})
+    germline["subject"] = {"reference": bundle["entry"][0]["fullUrl"]}
+    bundle["entry"].append({"fullUrl": "urn:uuid:6a1f3e0e-0000-4000-8000-000000000077",
+                            "resource": germline})
+    answer = client.post("/fhir/predict", content=json.dumps(bundle),
+                         headers={**auth(served), **FHIR}).json()
+    implications = {o["component"][0]["valueCodeableConcept"]["coding"][0]["code"]:
+                    o for o in _resources(answer, "Observation")}
+    esr1 = bundle["entry"][entry_index(bundle, "Observation", "69548-6")]["fullUrl"]
+    assert {tier: o["derivedFrom"] for tier, o in implications.items()} == {
+        "I-A": [{"reference": "urn:uuid:6a1f3e0e-0000-4000-8000-000000000077"}],
+        "II": [{"reference": esr1}]}
+    for observation in implications.values():  # the profile's required elements, by hand
+        Observation.model_validate(observation)
+        assert observation["meta"]["profile"] == [
+            "http://hl7.org/fhir/uv/genomics-reporting/StructureDefinition/"
+            "therapeutic-implication"]
+        assert observation["status"] == "final"
+        assert observation["category"][0]["coding"][0]["code"] == "laboratory"
+        assert observation["code"]["coding"][0]["code"] == "therapeutic-implication"
+        assert observation["subject"] == {"reference": bundle["entry"][0]["fullUrl"]}
+        assert not any(key.startswith("value") for key in observation)
+        codes = [c["code"]["coding"][0]["code"] for c in observation["component"]]
+        assert codes == ["93044-6", "51963-7"]
+        level = observation["component"][0]["valueCodeableConcept"]["coding"][0]
+        assert level["system"] == ESCAT_SYSTEM
+        assert "not a recommendation" in observation["note"][0]["text"]
+        assert load_table().version in observation["note"][0]["text"]
+    said = {i["diagnostics"] for i in _resources(answer, "OperationOutcome")[0]["issue"]}
+    assert f"actionability: ESCAT table {load_table().version}" in said
+    assert any(s.startswith("actionability: not tested") for s in said)
+
+
 def test_explained_notes_word_the_drivers(client: TestClient, served: dict) -> None:
     bundle, _ = metastatic_bundle()
     answer = client.post("/fhir/explain", content=json.dumps(bundle),
@@ -183,10 +229,20 @@ def test_cds_cards_for_a_metastatic_patient(client: TestClient, served: dict) ->
     response = client.post(f"/cds-services/{SERVICE_ID}", json=hook_call(bundle),
                            headers=auth(served))
     assert response.status_code == 200, response.text
-    cards = response.json()["cards"]
+    *cards, actionable = response.json()["cards"]
     expected = client.post("/explain", json={"patients": [profile]},
                            headers=auth(served)).json()["predictions"][0]
     assert len(cards) == 1 + len(expected["resistance"])
+    # one information card of evidence levels, never an order or a suggestion
+    assert actionable["indicator"] == "info"
+    assert len(actionable["summary"]) < 140
+    assert actionable["summary"].startswith("Actionability (ESCAT evidence levels): 0 tier I, "
+                                            "1 tier II")
+    assert "ESR1 D538G: ESCAT II" in actionable["detail"]
+    assert "not recommendations" in actionable["detail"]
+    assert not {"suggestions", "selectionBehavior"} & set(actionable)
+    assert actionable["source"]["label"] == (
+        f"mbcrisk: ESCAT table {expected['actionability']['table_version']}")
     indicator = {"low": "info", "intermediate": "warning", "high": "critical"}
     progression = cards[0]
     assert expected["model"]["progression"]["trained_on_synthetic_data"]
@@ -258,7 +314,8 @@ def test_an_age_only_patient_gets_no_risk_assessment_but_what_is_needed(
         assert element in incomplete[0]["diagnostics"]
     cards = client.post(f"/cds-services/{SERVICE_ID}", json=hook_call(bundle),
                         headers=auth(served)).json()["cards"]
-    assert len(cards) == 1
+    assert len(cards) == 2  # and the actionability card, last
+    assert cards[1]["summary"].startswith("Actionability (ESCAT evidence levels): 0 tier I")
     assert cards[0]["summary"] == f"{SYNTHETIC_PREFIX}Relapse model: not answered, data needed"
     assert cards[0]["indicator"] == "info"
     assert "ER status Observation" in cards[0]["detail"]

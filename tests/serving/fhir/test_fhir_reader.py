@@ -338,15 +338,27 @@ def test_prior_therapies_are_lines_adjuvant_first() -> None:
     assert _read(early).profile.prior_therapies == ["endocrine_cdk46"]
 
 
-def test_germline_variants_are_not_tumour_findings() -> None:
+def test_a_variant_keeps_its_genomic_source_class_and_msi_is_read() -> None:
     bundle, _ = metastatic_bundle()
     index = entry_index(bundle, "Observation", "69548-6")
     bundle["entry"][index]["resource"]["component"].append({
         "code": {"coding": [{"system": LOINC, "code": codes.GENOMIC_SOURCE}]},
-        "valueCodeableConcept": {"coding": [{"system": LOINC, "code": codes.GERMLINE}]}})
+        "valueCodeableConcept": {"coding": [{"system": LOINC, "code": "LA6683-2"}]}})
+    bundle["entry"].append(_entry_of(bundle, {
+        "resourceType": "Observation", "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": codes.MSI}]},
+        "subject": {"reference": bundle["entry"][0]["fullUrl"]},
+        "valueCodeableConcept": {"coding": [{"system": LOINC, "code": "LA26203-2"}]}}))
     read = _read(bundle)
-    assert "ESR1" not in {a.gene for a in read.profile.alterations}
-    assert any("germline" in w.diagnostics for w in read.warnings)
+    esr1 = next(a for a in read.profile.alterations if a.gene == "ESR1")
+    assert esr1.origin == "germline"
+    assert read.profile.msi_status == "high"
+    assert read.finding_sources["ESR1 D538G"] == bundle["entry"][index]["fullUrl"]
+    assert read.finding_sources["MSI-high"] == bundle["entry"][-1]["fullUrl"]
+    bundle["entry"][-1]["resource"]["valueCodeableConcept"]["coding"][0]["code"] = "LA11884-6"
+    read = _read(bundle)  # indeterminate: not read, and said
+    assert read.profile.msi_status is None
+    assert any("microsatellite" in w.diagnostics for w in read.warnings)
 
 
 def test_unread_histology_stays_unknown_and_statuses_are_never_echoed() -> None:

@@ -13,8 +13,10 @@ import pytest
 from mlflow import MlflowClient
 
 from cli import main
+from features.actionability.cohort import patient_findings
 from features.cohorts import load_cbioportal_study
 from features.cohorts.cbioportal.dialect_writer import write_study_dialect
+from features.cohorts.parquet import read_partition
 from features.cohorts.sources import load_cohort
 from features.cohorts.synthetic import build_synthetic_cohort
 from features.design import build_design
@@ -126,8 +128,15 @@ def test_partitions_scored_locally_and_on_dask_agree_and_log_to_mlflow(
     assert len(a) == local["counts"]["scored"]
     assert local["counts"]["scored"] + local["counts"]["excluded"] == 1500
     assert a["patient_id"].is_unique
-    for key in ("counts", "exclusions", "out_of_domain", "shift"):
+    for key in ("counts", "exclusions", "out_of_domain", "shift", "actionability"):
         assert local[key] == dask[key]
+    # each patient's ESCAT findings from every sample, as the cohort view finds them
+    expected = pd.concat([patient_findings(read_partition(str(cohort), k)) for k in range(3)])
+    found = a.set_index("patient_id")[list(expected.columns)]
+    pd.testing.assert_frame_equal(found, expected.loc[found.index], check_names=False)
+    actionable = int(((a["escat_tier_i"] + a["escat_tier_ii"]) > 0).sum())
+    assert local["counts"]["with_escat_tier_i_or_ii"] == actionable > 0
+    assert local["actionability"]["scored_with_tier_i_or_ii"] == actionable
     runs = MlflowClient().search_runs(
         [MlflowClient().get_experiment_by_name("mbcrisk-predict").experiment_id])
     assert len(runs) == 1

@@ -59,6 +59,7 @@ def training_data(ctx: CardContext) -> str:
         lines += ["| step | reason | count |", "| --- | --- | --- |", *rows]
     else:
         lines.append("None: every patient of the cohort with the endpoint was used.")
+    lines += _actionability(ctx)
     missing = {k: v for k, v in summary.get("missing_share", {}).items() if v > 0}
     if missing:
         lines += ["", "**Missing values per predictor** (share of patients; genes off a "
@@ -73,3 +74,20 @@ def training_data(ctx: CardContext) -> str:
         if len(missing) > 25:
             lines.append("| (further predictors: cohort_summary.json of the run) | |")
     return "\n".join(lines)
+
+
+def _actionability(ctx: CardContext) -> list[str]:
+    """The training cohort's share of metastatic patients with an ESCAT tier I or II finding
+    (docs/actionability.md), said as not comparable on an early-disease cohort."""
+    view = ctx.summary.get("actionability")
+    if not view:  # runs before the table, and Dask runs (no whole cohort in one place)
+        return ["", "**Actionability**: not computed for this run."]
+    version = ctx.summary_value("actionability.table_version")
+    if view["share"] is None:
+        return ["", f"**Actionability** ({version}): {ctx.summary_value('actionability.note')}"]
+    return ["", f"**Actionability** ({version}): "
+            f"{ctx.summary_value('actionability.with_tier_i_or_ii')} of "
+            f"{ctx.summary_value('actionability.metastatic_patients')} metastatic patients "
+            f"({ctx.summary_value('actionability.share', '{:.0%}')}) have an ESCAT tier I or "
+            f"II finding; {ctx.summary_value('actionability.note')}. Evidence levels, not "
+            "recommendations; BRCA1/2 and PALB2 mutations hold no tier without their origin."]
