@@ -5,7 +5,8 @@ with at least one tier I or II finding.
 A cohort's variant calls are tumour calls (no germline origin is recorded), so BRCA1/2 and
 PALB2 mutations, whose tier depends on their origin, hold none here. Microsatellite status comes
 from the samples' ``msi_status`` (cBioPortal ``MSI_TYPE``); without it, it counts as not
-tested. Fusions are not read from cohorts yet (no structural-variant table).
+tested. Fusions come from the ``structural_variants`` table (cBioPortal ``data_sv.txt``), for
+either of a fusion's genes.
 
 ESCAT ranks targets in metastatic disease: on an early-disease cohort (under half of its
 patients metastatic, as METABRIC) the share is reported as not comparable.
@@ -100,8 +101,7 @@ def cohort_view(cohort: object, table: ActionabilityTable | None = None) -> dict
                  "patients (AURORA: 51%)" if comparable else
                  f"not comparable: an early-disease cohort ({len(metastatic):,} of {total:,} "
                  "patients metastatic), and ESCAT ranks targets in metastatic disease"),
-        "tumour_calls_only": "BRCA1/2 and PALB2 mutations hold no tier without their origin; "
-                             "fusions are not read from cohorts",
+        "tumour_calls_only": "BRCA1/2 and PALB2 mutations hold no tier without their origin",
     }
 
 
@@ -116,6 +116,19 @@ def _patient_msi(samples: pd.DataFrame) -> dict[str, str]:
     return {p: "high" if p in high else "stable" for p in tested["patient_id"]}
 
 
+def _fusions(cohort: object, wanted: frozenset[str]) -> list[tuple[str, str, str | None]]:
+    """(sample, gene, origin) of every fusion call, once for each of its two genes that the
+    table reads (ETV6-NTRK3 is an NTRK3 fusion)."""
+    calls = cohort.structural_variants
+    calls = calls[calls["fusion"].fillna(False).astype(bool)]
+    out = []
+    for s, first, second, origin in zip(calls["sample_id"], calls["gene"],
+                                        calls["partner_gene"], calls["origin"], strict=True):
+        origin = None if pd.isna(origin) else str(origin)
+        out += [(s, str(g), origin) for g in (first, second) if not pd.isna(g) and g in wanted]
+    return out
+
+
 def _panel_genes(cohort: object) -> dict[str, set[str]]:
     panels = cohort.panels
     return {panel: set(group["gene"]) for panel, group in panels.groupby("panel_id")}
@@ -123,7 +136,7 @@ def _panel_genes(cohort: object) -> dict[str, set[str]]:
 
 def _sample_findings(cohort: object, table: ActionabilityTable,
                      ) -> list[tuple[str, Finding]]:
-    """(sample, finding) for the non-silent mutations and the amplifications and deep
+    """(sample, finding) for the non-silent mutations, fusions, amplifications and deep
     deletions of the table's genes."""
     wanted = table.genes
     mutations = cohort.mutations
@@ -132,6 +145,7 @@ def _sample_findings(cohort: object, table: ActionabilityTable,
     out = [(s, Finding(g, "mutation", None if pd.isna(c) else str(c)))
            for s, g, c in zip(mutations["sample_id"], mutations["gene"],
                               mutations["protein_change"], strict=True)]
+    out += [(s, Finding(g, "fusion", None, origin)) for s, g, origin in _fusions(cohort, wanted)]
     cna = cohort.copy_number
     cna = cna[cna["gene"].isin(wanted)]
     for s, g, level in zip(cna["sample_id"], cna["gene"], cna["level"], strict=True):

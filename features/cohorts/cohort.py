@@ -10,6 +10,7 @@ schemas are in :mod:`features.cohorts.schema`, the whole-cohort checks in
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,7 @@ class Cohort:
     panels: pd.DataFrame
     outcomes: pd.DataFrame
     treatments: pd.DataFrame
+    structural_variants: pd.DataFrame
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def table(self, name: str) -> pd.DataFrame:
@@ -118,10 +120,11 @@ class Cohort:
             "outcomes": self.outcome_summary(),
         }
 
-    def digest(self) -> str:
-        """SHA-256 of the tables' contents: equal cohorts give equal digests."""
+    def digest(self, tables: Iterable[str] = TABLES) -> str:
+        """SHA-256 of the contents of ``tables`` (by default all): equal cohorts give equal
+        digests."""
         hasher = hashlib.sha256()
-        for name in TABLES:
+        for name in tables:
             table = self.table(name)
             hasher.update(name.encode())
             hasher.update(",".join(map(str, table.columns)).encode())

@@ -17,7 +17,7 @@ import pandas as pd
 from features.cohorts.cohort import Cohort
 from features.cohorts.errors import CohortError
 from features.cohorts.report import LoadReport
-from features.cohorts.schema import SCHEMAS, TABLES
+from features.cohorts.schema import ADDED_TABLES, SCHEMAS, TABLES
 from features.cohorts.validation import build_cohort
 
 MANIFEST = "cohort.json"
@@ -76,6 +76,8 @@ def read_partition(folder: str | Path, index: int) -> Cohort:
     tables = {}
     for name in TABLES:
         path = folder / name / PARTITION_FILE.format(index)
+        if name in ADDED_TABLES and not path.parent.exists():
+            continue  # written before the table existed: empty
         try:
             tables[name] = pd.read_parquet(path)
         except FileNotFoundError as error:

@@ -150,8 +150,21 @@ SCHEMAS: dict[str, TableSchema] = {
                                          "progressed at its stop)"),
         },
     ),
+    "structural_variants": TableSchema(
+        None,
+        {
+            "sample_id": Column("string"),
+            "gene": Column("string", doc="HGNC symbol of the first site (site 1)"),
+            "partner_gene": Column("string", doc="HGNC symbol of the second site; NA: none"),
+            "fusion": Column("boolean", doc="True when the call says it is a fusion"),
+            "origin": Column("string", doc="somatic, germline; NA: not stated"),
+        },
+    ),
 }
 
+#: Tables added after Parquet cohorts were first written: a partition without one reads it
+#: as empty.
+ADDED_TABLES = ("structural_variants",)
 TABLES = tuple(SCHEMAS)
 ENDPOINT_TIME_SUFFIX = "_months"
 #: Longest plausible time in any table, months (100 years): follow-up, collection, treatment.

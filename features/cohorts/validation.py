@@ -96,6 +96,8 @@ def _check_references(cohort: Cohort, where: _Locator) -> None:
         ("mutations", cohort.mutations["sample_id"], cohort.samples.index, "sample_id", "sample"),
         ("copy_number", cohort.copy_number["sample_id"], cohort.samples.index, "sample_id",
          "sample"),
+        ("structural_variants", cohort.structural_variants["sample_id"], cohort.samples.index,
+         "sample_id", "sample"),
     ]
     for table, refs, known, column, kind in checks:
         row = _first(~refs.isin(known).to_numpy() | refs.isna().to_numpy())
@@ -155,7 +157,7 @@ def is_hgnc_symbol(values: pd.Series) -> pd.Series:
 
 
 def _check_genes(cohort: Cohort, where: _Locator) -> None:
-    for table in ("mutations", "copy_number", "panels"):
+    for table in ("mutations", "copy_number", "panels", "structural_variants"):
         genes = cohort.table(table)["gene"]
         row = _first(~is_hgnc_symbol(genes).to_numpy())
         if row is not None:

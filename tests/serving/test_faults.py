@@ -38,10 +38,8 @@ def _champion_version(name: str) -> str:
     return MlflowClient().get_model_version_by_alias(name, "champion").version
 
 
-@pytest.mark.parametrize("how", [
-    signal.SIGKILL,
-    pytest.param(signal.SIGTERM, marks=pytest.mark.long),  # a second training: test-long (CI)
-], ids=["SIGKILL", "SIGTERM"])
+@pytest.mark.long  # a training killed in a subprocess (~18 s each): test-long (CI)
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
 def test_killed_training_leaves_the_champion_untouched(served: dict, how: signal.Signals,
                                                        ) -> None:
     client = MlflowClient()
@@ -121,6 +119,7 @@ def test_serve_refuses_a_corrupted_or_swapped_model(served: dict, fault: str) ->
     assert "recorded at registration" in result.stderr
 
 
+@pytest.mark.long  # the CLI in a subprocess waiting on the lock (~11 s): test-long (CI)
 def test_a_locked_tracking_store_gives_a_clear_error(served: dict, tmp_path: Path) -> None:
     store = tmp_path / "locked.db"
     shutil.copy(served["root"] / "mlflow.db", store)
@@ -140,6 +139,7 @@ def test_a_locked_tracking_store_gives_a_clear_error(served: dict, tmp_path: Pat
     assert elapsed < 120
 
 
+@pytest.mark.long  # the CLI in a subprocess waiting on the server (~9 s): test-long (CI)
 def test_an_unreachable_tracking_server_gives_a_clear_error(served: dict) -> None:
     started = time.monotonic()
     result = _mbcrisk(served, "promote", "mbcrisk-relapse", timeout=180,

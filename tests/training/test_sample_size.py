@@ -52,7 +52,7 @@ def test_small_cohort_defaults_never_override_a_configured_setting() -> None:
     assert not regularises("resistance_endocrine", "binary")
 
 
-@pytest.mark.slow
+@pytest.mark.long  # a whole cross-validated training (~23 s); the rules above stay in make test
 def test_a_300_patient_treated_cohort_trains_regularised_and_keeps_up_with_the_markers(
         tmp_path: Path, mlflow_store: str) -> None:
     study = write_study_dialect(build_synthetic_cohort(300, 3), tmp_path / "study",

@@ -17,6 +17,7 @@ _META_ROLES = {
     ("MUTATION_EXTENDED", "MAF"): "mutations",
     ("COPY_NUMBER_ALTERATION", "DISCRETE"): "cna",
     ("GENE_PANEL_MATRIX", "GENE_PANEL_MATRIX"): "gene_matrix",
+    ("STRUCTURAL_VARIANT", "SV"): "sv",
 }
 
 #: Conventional file names of each role, tried when no meta file names one.
@@ -26,12 +27,13 @@ _CONVENTIONAL = {
     "mutations": ("data_mutations_extended.txt", "data_mutations.txt"),
     "cna": ("data_cna.txt", "data_CNA.txt", "data_cna_discrete.txt"),
     "gene_matrix": ("data_gene_matrix.txt", "data_gene_panel_matrix.txt"),
+    "sv": ("data_sv.txt",),
     "timeline": ("data_timeline_treatment.txt",),
 }
 
 REQUIRED_ROLES = ("patient",)
 #: Roles of genomic data files (a study without any is clinical-only).
-GENOMIC_ROLES = ("mutations", "cna", "gene_matrix")
+GENOMIC_ROLES = ("mutations", "cna", "gene_matrix", "sv")
 #: Roles of which a study may hold several files, read together: supplementary clinical
 #: attribute files are merged by identifier, several MAFs are read one after the other.
 MERGED_ROLES = ("patient", "sample", "mutations", "timeline")

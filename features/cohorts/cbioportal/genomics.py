@@ -37,8 +37,10 @@ def normalise_genes(genes: pd.Series, column: str, report: LoadReport) -> pd.Ser
     return updated
 
 
-def _drop_rows(table: TextTable, keep: np.ndarray, report: LoadReport, reason: str,
-               name: str) -> None:
+def drop_rows(table: TextTable, keep: np.ndarray, report: LoadReport, reason: str,
+              name: str) -> None:
+    """Count the rows of ``table`` that ``keep`` leaves out, under ``reason`` (naming the
+    file and the first line) in table ``name`` of the report."""
     dropped = int((~keep).sum())
     if dropped:
         first = table.line_of(int(np.flatnonzero(~keep)[0]))
@@ -117,7 +119,7 @@ def read_gene_panel_matrix(path: Path | None, samples: pd.Index,
         values = frame[column]
         result[target] = values.where(~missing_mask(values, column, report).to_numpy())
     known = frame.index.isin(samples)
-    _drop_rows(table, known, report, "sample not in the sample file", "gene_panel_matrix")
+    drop_rows(table, known, report, "sample not in the sample file", "gene_panel_matrix")
     return result[known]
 
 
@@ -169,11 +171,11 @@ def read_mutations(path: Path | None, samples: pd.Index,
     report.counts["mutation_rows_read"] = report.counts.get("mutation_rows_read", 0) + len(frame)
     genes = normalise_genes(frame["Hugo_Symbol"], "Hugo_Symbol", report)
     has_gene = ~genes.str.lower().isin({"", "unknown"}).to_numpy()
-    _drop_rows(table, has_gene, report, "no gene (Hugo_Symbol 'Unknown' or empty)", "mutations")
+    drop_rows(table, has_gene, report, "no gene (Hugo_Symbol 'Unknown' or empty)", "mutations")
     valid = is_hgnc_symbol(genes).to_numpy() | ~has_gene
-    _drop_rows(table, valid, report, "Hugo_Symbol is not an HGNC symbol", "mutations")
+    drop_rows(table, valid, report, "Hugo_Symbol is not an HGNC symbol", "mutations")
     known_sample = frame["Tumor_Sample_Barcode"].isin(samples).to_numpy()
-    _drop_rows(table, known_sample | ~(has_gene & valid), report,
+    drop_rows(table, known_sample | ~(has_gene & valid), report,
                "sample not in the sample file", "mutations")
     keep = has_gene & valid & known_sample
     classification = _classification(table, report)
@@ -280,7 +282,7 @@ def read_copy_number(path: Path | None, samples: pd.Index,
     profiled = [c for c in sample_columns if c in samples]
     genes = normalise_genes(frame["Hugo_Symbol"], "Hugo_Symbol", report)
     valid = (is_hgnc_symbol(genes) & ~genes.duplicated()).to_numpy()
-    _drop_rows(table, valid, report, "gene not an HGNC symbol, or repeated", "copy_number")
+    drop_rows(table, valid, report, "gene not an HGNC symbol, or repeated", "copy_number")
     cells = frame[profiled].to_numpy(dtype=str)
     missing = np.isin(np.char.lower(cells), ["", "na", "nan"])
     numbers = pd.to_numeric(pd.Series(cells.ravel()), errors="coerce").to_numpy(

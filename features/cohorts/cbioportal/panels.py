@@ -22,6 +22,7 @@ from features.cohorts.cbioportal.genomics import (
     read_mutation_files,
     read_panel_definitions,
 )
+from features.cohorts.cbioportal.structural_variants import read_structural_variants
 from features.cohorts.errors import CohortError
 from features.cohorts.report import LoadReport
 from features.cohorts.vocab import WHOLE_EXOME_PANEL
@@ -33,8 +34,8 @@ INFERENCE_RULE = ("the genes observed mutated, or carrying a copy-number value, 
 
 def read_genomics(files: StudyFiles, samples: pd.DataFrame, report: LoadReport,
                   panel_folder: Path | None = None) -> dict[str, pd.DataFrame]:
-    """Mutations, copy-number calls and panels of the study; sets each sample's
-    ``mutation_panel`` and ``cna_panel`` (NA: not profiled)."""
+    """Mutations, copy-number calls, structural variants and panels of the study; sets each
+    sample's ``mutation_panel`` and ``cna_panel`` (NA: not profiled)."""
     study_panels = read_panel_definitions(files.panels, report)
     matrix = read_gene_panel_matrix(files.get("gene_matrix"), samples.index, report)
     mutations, sequenced = read_mutation_files(files.all("mutations"), samples.index, report)
@@ -46,7 +47,9 @@ def read_genomics(files: StudyFiles, samples: pd.DataFrame, report: LoadReport,
         matrix, "cna_panel", cna_profiled, samples.index, files.get("cna"), report)
     panels = _resolve_panels(study_panels, samples, mutations, cna_observed, panel_folder,
                              report)
-    return {"mutations": mutations, "copy_number": copy_number, "panels": panels}
+    structural = read_structural_variants(files.get("sv"), samples.index, report)
+    return {"mutations": mutations, "copy_number": copy_number, "panels": panels,
+            "structural_variants": structural}
 
 
 def _resolve_panels(study_panels: pd.DataFrame, samples: pd.DataFrame,

@@ -88,6 +88,7 @@ def load_cbioportal_study(path: str | Path, options: LoadOptions | None = None,
         "samples": len(samples),
         "mutations": len(genomics["mutations"]),
         "cna_calls": len(genomics["copy_number"]),
+        "structural_variants": len(genomics["structural_variants"]),
         "treatment_lines": len(treatments),
     })
     patient_table = patient_tables[0]

@@ -34,7 +34,8 @@ def synthetic_partition(size: int, random_state: int, index: int) -> Cohort:
         tables[name].index = ids.str.replace(ID_PREFIX, prefix, n=1, regex=False).rename(
             ids.name)
     for name, column in (("samples", "patient_id"), ("mutations", "sample_id"),
-                         ("copy_number", "sample_id"), ("treatments", "patient_id")):
+                         ("copy_number", "sample_id"), ("treatments", "patient_id"),
+                         ("structural_variants", "sample_id")):
         tables[name][column] = tables[name][column].astype("string").str.replace(
             ID_PREFIX, prefix, n=1, regex=False)
     metadata = {**cohort.metadata, "random_state": random_state, "partition": index}

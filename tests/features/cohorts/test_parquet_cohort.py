@@ -84,6 +84,21 @@ def test_damaged_partitions_are_refused_naming_the_file(folder: Path, tmp_path: 
         read_partition(copy, 0)
 
 
+def test_a_cohort_written_before_a_table_was_added_reads_it_as_empty(
+        folder: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "older"
+    shutil.copytree(folder, copy)
+    shutil.rmtree(copy / "structural_variants")  # as written before the table existed
+    older = read_partition(copy, 0)
+    assert older.structural_variants.empty
+    assert older.digest() == read_partition(folder, 0).digest()  # empty either way
+    (copy / "structural_variants").mkdir()  # the folder there, a file missing: refused
+    with pytest.raises(CohortError, match="partition file missing"):
+        read_partition(copy, 0)
+
+
 def test_cli_writes_parquet_and_validate_reads_it(tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "cli"
