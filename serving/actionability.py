@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from features.actionability.match import Context, Finding, match
 from features.actionability.table import load_table
+from features.therapies import THERAPY_GROUPS
 from serving.schemas import PatientProfile
-
-ENDOCRINE = frozenset({"endocrine", "endocrine_cdk46"})
 
 
 def actionability(profile: PatientProfile) -> dict[str, object]:
@@ -25,7 +24,7 @@ def _endocrine_before(profile: PatientProfile) -> bool | None:
     setting, or a primary tumour of a patient with no endocrine therapy before) did not; a
     metastatic-setting sample other than the primary after endocrine therapy did; otherwise
     unknown (a primary of a treated patient may be archival)."""
-    exposed = bool(ENDOCRINE & set(profile.prior_therapies))
+    exposed = bool(set(THERAPY_GROUPS["endocrine"]) & set(profile.prior_therapies))
     if profile.setting == "early" or not exposed:
         return False
     return None if profile.sample_type == "primary" else True

@@ -17,7 +17,7 @@ from __future__ import annotations
 import pandas as pd
 
 from features.actionability.match import Context, Finding, match
-from features.actionability.table import ActionabilityTable, load_table
+from features.actionability.table import ActionabilityTable, load_table, tier_level
 from features.genes import AMPLIFICATION_LEVEL, DELETION_LEVEL
 
 #: Samples that exist because the disease spread (their patient is metastatic).
@@ -27,7 +27,9 @@ METASTATIC_SAMPLES = ("metastasis", "recurrence", "ctdna")
 METASTATIC_COHORT_SHARE = 0.5
 #: Between the sentences of ``escat_findings`` (a sentence may hold "; ").
 FINDING_SEPARATOR = " | "
-COLUMNS = ["escat_tier_i", "escat_tier_ii", "escat_findings", "escat_not_tested"]
+#: Per patient, from every profiled sample: tier I and tier II findings (counts), their
+#: sentences, and the table's genes no sample profiled.
+ACTIONABILITY_COLUMNS = ["escat_tier_i", "escat_tier_ii", "escat_findings", "escat_not_tested"]
 
 
 def patient_findings(cohort: object, table: ActionabilityTable | None = None) -> pd.DataFrame:
@@ -53,13 +55,18 @@ def patient_findings(cohort: object, table: ActionabilityTable | None = None) ->
         answer = match(table, sorted(findings.get(patient, set()), key=str),
                        Context(frozenset(tested.get(patient, set())), msi.get(patient),
                                "metastasis", True))
-        tiers = [f["tier"].split("-")[0] for f in answer["findings"] if f["tier"]]
+        tiers = [tier_level(f["tier"]) for f in answer["findings"] if f["tier"]]
         rows[patient] = (tiers.count("I"), tiers.count("II"),
                          FINDING_SEPARATOR.join(f["sentence"] for f in answer["findings"]
                                                 if f["tier"]),
                          len([g for g in answer["not_tested"] if g in table.genes]))
-    return pd.DataFrame.from_dict(rows, orient="index", columns=COLUMNS).rename_axis(
-        "patient_id")
+    return pd.DataFrame.from_dict(rows, orient="index", columns=ACTIONABILITY_COLUMNS
+                                  ).rename_axis("patient_id")
+
+
+def with_tier_i_or_ii(findings: pd.DataFrame) -> pd.Series:
+    """Per patient of :func:`patient_findings`: True with at least one tier I or II finding."""
+    return (findings["escat_tier_i"] + findings["escat_tier_ii"]) > 0
 
 
 def metastatic_patients(cohort: object) -> pd.Index:
@@ -83,8 +90,7 @@ def cohort_view(cohort: object, table: ActionabilityTable | None = None) -> dict
     table = table or load_table()
     findings = patient_findings(cohort, table)
     metastatic = metastatic_patients(cohort)
-    actionable = findings.loc[metastatic]
-    with_finding = int(((actionable["escat_tier_i"] + actionable["escat_tier_ii"]) > 0).sum())
+    with_finding = int(with_tier_i_or_ii(findings.loc[metastatic]).sum())
     profiled = int(cohort.samples["patient_id"].loc[cohort.samples["patient_id"].isin(
         metastatic)].nunique())
     total = len(cohort.patients)

@@ -46,10 +46,6 @@ class Rule:
     source: str
     checked: date
 
-    @property
-    def tier_one_or_two(self) -> bool:
-        """True for tiers I and II (the share the cohort view reports)."""
-        return self.tier.startswith(("I-", "II"))
 
 
 @dataclass(frozen=True)
@@ -69,6 +65,11 @@ class ActionabilityTable:
     def genes(self) -> frozenset[str]:
         """The genes some rule reads (a profile that did not cover one has not tested it)."""
         return frozenset(r.gene for r in self.rules if r.gene != "*")
+
+
+def tier_level(tier: str) -> str:
+    """The ESCAT level of a tier, without its sub-level: ``I-A`` -> ``I``, ``II`` -> ``II``."""
+    return tier.split("-")[0]
 
 
 @functools.cache

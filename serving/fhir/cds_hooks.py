@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from features.actionability.table import tier_level
 from serving.fhir.answer import record_elements
 from serving.fhir.conformance import bundle_issues, resource_issues
 from serving.fhir.mcode import ReadPatient
@@ -199,7 +200,7 @@ def cards(read: ReadPatient, prediction: Prediction, public_url: str | None,
 def actionability_card(actionability: Actionability) -> dict[str, Any]:
     """One information card: the profile's ESCAT evidence levels (never a treatment order or
     suggestion), the findings without a tier, what was not tested, and the table's version."""
-    levels = [f.tier.split("-")[0] for f in actionability.findings if f.tier is not None]
+    levels = [tier_level(f.tier) for f in actionability.findings if f.tier is not None]
     counts = [f"{levels.count(level)} tier {level}" for level in ("I", "II")]
     untested = len(actionability.not_tested)
     summary = (f"Actionability (ESCAT evidence levels): {', '.join(counts)}"

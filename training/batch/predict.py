@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from features.actionability.cohort import ACTIONABILITY_COLUMNS
 from features.actionability.table import load_table
 from features.cohorts.options import LoadOptions
 from features.cohorts.parquet import is_parquet_cohort, read_manifest, read_partition
@@ -27,7 +28,6 @@ from models.bundles.bundle import ModelBundle
 from models.loading import RegisteredBundle, load_registered_bundle
 from models.scoring import BundleScorer
 from training.batch.scoring import (
-    ACTIONABILITY,
     Tally,
     output_columns,
     refuse_without_minimum_data,
@@ -191,7 +191,7 @@ def build_summary(registered: RegisteredBundle, request: PredictRequest, cohort_
         "actionability": {
             "table_version": load_table().version,
             "scored_with_tier_i_or_ii": tally.n_actionable,
-            "columns": list(ACTIONABILITY),
+            "columns": list(ACTIONABILITY_COLUMNS),
             "note": "evidence levels of the ESCAT table (docs/actionability.md), not "
                     "recommendations; cohort calls carry no germline origin"},
         "exclusions": [{"reason": reason, "count": count}

@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from features.actionability.cohort import COLUMNS, patient_findings
+from features.actionability.cohort import (
+    ACTIONABILITY_COLUMNS,
+    patient_findings,
+    with_tier_i_or_ii,
+)
 from features.cohorts.cohort import Cohort
 from features.design import build_design, protein_changes
 from features.labels import task_population
@@ -25,9 +29,6 @@ from models.scoring import BundleScorer
 #: Patients scored in one pass: bounds memory (the unknown-is-unknown rule scores each
 #: patient with unprofiled genes once per reference patient).
 BLOCK_ROWS = 4096
-#: Per patient, from every profiled sample: ESCAT tier I and II findings (counts), their
-#: sentences, and the table's genes no sample profiled (features.actionability.cohort).
-ACTIONABILITY = COLUMNS
 
 
 @dataclass
@@ -70,7 +71,8 @@ def output_columns(bundle: ModelBundle, top: int) -> list[str]:
     """The columns of the output table, in order (``top`` drivers; 0: no explanation)."""
     predictions = bundle.survival_columns if bundle.kind == "survival" else ["probability"]
     columns = ["patient_id", "risk_score", "risk_score_meaning", "risk_group", *predictions,
-               "in_domain", "out_of_domain_reasons", "unprofiled_inputs", *ACTIONABILITY]
+               "in_domain", "out_of_domain_reasons", "unprofiled_inputs",
+               *ACTIONABILITY_COLUMNS]
     for rank in range(1, top + 1):
         columns += [f"driver_{rank}_{part}"
                     for part in ("group", "value", "contribution", "sentence")]
@@ -156,9 +158,9 @@ def _blocks(bundle: ModelBundle, scorer: BundleScorer, patients: pd.Index, rows:
                     else np.zeros(len(block), dtype=int))
         frame["unprofiled_inputs"] = averaged.astype(np.int64)
         found = actionable.iloc[start:start + BLOCK_ROWS]
-        for column in ACTIONABILITY:
+        for column in ACTIONABILITY_COLUMNS:
             frame[column] = found[column].to_numpy()
-        tally.n_actionable += int(((found["escat_tier_i"] + found["escat_tier_ii"]) > 0).sum())
+        tally.n_actionable += int(with_tier_i_or_ii(found).sum())
         if top:
             frame.update(_driver_columns(scores.explanation(), ids, top, details))
         tally.n_scored += len(block)
