@@ -105,7 +105,10 @@ def _bundle_of(served: dict, name: str) -> bytes:
                 if hashlib.sha256(p.read_bytes()).hexdigest() == expected)
 
 
-@pytest.mark.parametrize("fault", ["corrupted", "truncated", "swapped"])
+@pytest.mark.parametrize("fault", [
+    "corrupted",  # the other two faults start the CLI too (~6 s each): `make test-long` (CI)
+    pytest.param("truncated", marks=pytest.mark.long),
+    pytest.param("swapped", marks=pytest.mark.long)])
 def test_serve_refuses_a_corrupted_or_swapped_model(served: dict, fault: str) -> None:
     original = _bundle_of(served, "mbcrisk-relapse")
     data = {"corrupted": original[:100] + b"\x00" + original[101:],

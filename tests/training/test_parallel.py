@@ -31,6 +31,7 @@ def test_a_warning_in_a_worker_follows_the_callers_filters() -> None:
             list(in_workers(warnings.warn, [("in a worker",), ("in a worker",)], 2))
 
 
+@pytest.mark.long  # a training killed in a subprocess (~6 s): `make test-long` (CI)
 def test_workers_end_with_a_killed_parent(tmp_path: Path) -> None:
     """A training killed with SIGKILL (which it cannot catch) leaves no worker behind holding
     its memory. The kill comes once both workers are running a task, so their set-up ran."""

@@ -25,8 +25,6 @@ from models.explanation.explain import top_groups
 from models.loading import load_registered_bundle
 from models.scoring import predict
 from tests.support.design_explanation import explain_design
-from training.config import load_config
-from training.train import train
 
 pytestmark = pytest.mark.slow
 MODEL = "mbcrisk-relapse@challenger"
@@ -38,9 +36,9 @@ def _predict(capsys: pytest.CaptureFixture[str], *args: str) -> dict:
 
 
 @pytest.fixture
-def gbsg2_model(mlflow_store: str, quick_config: Path) -> None:
-    """A relapse model trained on GBSG2, registered as the challenger."""
-    train("gbsg2", load_config(quick_config, task="relapse"))
+def gbsg2_model(gbsg2_relapse: str) -> None:
+    """A relapse model trained on GBSG2, registered as the challenger (once for this
+    module's tests: scoring only reads it)."""
 
 
 @pytest.mark.realdata
@@ -112,6 +110,7 @@ def test_a_gbsg2_model_scores_gbsg2_and_metabric_and_reports_the_shift(
     assert metabric["shift"]["features_above_notable"] >= 3
 
 
+@pytest.mark.long  # starts a Dask cluster (~11 s): `make test-long` (CI)
 def test_partitions_scored_locally_and_on_dask_agree_and_log_to_mlflow(
         gbsg2_model: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cohort = tmp_path / "parts"

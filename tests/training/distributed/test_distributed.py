@@ -95,6 +95,7 @@ def whole_labels_and_factors(cohort_folder: Path):
     return labels, subgroup_factors(cohort.patients, samples, labels.y.index)
 
 
+@pytest.mark.long  # a Dask cluster of two workers (~16 s to start): `make test-long` (CI)
 def test_partition_labels_and_designs_are_the_whole_cohorts(
         prepared, whole, whole_labels_and_factors) -> None:
     client, cohort = prepared
@@ -118,6 +119,7 @@ def test_partition_labels_and_designs_are_the_whole_cohorts(
     assert (no_lines["clin__adjuvant_endocrine"] == 0).all()
 
 
+@pytest.mark.long  # on the module's Dask cluster: `make test-long` (CI)
 def test_distributed_model_matches_the_single_machine_models(prepared, whole) -> None:
     client, cohort = prepared
     X, y = whole
@@ -150,6 +152,7 @@ def test_distributed_model_matches_the_single_machine_models(prepared, whole) ->
     assert abs(c_dask - c_cox) <= 0.01
 
 
+@pytest.mark.long  # on the module's Dask cluster: `make test-long` (CI)
 def test_metrics_from_distributed_predictions_equal_one_machine(
         prepared, whole, whole_labels_and_factors) -> None:
     client, cohort = prepared

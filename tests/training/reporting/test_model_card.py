@@ -34,9 +34,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def gbsg2_version(mlflow_store: str, quick_config: Path) -> str:
-    result = train("gbsg2", load_config(quick_config, task="relapse"))
-    return f"{result.model_name}/{result.model_version}"
+def gbsg2_version(gbsg2_relapse: str) -> str:
+    """A relapse model trained on GBSG2 (once for this module's tests, which only read it)."""
+    return gbsg2_relapse
 
 
 def test_every_number_in_the_gbsg2_card_is_the_runs(gbsg2_version: str) -> None:
@@ -137,6 +137,7 @@ def test_synthetic_card_says_synthetic_and_renders(mlflow_store: str, quick_conf
 
 
 @pytest.mark.realdata
+@pytest.mark.long  # trains on METABRIC (~15 s): `make test-long` (CI)
 def test_metabric_proxy_card_states_the_caveat(mlflow_store: str, quick_config: Path,
                                                metabric_dir: Path, tmp_path: Path) -> None:
     result = train(str(metabric_dir), load_config(quick_config, task="resistance"))
@@ -234,7 +235,8 @@ def test_progression_card_states_its_question_constraints_and_ablation(
     assert unaccounted_numbers(markdown, facts) == []
 
 
-@pytest.mark.parametrize("task", ["relapse", "resistance"])
+@pytest.mark.parametrize("task", [
+    "relapse", pytest.param("resistance", marks=pytest.mark.long)])  # ~9 s each
 def test_a_clinical_only_study_trains_and_its_card_says_so(
         mlflow_store: str, quick_config: Path, tmp_path: Path, task: str) -> None:
     folder = write_study_dialect(build_synthetic_cohort(800, 4), tmp_path / "clinical",

@@ -82,6 +82,7 @@ def test_resistance_proxy_on_gbsg2_registers_under_its_name(
     assert "PROXY" in labels["definition"]
 
 
+@pytest.mark.long  # trains the same run twice (~15 s): `make test-long` (CI)
 def test_same_config_same_metrics_and_model_file(mlflow_store: str, quick_config: Path) -> None:
     config = load_config(quick_config, task="relapse")
     first = train("gbsg2", config)
@@ -152,6 +153,7 @@ def test_unreachable_tracking_store_is_a_clear_error(
     assert f"tracking store {uri} cannot be used" in capsys.readouterr().err
 
 
+@pytest.mark.long  # trains, then runs the CLI three times (~21 s): `make test-long` (CI)
 def test_explain_cli_cohort_and_patient(mlflow_store: str, quick_config: Path, tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     from features.cohorts.sources import load_cohort
