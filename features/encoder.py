@@ -116,15 +116,30 @@ class ProfileEncoder:
     def _position(self) -> dict[str, int]:
         return {name: k for k, name in enumerate(self.columns)}
 
-    def encode(self, profiles: Sequence[EncodableProfile]) -> np.ndarray:
-        """Rows (n_profiles x n_columns, float64, NaN = unknown), each the profile alone."""
+    def encode(self, profiles: Sequence[EncodableProfile],
+               computed: dict[tuple, list[dict[str, float]]] | None = None) -> np.ndarray:
+        """Rows (n_profiles x n_columns, float64, NaN = unknown), each the profile alone.
+        ``computed``: the profiles' features by :attr:`key`, shared by the encoders of one
+        request (models with the same origin and sample types read the same features)."""
+        features = None if computed is None else computed.get(self.key)
+        if features is None:
+            features = [self._features(profile) for profile in profiles]
+            if computed is not None:
+                computed[self.key] = features
         rows = np.full((len(profiles), len(self.columns)), np.nan)
-        for i, profile in enumerate(profiles):
-            for name, value in self._features(profile).items():
-                k = self._position.get(name)
+        position = self._position
+        for i, values in enumerate(features):
+            for name, value in values.items():
+                k = position.get(name)
                 if k is not None:
                     rows[i, k] = value
         return rows
+
+    @property
+    def key(self) -> tuple[bool, tuple[str, ...]]:
+        """What a profile's features depend on besides the profile: whether the origin is
+        diagnosis (a line's origin is the profile's own) and the eligible sample types."""
+        return self.origin == DIAGNOSIS_ORIGIN, self.sample_types
 
     def _features(self, p: EncodableProfile) -> dict[str, float]:
         at_diagnosis = self.origin == DIAGNOSIS_ORIGIN

@@ -19,6 +19,7 @@ from scipy.special import expit
 
 from models.bundles.bundle import RISK_GROUPS, ModelBundle
 from models.estimators.aft import AFTRiskModel
+from models.estimators.calibration_map import CalibrationMap
 from models.explanation.averaged_booster import AveragedBooster
 from models.explanation.explain import Explanation, check_additivity
 
@@ -32,7 +33,9 @@ class BundleScorer:
     selected: np.ndarray  # positions of the model's features among the input columns
     features: list[str]
     groups: dict[str, str]  # feature -> group
+    feature_groups: tuple[str, ...]  # each feature's group, in feature order
     averaging: AveragedBooster
+    calibration: CalibrationMap | None  # binary models: booster probability -> calibrated
 
     @classmethod
     def of(cls, bundle: ModelBundle) -> BundleScorer:
@@ -42,8 +45,11 @@ class BundleScorer:
         model = bundle.pipeline[-1]
         averaging = AveragedBooster.compile(model.booster_, features, bundle.unprofiled,
                                             model.n_jobs)
+        calibration = None if bundle.kind == "survival" else CalibrationMap.of(
+            model.calibrator_)
+        groups = bundle.feature_groups
         return cls(bundle, np.array([position[f] for f in features], dtype=int), features,
-                   bundle.feature_groups, averaging)
+                   groups, tuple(groups[f] for f in features), averaging, calibration)
 
     def score(self, rows: np.ndarray, explain: bool = True) -> Scores:
         """Margins, contributions and predictions of the input ``rows`` (n x inputs), with
@@ -73,8 +79,7 @@ class BundleScorer:
             horizons = np.asarray(self.bundle.horizons_months, dtype=float)
             survival = model.baseline_.survival(margin, horizons)
         else:  # the calibrator of the probability, sigmoid or isotonic
-            calibrator = model.calibrated_.calibrated_classifiers_[0].calibrators[0]
-            score = np.asarray(calibrator.predict(expit(margin)), dtype=float)
+            score = self.calibration(expit(margin))
             survival = None
         low, high = self.bundle.risk_group_cutpoints
         groups = np.where(score >= high, RISK_GROUPS[2],
@@ -116,7 +121,8 @@ class Scores:
             base_value=self.contributions[:, -1].copy(), value_matrix=self.features,
             features=self.scorer.features, groups=self.scorer.groups,
             scale=bundle.explainer.get("scale", ""), bundle=bundle,
-            index=pd.RangeIndex(len(self.margin)), averaged=self.averaged)
+            index=pd.RangeIndex(len(self.margin)), averaged=self.averaged,
+            feature_groups=self.scorer.feature_groups)
 
 
 def explain_rows(bundle: ModelBundle, X: pd.DataFrame,

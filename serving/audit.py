@@ -8,9 +8,10 @@ answer's last byte goes out, so an answer a client holds is never missing from t
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, select
 
 from serving.state import audit, engine_for
 
@@ -29,16 +30,32 @@ class AuditRecord:
     latency_ms: float
 
 
+_INSERT = insert(audit)
+
+
 class AuditLog:
     """Append-only records in the state database at ``url``."""
 
     def __init__(self, url: str) -> None:
         self.engine = engine_for(url)
+        self._held: Connection | None = None  # append's own connection, opened on first use
 
     def append(self, record: AuditRecord) -> None:
-        """Write one record (committed before returning)."""
-        with self.engine.begin() as db:
-            db.execute(insert(audit), asdict(record))
+        """Write one record (committed before returning). Appends come from one thread (the
+        service's event loop) and keep one connection open between them, with no transaction
+        left open: taking a connection from the pool and resetting it on return cost about as
+        much as the insert (~80 of ~200 us on SQLite). A failed append closes the connection;
+        the next one opens another."""
+        if self._held is None:
+            self._held = self.engine.connect()
+        try:
+            with self._held.begin():
+                self._held.execute(_INSERT, asdict(record))
+        except BaseException:
+            held, self._held = self._held, None
+            with contextlib.suppress(Exception):
+                held.close()
+            raise
 
     def records(self) -> list[AuditRecord]:
         """Every record, oldest first."""

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.bundles.bundle import ModelBundle
-from models.domain.answerable import Verdict, answer_rules, judge
+from models.domain.answerable import RulesCheck, Verdict, answer_rules
+from models.domain.applicability import DomainCheck
 from models.explanation.explain import top_contributions, top_groups, unprofiled_summary
 from models.scoring import BundleScorer, Scores
 from serving.actionability import actionability
@@ -89,9 +90,15 @@ class Predictor:
         self.used_genes = set().union(*(model_genes(b) for b in bundles.values()))
         self.synthetic_warnings = synthetic_training_warnings(bundles)
         self.input_labels = {task: input_labels(s.features) for task, s in self.scorers.items()}
-        self.rules = {task: answer_rules(task, m.bundle.origin == "diagnosis",
-                                         m.bundle.learned_features)
+        # the answerability rules and the applicability domain of each model, with the
+        # positions of their inputs among the model's columns looked up once
+        self.rules = {task: RulesCheck.of(answer_rules(task, m.bundle.origin == "diagnosis",
+                                                       m.bundle.learned_features),
+                                          m.bundle.input_features)
                       for task, m in models.items()}
+        self.domains = {task: None if m.bundle.applicability is None else
+                        m.bundle.applicability.compiled(m.bundle.input_features)
+                        for task, m in models.items()}
 
     @property
     def model_info(self) -> dict[str, ModelInfo]:
@@ -103,15 +110,19 @@ class Predictor:
         the contributions when ``explain``), and which of them it may answer
         (:mod:`models.domain.answerable`)."""
         out = {}
-        for task, model in self.models.items():
-            answered = [i for i, p in enumerate(profiles) if p.setting == self.settings[task]]
+        computed: dict[str, dict[tuple, list[dict[str, float]]]] = {}  # by setting
+        for task in self.models:
+            setting = self.settings[task]
+            answered = [i for i, p in enumerate(profiles) if p.setting == setting]
             if not answered:
                 continue
-            rows = self.encoders[task].encode([profiles[i] for i in answered])
+            # the profiles of one setting are the same list for every model of it
+            rows = self.encoders[task].encode([profiles[i] for i in answered],
+                                              computed.setdefault(setting, {}))
             out[task] = _Answered({i: k for k, i in enumerate(answered)},
                                   self.scorers[task].score(rows, explain),
-                                  _domain(model.bundle, rows),
-                                  judge(self.rules[task], rows, model.bundle.input_features))
+                                  _domain(self.domains[task], rows),
+                                  self.rules[task].judge(rows))
         return out
 
     def _predictions(self, profiles: list[PatientProfile],
@@ -214,10 +225,10 @@ class _Answered:
         return k is not None and self.verdict.answers(k)
 
 
-def _domain(bundle: ModelBundle, rows: np.ndarray) -> list[Applicability]:
-    if bundle.applicability is None:
+def _domain(check: DomainCheck | None, rows: np.ndarray) -> list[Applicability]:
+    if check is None:
         return [Applicability(in_domain=True, reasons=[]) for _ in range(len(rows))]
-    reasons = bundle.applicability.check_rows(rows, bundle.input_features)
+    reasons = check.check(rows)
     return [Applicability(in_domain=not r, reasons=r) for r in reasons]
 
 

@@ -142,22 +142,46 @@ class Verdict:
 def judge(rules: AnswerRules, rows: np.ndarray, columns: list[str]) -> Verdict:
     """Apply ``rules`` to encoded ``rows`` (n x ``columns``, NaN = unknown). What is missing
     is said before any reason the label does not apply."""
-    position = {name: k for k, name in enumerate(columns)}
-    known = ~np.isnan(rows)
-    missing: list[list[str]] = [[] for _ in range(len(rows))]
-    for need in rules.needs:
-        usable = [[position[f] for f in alt] for alt in need.alternatives
-                  if all(f in position for f in alt)]
-        if usable:
-            met = np.any([known[:, alt].all(axis=1) for alt in usable], axis=0)
-            _add(missing, np.flatnonzero(~met), need.field)
-    reasons: list[str | None] = [None] * len(rows)
-    for scope in (s for s in rules.scopes if s.feature in position):
-        column = position[scope.feature]
-        _add(missing, np.flatnonzero(~known[:, column]), scope.field)
-        for i in np.flatnonzero(known[:, column] & (rows[:, column] < 0.5)):
-            reasons[i] = reasons[i] or scope.reason
-    return Verdict(missing, [None if missing[i] else r for i, r in enumerate(reasons)])
+    return RulesCheck.of(rules, columns).judge(rows)
+
+
+@dataclass(frozen=True)
+class RulesCheck:
+    """:func:`judge` for one column layout: per need its field and the column positions of
+    each alternative the columns hold; per scope its column, field and reason."""
+
+    needs: tuple[tuple[str, tuple[tuple[int, ...], ...]], ...]
+    scopes: tuple[tuple[int, str, str], ...]
+
+    @classmethod
+    def of(cls, rules: AnswerRules, columns: list[str]) -> RulesCheck:
+        """``rules`` with the positions of their features in ``columns`` looked up once (a
+        served model judges every answer against the same columns)."""
+        position = {name: k for k, name in enumerate(columns)}
+        needs = []
+        for need in rules.needs:
+            usable = tuple(tuple(position[f] for f in alt) for alt in need.alternatives
+                           if all(f in position for f in alt))
+            if usable:
+                needs.append((need.field, usable))
+        return cls(tuple(needs), tuple((position[s.feature], s.field, s.reason)
+                                       for s in rules.scopes if s.feature in position))
+
+    def judge(self, rows: np.ndarray) -> Verdict:
+        """The verdict on ``rows`` (NaN = unknown); see :func:`judge`."""
+        known = ~np.isnan(rows)
+        missing: list[list[str]] = [[] for _ in range(len(rows))]
+        for field, alternatives in self.needs:
+            met = np.zeros(len(rows), dtype=bool)
+            for alt in alternatives:
+                met |= known[:, alt].all(axis=1)
+            _add(missing, np.flatnonzero(~met), field)
+        reasons: list[str | None] = [None] * len(rows)
+        for column, field, reason in self.scopes:
+            _add(missing, np.flatnonzero(~known[:, column]), field)
+            for i in np.flatnonzero(known[:, column] & (rows[:, column] < 0.5)):
+                reasons[i] = reasons[i] or reason
+        return Verdict(missing, [None if missing[i] else r for i, r in enumerate(reasons)])
 
 
 def _add(missing: list[list[str]], rows: np.ndarray, field: str) -> None:

@@ -49,20 +49,46 @@ class ApplicabilityDomain:
     def check_rows(self, rows: np.ndarray, columns: list[str]) -> list[list[str]]:
         """:meth:`check` of the numpy ``rows`` whose columns are named ``columns`` (a column
         the domain knows but ``columns`` lacks is unknown)."""
+        return self.compiled(columns).check(rows)
+
+    def compiled(self, columns: list[str]) -> DomainCheck:
+        """The check of rows whose columns are ``columns``, with the columns' positions
+        looked up once (a served model checks every answer against the same columns)."""
         position = {name: k for k, name in enumerate(columns)}
-        reasons: list[list[str]] = [[] for _ in range(len(rows))]
         bounded = [name for name in self.ranges if name in position]
-        if bounded:
-            values = rows[:, [position[name] for name in bounded]]
-            low = np.array([self.ranges[name][0] for name in bounded])
-            high = np.array([self.ranges[name][1] for name in bounded])
-            for i, j in zip(*np.nonzero((values < low) | (values > high)), strict=True):
-                name = bounded[j]
-                reasons[i].append(f"{name} = {values[i, j]:g} is outside the training range "
-                                  f"{low[j]:g} to {high[j]:g}")
-        if self.genomic_features:
-            present = [position[name] for name in self.genomic_features if name in position]
-            known = (~np.isnan(rows[:, present])).sum(axis=1) / len(self.genomic_features)
+        return DomainCheck(
+            bounded, np.array([position[name] for name in bounded], dtype=int),
+            np.array([self.ranges[name][0] for name in bounded], dtype=float),
+            np.array([self.ranges[name][1] for name in bounded], dtype=float),
+            np.array([position[name] for name in self.genomic_features if name in position],
+                     dtype=int), len(self.genomic_features), self.min_profiled_share)
+
+
+@dataclass(frozen=True)
+class DomainCheck:
+    """:meth:`ApplicabilityDomain.check_rows` for one column layout: the bounded features'
+    names, positions and training ranges, and the genomic features' positions."""
+
+    bounded: list[str]
+    positions: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    genomic: np.ndarray  # positions of the domain's genomic features present in the rows
+    n_genomic: int  # the domain's genomic features, present or not
+    min_profiled_share: float
+
+    def check(self, rows: np.ndarray) -> list[list[str]]:
+        """Per row: the reasons it is out of domain (empty list: in domain)."""
+        reasons: list[list[str]] = [[] for _ in range(len(rows))]
+        if len(self.bounded):
+            values = rows[:, self.positions]
+            for i, j in zip(*np.nonzero((values < self.low) | (values > self.high)),
+                            strict=True):
+                reasons[i].append(
+                    f"{self.bounded[j]} = {values[i, j]:g} is outside the training range "
+                    f"{self.low[j]:g} to {self.high[j]:g}")
+        if self.n_genomic:
+            known = (~np.isnan(rows[:, self.genomic])).sum(axis=1) / self.n_genomic
             for i in np.flatnonzero(known < self.min_profiled_share):
                 reasons[i].append(
                     f"genomic profile covers {known[i]:.0%} of the model's genomic features; "

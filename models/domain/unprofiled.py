@@ -62,8 +62,10 @@ def unknown_cells(X: np.ndarray, features: tuple[str, ...] | list[str]) -> np.nd
     unknown = np.zeros(X.shape, dtype=bool)
     unknown[:, columns] = np.isnan(X[:, columns])
     if paired is not None:
-        unpaired = np.nan_to_num(X[:, paired], nan=0.0) == 0
-        unknown[np.ix_(unpaired, evolution)] = True
+        pairs = X[:, paired]
+        unpaired = np.flatnonzero((pairs == 0) | np.isnan(pairs))
+        if len(unpaired):
+            unknown[unpaired[:, None], evolution] = True
     return unknown
 
 

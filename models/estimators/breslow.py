@@ -42,7 +42,7 @@ class BreslowBaseline:
     def at(self, times: np.ndarray) -> np.ndarray:
         """H0 at ``times`` (months): a right-continuous step function, 0 before the first event."""
         index = np.searchsorted(self.event_times, np.asarray(times, dtype=float), side="right")
-        padded = np.r_[0.0, self.cumulative_hazard]
+        padded = np.concatenate(([0.0], self.cumulative_hazard))
         return padded[index]
 
     def survival(self, risk: np.ndarray, times: np.ndarray) -> np.ndarray:

@@ -85,6 +85,12 @@ class ResistanceModel(ClassifierMixin, BoostedTrees):
         check_is_fitted(self, "calibrated_")
         return self.calibrated_.calibrated_classifiers_[0].estimator.get_booster()
 
+    @property
+    def calibrator_(self) -> object:
+        """The fitted calibrator: booster probability of resistance -> calibrated one."""
+        check_is_fitted(self, "calibrated_")
+        return self.calibrated_.calibrated_classifiers_[0].calibrators[0]
+
     def predict_proba(self, X: object) -> np.ndarray:
         """Calibrated probabilities of each class, columns in ``classes_`` order."""
         rows = self._rows(X)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import xgboost as xgb
@@ -112,9 +113,16 @@ class AveragedBooster:
         if not len(self.sources):
             return wide
         out = np.concatenate([wide[:, :n], wide[:, -1:]], axis=1)
-        starts = np.flatnonzero(np.r_[True, self.sources[1:] != self.sources[:-1]])
-        out[:, self.sources[starts]] += np.add.reduceat(wide[:, n:-1], starts, axis=1)
+        starts, folded = self._folding
+        out[:, folded] += np.add.reduceat(wide[:, n:-1], starts, axis=1)
         return out
+
+    @cached_property
+    def _folding(self) -> tuple[np.ndarray, np.ndarray]:
+        """Where each run of slots of one feature starts, and that feature: how the slots'
+        contributions fold back (computed once per model)."""
+        starts = np.flatnonzero(np.concatenate(([True], self.sources[1:] != self.sources[:-1])))
+        return starts, self.sources[starts]
 
 
 def _pattern_copies(tree: dict, averaged: np.ndarray, reference: np.ndarray

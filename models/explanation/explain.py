@@ -53,6 +53,9 @@ class Explanation:
     #: patients x features: True where the unknown-is-unknown rule averaged the input (its
     #: contribution is the average; :func:`unprofiled_summary`, never a driver). None: none.
     averaged: np.ndarray | None = None
+    #: each feature's group in feature order, when the caller has it at hand (a scorer
+    #: computes it once per model); empty: read from ``groups``
+    feature_groups: tuple[str, ...] = ()
 
     def known(self, row: int) -> np.ndarray:
         """Which features of patient ``row`` are the patient's own (not averaged)."""
@@ -77,7 +80,7 @@ class Explanation:
 
     @cached_property
     def _layout(self) -> _GroupLayout:
-        return _group_layout(tuple(self.groups[n] for n in self.features))
+        return _group_layout(self.feature_groups or tuple(self.groups[n] for n in self.features))
 
     @property
     def group_names(self) -> list[str]:
@@ -152,6 +155,7 @@ class _GroupLayout:
     names: tuple[str, ...]  # the groups, sorted
     membership: np.ndarray  # features x groups, 1 where the feature is in the group
     position: np.ndarray  # per feature, its group's position in ``names``
+    starts: np.ndarray  # per group, where its features begin once sorted by group
 
 
 @lru_cache(maxsize=32)
@@ -163,8 +167,9 @@ def _group_layout(feature_groups: tuple[str, ...]) -> _GroupLayout:
     position = np.array([index[g] for g in feature_groups], dtype=int)
     membership = np.zeros((len(feature_groups), len(names)))
     membership[np.arange(len(feature_groups)), position] = 1.0
-    membership.flags.writeable = position.flags.writeable = False
-    return _GroupLayout(names, membership, position)
+    starts = np.concatenate(([0], np.cumsum(membership.sum(axis=0))[:-1])).astype(int)
+    membership.flags.writeable = position.flags.writeable = starts.flags.writeable = False
+    return _GroupLayout(names, membership, position, starts)
 
 
 def check_additivity(explanation: Explanation, margin: np.ndarray) -> float:
@@ -222,16 +227,18 @@ def select_drivers(explanation: Explanation, rows: np.ndarray,
     grouped = own @ membership
     available = (known @ membership) > 0  # groups with at least one own feature
     key = np.where(available, -np.abs(grouped), np.inf)
-    order = np.argsort(key, axis=1, kind="stable")[:, :k]
-    order = np.where(np.take_along_axis(available, order, axis=1), order, -1)
-    values = np.where(order >= 0, np.take_along_axis(grouped, np.maximum(order, 0), axis=1),
-                      0.0)
-    feature_group = explanation.feature_group_position
+    top = np.argsort(key, axis=1, kind="stable")[:, :k]
+    patient = np.arange(len(rows))[:, None]  # indexes each patient's own row
+    shown = available[patient, top]
+    order = np.where(shown, top, -1)
+    values = np.where(shown, grouped[patient, top], 0.0)
     strength = np.where(known, np.abs(own), -1.0)  # an averaged input never leads
-    lead = np.empty_like(order)
-    for j in range(order.shape[1]):
-        in_group = feature_group[None, :] == order[:, j][:, None]
-        lead[:, j] = np.argmax(np.where(in_group, strength, -2.0), axis=1)
+    # features sorted by group, then strength (largest first), then feature order: the
+    # first of each group's run is its leader
+    feature_group = np.broadcast_to(explanation.feature_group_position, strength.shape)
+    ranked = np.lexsort((-strength, feature_group), axis=-1)
+    leaders = ranked[patient, explanation._layout.starts[top]]
+    lead = np.where(shown, leaders, 0)
     return order, values, lead
 
 

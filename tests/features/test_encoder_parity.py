@@ -113,6 +113,9 @@ def _check_alone(quick_bundles: list, batch: list[PatientProfile]) -> None:
     """Every profile of ``batch``, alone, against each bundle's encoder; and the design of each
     agreeing part of the batch, row by row, equals the designs of its profiles alone."""
     encoded = [bundle.encoder.encode(batch) for bundle in quick_bundles]
+    computed: dict = {}  # features shared by the encoders of one request, as the API does
+    for bundle, rows in zip(quick_bundles, encoded, strict=True):
+        np.testing.assert_array_equal(bundle.encoder.encode(batch, computed), rows)
     alone: dict[tuple[int, int], pd.DataFrame] = {}
     for i, profile in enumerate(batch):
         cohort = build_request_cohort([profile])

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, update
+from sqlalchemy.exc import OperationalError
 
 from serving.audit import AuditLog, AuditRecord
 from serving.keys import CACHE_SECONDS, KeyStore
@@ -54,3 +55,17 @@ def test_audit_records_are_kept_once_each_in_order(tmp_path: Path) -> None:
     for record in records:
         log.append(record)
     assert log.records() == records
+
+
+def test_a_failed_audit_append_raises_and_the_next_one_reconnects(tmp_path: Path) -> None:
+    log = AuditLog(_url(tmp_path))
+    kept = AuditRecord("2026-12-06T00:00:00", "clinic", "explain", "m:1", 1, "ab" * 32, 200, 1.0)
+    log.append(kept)
+    with log.engine.begin() as db:  # the table goes away under the held connection
+        db.exec_driver_sql("ALTER TABLE audit RENAME TO audit_away")
+    with pytest.raises(OperationalError, match="no such table"):
+        log.append(kept)
+    with log.engine.begin() as db:
+        db.exec_driver_sql("ALTER TABLE audit_away RENAME TO audit")
+    log.append(kept)
+    assert log.records() == [kept, kept]  # the failed append left nothing
