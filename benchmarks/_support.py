@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -59,10 +60,13 @@ def run_load(url: str, body: dict, requests: int, concurrency: int,
              headers: dict | None = None) -> dict:
     """``requests`` POSTs of ``body`` by ``concurrency`` clients; throughput (requests/s),
     latency percentiles (ms) and the count of failed requests (non-200 or transport error)."""
-    return asyncio.run(_load(url, body, requests, concurrency, headers or {}))
+    return _summary(concurrency, *asyncio.run(_load(url, body, requests, concurrency,
+                                                    headers or {})))
 
 
-async def _load(url: str, body: dict, requests: int, concurrency: int, headers: dict) -> dict:
+async def _load(url: str, body: dict, requests: int, concurrency: int, headers: dict,
+                ) -> tuple[list[float], float, int]:
+    """Latency of every request (s), the elapsed time (s) and the failed requests."""
     latencies: list[float] = []
     errors = 0
     queue = iter(range(requests))
@@ -83,9 +87,13 @@ async def _load(url: str, body: dict, requests: int, concurrency: int, headers: 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
+    return latencies, elapsed, errors
+
+
+def _summary(concurrency: int, latencies: list[float], elapsed: float, errors: int) -> dict:
     ms = np.array(latencies) * 1000
-    return {"requests": requests, "concurrency": concurrency,
-            "throughput_rps": round(requests / elapsed, 1),
+    return {"requests": len(latencies), "concurrency": concurrency,
+            "throughput_rps": round(len(latencies) / elapsed, 1),
             "p50_ms": round(float(np.percentile(ms, 50)), 2),
             "p95_ms": round(float(np.percentile(ms, 95)), 2),
             "p99_ms": round(float(np.percentile(ms, 99)), 2), "errors": errors}
@@ -162,19 +170,50 @@ LOAD_COLUMNS = ["server", "concurrency", "requests", "throughput_rps", "p50_ms",
                 "p99_ms", "errors"]
 
 
-def measure_server(server: str, process: subprocess.Popen, url: str, body: dict,
-                   requests: int, concurrencies: list[int], headers: dict | None = None,
-                   ) -> list[dict]:
-    """Wait for the server ``process`` to answer, warm it up, load it at each concurrency, then
-    stop it. One row per concurrency, labelled ``server``."""
+@dataclass(frozen=True)
+class Served:
+    """A server process to measure: its label, process, URL and request headers."""
+
+    name: str
+    process: subprocess.Popen
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+#: Rounds of each concurrency's load, the servers taking turns within each.
+ROUNDS = 5
+
+
+def measure_in_turns(servers: list[Served], body: dict, requests: int,
+                     concurrencies: list[int], rounds: int = ROUNDS) -> list[dict]:
+    """Every server (all running at once; an idle one costs nothing) waited for and warmed
+    up; then, per concurrency, ``rounds`` rounds in which the servers take turns, each sending
+    its share of ``requests`` (the order reversed every other round), so that the shared
+    machine's drift falls on every side alike. One row per server and concurrency, pooled
+    over the rounds (throughput: requests over the time spent on them). Every server is
+    stopped at the end."""
     try:
-        wait_ready(url, body, headers)
-        run_load(url, body, 50, 8, headers)  # warm up
-        return [{"server": server, **run_load(url, body, requests, c, headers)}
-                for c in concurrencies]
+        for served in servers:
+            wait_ready(served.url, body, served.headers)
+            run_load(served.url, body, 50, 8, served.headers)  # warm up
+        rows = []
+        for concurrency in concurrencies:
+            pooled = {s.name: ([], 0.0, 0) for s in servers}
+            for k in range(rounds):
+                for served in (servers if k % 2 == 0 else servers[::-1]):
+                    latencies, elapsed, errors = asyncio.run(_load(
+                        served.url, body, max(1, requests // rounds), concurrency,
+                        served.headers))
+                    kept, spent, failed = pooled[served.name]
+                    pooled[served.name] = (kept + latencies, spent + elapsed, failed + errors)
+            rows += [{"server": name, **_summary(concurrency, *totals)}
+                     for name, totals in pooled.items()]
+        return rows
     finally:
-        process.terminate()
-        process.wait(timeout=60)
+        for served in servers:
+            served.process.terminate()
+        for served in servers:
+            served.process.wait(timeout=60)
 
 
 def print_ratios(rows: list[dict], ours: str, reference: str) -> None:

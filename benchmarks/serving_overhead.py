@@ -27,8 +27,9 @@ from pathlib import Path
 
 from _support import (
     LOAD_COLUMNS,
+    Served,
     free_port,
-    measure_server,
+    measure_in_turns,
     print_ratios,
     print_table,
     write_results,
@@ -108,15 +109,15 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=32,
                         help="BentoML service threads of the synchronous endpoint")
     args = parser.parse_args()
-    rows = []
     with tempfile.TemporaryDirectory(prefix="mbcrisk-bench-") as tmp:
         folder = Path(tmp)
         model = _prepare(folder)
+        servers = []
         for kind in ("fastapi", "bentoml", "bentoml_default"):
             port = free_port()
-            rows += measure_server(kind, _start(kind, folder, model, port, args.threads),
-                                   f"http://127.0.0.1:{port}/explain", BODY, args.requests,
-                                   args.concurrency)
+            servers.append(Served(kind, _start(kind, folder, model, port, args.threads),
+                                  f"http://127.0.0.1:{port}/explain"))
+        rows = measure_in_turns(servers, BODY, args.requests, args.concurrency)
     print_table(rows, LOAD_COLUMNS)
     print_ratios(rows, "bentoml", "fastapi")
     write_results("serving_overhead", rows)

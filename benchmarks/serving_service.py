@@ -8,7 +8,9 @@ relapse) on one row prebuilt from the README's example patient: margin and ``pre
 or gateway. mbcrisk runs as ``mbcrisk serve`` with everything on (API key, gateway, audit log
 in the default SQLite state store) and answers the same patient's POST /explain. Both load the
 same champions: by default those ``make run`` registered (``--champions quick`` trains small
-test models instead, which change the ratio).
+test models instead, which change the ratio). Both servers run at once and take turns, in five
+rounds per concurrency (:func:`_support.measure_in_turns`): the shared machine's drift during
+the run falls on both alike, where measuring one after the other let it decide the ratio.
 
 Also printed, in process: the median time of one explained patient through
 :class:`serving.inference.Predictor` (encoding, one pass per model, wording), the answering
@@ -35,9 +37,10 @@ from pathlib import Path
 
 from _support import (
     LOAD_COLUMNS,
+    Served,
     free_port,
     make_run_state,
-    measure_server,
+    measure_in_turns,
     median_seconds,
     print_ratios,
     print_table,
@@ -165,7 +168,6 @@ def main() -> None:
     parser.add_argument("--champions", choices=("make-run", "quick"), default="make-run",
                         help="make run's registered champions (default) or quick test models")
     args = parser.parse_args()
-    rows = []
     with tempfile.TemporaryDirectory(prefix="mbcrisk-bench-") as tmp:
         root = Path(tmp)
         env, key = (make_run_state if args.champions == "make-run" else served_state)(root)
@@ -177,11 +179,12 @@ def main() -> None:
               f"patient: {tasks}")
         process_rows = in_process(args.repeats, tasks)
         auth = {"Authorization": f"Bearer {key}"}
+        servers = []
         for server, headers in (("bare_fastapi", {}), ("mbcrisk", auth)):
             port = free_port()
-            rows += measure_server(server, _start(server, root, env, port, tasks),
-                                   f"http://127.0.0.1:{port}/explain", EXAMPLE, args.requests,
-                                   args.concurrency, headers)
+            servers.append(Served(server, _start(server, root, env, port, tasks),
+                                  f"http://127.0.0.1:{port}/explain", headers))
+        rows = measure_in_turns(servers, EXAMPLE, args.requests, args.concurrency)
     print("One explained patient, in process:")
     print_table(process_rows, ["path", "median_ms", "ratio_to_floor"])
     print("\nPOST /explain over HTTP (one patient per request):")
