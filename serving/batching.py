@@ -1,7 +1,7 @@
 """Concurrent requests scored together: requests that arrive while a batch is being scored
 wait, and are scored as the next batch.
 
-One explained patient costs ~2 ms of Python around ~1 ms of booster work; scoring the waiting
+One explained patient costs ~1.3 ms of Python around ~1 ms of booster work; scoring the waiting
 requests as one batch pays that fixed cost once, which more than doubles throughput at 16
 concurrent clients on 2 cores (``benchmarks/serving_service.py``). The batching waits for no
 timer: an idle service scores a request at once, and a busy one merges what queued meanwhile
