@@ -131,7 +131,9 @@ def refuse_without_minimum_data(tally: Tally, task: str) -> None:
 def _blocks(bundle: ModelBundle, scorer: BundleScorer, patients: pd.Index, rows: np.ndarray,
             top: int, details: dict[str, dict[str, str]], actionable: pd.DataFrame,
             tally: Tally) -> Iterator[pd.DataFrame]:
-    applicability = bundle.applicability
+    # the applicability domain with its columns looked up once, as the API does
+    domain = (None if bundle.applicability is None
+              else bundle.applicability.compiled(bundle.input_features))
     columns = output_columns(bundle, top)
     if len(rows) == 0:
         yield pd.DataFrame({c: pd.Series(dtype=_dtype(c)) for c in columns})
@@ -141,8 +143,8 @@ def _blocks(bundle: ModelBundle, scorer: BundleScorer, patients: pd.Index, rows:
         ids = np.asarray(patients[start:start + BLOCK_ROWS].astype(str), dtype=object)
         scores = scorer.score(block, explain=top > 0)
         tally.moments.add(scores.features)
-        reasons = (applicability.check_rows(block, bundle.input_features)
-                   if applicability is not None else [[] for _ in range(len(block))])
+        reasons = (domain.check(block) if domain is not None
+                   else [[] for _ in range(len(block))])
         frame = {"patient_id": ids,
                  "risk_score": scores.score,
                  "risk_score_meaning": np.full(len(block), bundle.score_meaning, dtype=object),
