@@ -5,7 +5,7 @@ Three servers: plain FastAPI (uvicorn), BentoML with a synchronous endpoint in o
 defaults, to show what those settings buy. (mbcrisk itself now serves async, batched endpoints:
 its own figures are ``serving_service.py``'s.)
 
-Both servers load the same model and answer POST /explain by scoring one prepared patient row
+All three servers load the same model and answer POST /explain by scoring one prepared patient row
 and computing its TreeSHAP contributions (well under a millisecond of model time), so the
 difference is the serving stack's overhead. Each runs as its own process on 127.0.0.1; a
 bounded async load (N requests at concurrency C) measures throughput and latency percentiles.

@@ -3,7 +3,7 @@ database (:mod:`serving.state`) that every replica shares.
 
 Only a digest of the request is kept, never clinical values or patient identifiers. Each record
 is committed before :meth:`AuditLog.append` returns, and the gateway appends it before the
-answer's last byte goes out, so an answer a client holds is never missing from the log.
+answer's first byte goes out, so an answer a client holds is never missing from the log.
 """
 
 from __future__ import annotations

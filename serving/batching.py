@@ -13,8 +13,9 @@ service would add a process hop per call.
 Each request stays whole; the batch is scored as one list of patients and cut back into one
 response per request. A batch of at most ``INLINE_PATIENTS`` patients is scored on the event
 loop: a hop to a worker thread and back cost more than such a batch's Python on 2 cores (one
-explained patient over HTTP: 112 against 85 requests/s with the hop, and 261 against 184 at
-16 clients; ``benchmarks/serving_service.py``); a larger one goes to a worker thread, so the
+explained patient over HTTP, measured with the audit commit's hop removed at the same time:
+112 against 85 requests/s with both hops, and 261 against 184 at 16 clients;
+``benchmarks/serving_service.py``, SQLite state); a larger one goes to a worker thread, so the
 event loop keeps taking requests while it is scored. When the merged
 batch fails (one request carries a profile the cohort rules refuse), every request of it is
 scored alone, so only that request gets the error. Results equal scoring each request alone

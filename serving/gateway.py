@@ -318,10 +318,11 @@ class _Exchange:
             endpoint=self.endpoint, models=self.models, n_patients=self.n_patients,
             request_sha256=hashlib.sha256(self.body).hexdigest(), status=self.status,
             latency_ms=round((time.perf_counter() - self.started) * 1000, 3))
-        # on the event loop: a hop to a worker thread and back cost more than the commit, on
-        # SQLite (WAL, synchronous=NORMAL: no disk flush per commit) and on PostgreSQL alike
-        # (benchmarks/serving_service.py, one explained patient per request, 2 cores: SQLite
-        # 85 -> 112 requests/s at one client; PostgreSQL 85 -> 112 at one, 160 -> 166 at 16)
+        # on the event loop: a hop to a worker thread and back cost more than the commit
+        # (SQLite: WAL, synchronous=NORMAL, no disk flush per commit). Measured together with
+        # scoring small batches on the event loop, both hops removed at once
+        # (benchmarks/serving_service.py, one explained patient per request, 2 cores, SQLite
+        # state): 85 -> 112-146 requests/s at one client
         self.audit.append(entry)
 
     def recording(self, send: Any) -> Any:

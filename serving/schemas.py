@@ -17,8 +17,6 @@ ReceptorStatus = Literal["positive", "negative", "equivocal"]
 TherapyClass = Literal[THERAPY_CLASS]
 MetastaticSite = Literal["bone", "liver", "lung", "brain", "lymph_node", "pleura", "skin",
                          "other"]
-#: Largest batch accepted by default (``MBCRISK_MAX_BATCH`` overrides it at serve time).
-MAX_PATIENTS = 1000
 
 
 #: The served models, by task (the keys of :data:`serving.settings.SERVED_MODELS`).
@@ -110,14 +108,6 @@ class PatientProfile(BaseModel):
 
 #: The ``patients`` of a request (the batch limit below the hard cap is ``MBCRISK_MAX_BATCH``).
 PatientList = Annotated[list[PatientProfile], Field(min_length=1, max_length=10_000)]
-
-
-class PredictRequest(BaseModel):
-    """One or many patients."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    patients: list[PatientProfile] = Field(min_length=1, max_length=MAX_PATIENTS)
 
 
 class ModelInfo(BaseModel):

@@ -28,6 +28,7 @@ from serving.gateway import Gateway
 from serving.inference import Predictor, serves_setting
 from serving.schemas import ExplainResponse, PatientList, PredictResponse, ServedTask
 from serving.settings import Settings
+from serving.state import engine_for
 from serving.store import load_served_models
 
 #: Seconds a request may take, waiting for its batch included.
@@ -55,6 +56,9 @@ class MBCRiskService:
     def __init__(self) -> None:
         log_privacy.install()  # rejected requests: one line, no content
         self.settings = Settings.from_env()
+        # the keys and audit database, created or checked now: one a newer mbcrisk wrote (or
+        # one out of reach) stops the start, not the first protected request
+        engine_for(self.settings.store_url)
         self.models = load_served_models()
         self.predictor = BatchedPredictor(Predictor(self.models))
         self.started = datetime.now(UTC).date().isoformat()

@@ -1,7 +1,7 @@
 """The compiled profile encoder equals the design: for random API profiles (missing fields,
 unknown genes, panels, every alteration kind, both settings), each profile's encoded row is
 exactly ``build_design`` of that profile, reindexed to the model's input columns, for every
-task. ``make test`` checks 120 profiles per task, each alone and in batches; ``make test-long``
+task. ``make test`` checks 50 profiles per task, each alone and in batches; ``make test-long``
 (CI) 10,200 profiles in batches.
 
 A batch's design is the design of each of its profiles alone when its profiles agree on the one

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from serving.settings import SERVED_MODELS
+from serving.settings import KEEP_ALIVE_S, SERVED_MODELS
 from tests.conftest import REPO
 from tests.serving.conftest import EXAMPLE, auth, running_server
 from tests.support.mcode_bundles import metastatic_bundle
@@ -36,8 +36,9 @@ def test_a_built_bento_serves_the_champions(served: dict, tmp_path: Path) -> Non
         "months_since_diagnosis", "metastatic_sites", "current_therapy", "prior_therapies")}
     early.update(setting="early", stage=2)
     # from an empty folder: the Bento's own code and models, not the source tree's
-    with running_server(served, tmp_path / "bento.log", command=[BENTOML, "serve", tag],
-                        cwd=tmp_path) as server:
+    # as docs/serving.md serves it: the keep-alive of `mbcrisk serve`
+    serve = [BENTOML, "serve", tag, "--timeout-keep-alive", str(KEEP_ALIVE_S)]
+    with running_server(served, tmp_path / "bento.log", command=serve, cwd=tmp_path) as server:
         explained = httpx.post(f"{server.base}/explain", json={"patients": [early, EXAMPLE]},
                                headers=auth(served), timeout=60)
         bundle = httpx.post(f"{server.base}/fhir/explain",

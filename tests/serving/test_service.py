@@ -172,7 +172,7 @@ def test_real_server_over_http(served: dict, tmp_path: Path) -> None:
         assert {"/predict", "/explain", "/model_card", "/metadata"} <= set(schema["paths"])
 
 
-@pytest.mark.long  # waits out the client pool's idle time (~20 s): `make test-long` (CI)
+@pytest.mark.long  # idles 6 s past the client pool's 5 s, with a real server: `make test-long` (CI)
 def test_a_kept_alive_connection_outlives_a_client_pools_idle_time(served: dict,
                                                                    tmp_path: Path) -> None:
     """A connection idle longer than httpx keeps one (5 s) still answers: the server closes
@@ -208,6 +208,25 @@ def test_serve_refuses_a_tampered_model(served: dict) -> None:
             load_served_models()
     finally:
         bundle.write_bytes(original)
+
+
+def test_a_state_database_of_a_newer_mbcrisk_stops_the_start(
+        served: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy import update
+
+    from serving.service import MBCRiskService
+    from serving.state import SCHEMA_VERSION, StateError, engine_for, schema
+
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    with engine_for(url).begin() as db:
+        db.execute(update(schema).values(version=SCHEMA_VERSION + 1))
+    engine_for.cache_clear()
+    monkeypatch.setenv("MBCRISK_STATE_URL", url)
+    try:
+        with pytest.raises(StateError, match="newer than this mbcrisk"):
+            MBCRiskService()
+    finally:
+        engine_for.cache_clear()
 
 
 def test_the_bentofile_lists_exactly_the_served_models_and_every_file_served() -> None:

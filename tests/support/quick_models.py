@@ -9,7 +9,7 @@ import pytest
 
 @pytest.fixture(scope="module")
 def quick_bundles() -> dict:
-    """Quick bundles of both tasks (10 trees, 600 synthetic patients), no MLflow."""
+    """Quick bundles of every task (10 trees, 600 synthetic patients), no MLflow."""
     from features.cohorts.sources import load_synthetic
     from tests.support.quick_bundle import TASK_NAMES, fit_bundle
 
