@@ -26,7 +26,8 @@ COMMANDS = {
     "promote": ("cli.promote",
                 "move 'champion' to the 'challenger' if it passes the gate"),
     "main": ("cli.main_job",
-             "train both tasks, promote past the gate, print where results are"),
+             "train relapse, progression and endocrine resistance, promote past the gate, "
+             "print where results are"),
     "tune": ("cli.tune",
              "nested CV tuning of the boosted model (how the defaults were chosen)"),
     "explain": ("cli.explain",

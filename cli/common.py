@@ -12,7 +12,7 @@ from rich.table import Table
 from cli.cohort_options import add_cohort_options
 from cli.output import name_column, steps
 from features.cohorts.sources import BUILTIN_COHORTS
-from training.config import load_config, with_cohort_options
+from training.config import TrainConfig, load_config, with_cohort_options
 from training.tracking.registry import GateDecision
 from training.train import TrainResult, train
 
@@ -40,12 +40,21 @@ def add_task_arguments(parser: argparse.ArgumentParser) -> None:
     add_cohort_options(parser)
 
 
-def run_training(args: argparse.Namespace, task: str, console: Console) -> TrainResult:
-    """Train one task with a progress bar on stderr."""
+def training_config(args: argparse.Namespace, task: str | None) -> TrainConfig:
+    """The config file (``--config``; defaults where silent) with what the command line sets
+    in its place: ``task`` and, when given, ``--therapy``, ``--endpoint``, ``--engine``,
+    ``--panels`` and ``--columns``."""
     config = load_config(args.config, task=task, therapy=getattr(args, "therapy", None),
                          endpoint=getattr(args, "endpoint", None),
                          engine=getattr(args, "engine", None))
-    config = with_cohort_options(config, args.panels, args.columns)
+    return with_cohort_options(config, args.panels, args.columns)
+
+
+def run_training(args: argparse.Namespace, task: str | None, console: Console,
+                 ) -> tuple[str, TrainResult]:
+    """Train one task (``task``, else the config file's, else relapse) with a progress bar on
+    stderr; the task's name (``resistance_endocrine``...) and the result."""
+    config = training_config(args, task)
     if getattr(args, "scheduler", None) and config.engine != "dask":
         raise ValueError("--scheduler needs --engine dask")
     with steps(f"{config.task_name} folds") as folds:
@@ -53,7 +62,7 @@ def run_training(args: argparse.Namespace, task: str, console: Console) -> Train
                        on_start=folds.start, on_fold=lambda fold: folds.advance(),
                        scheduler=getattr(args, "scheduler", None),
                        n_workers=getattr(args, "workers", 2))
-    return result
+    return config.task_name, result
 
 
 def summary_table(result: TrainResult, title: str) -> Table:

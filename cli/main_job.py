@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     for task in TASKS:
         try:
-            result = run_training(args, task, console)
+            _, result = run_training(args, task, console)
         except TaskNotApplicable as reason:
             console.print(f"{task}: not trained on {args.cohort}: {reason}\n")
             continue

@@ -26,7 +26,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "predict", help=command_help("predict"),
         description="One row per patient of the model's task: risk score and its meaning, "
-        "risk group, horizon probabilities (relapse) or probability (resistance), the "
+        "risk group, horizon probabilities (relapse, progression) or probability (resistance), the "
         "applicability flag and reasons, and with --explain the top drivers. Beside the "
         "output, <out>.summary.json: counts, exclusions with reasons, the out-of-domain "
         "share and the shift of every feature against the training patients. Exit 2 for "

@@ -7,7 +7,7 @@ import argparse
 import time
 from pathlib import Path
 
-from cli import command_help
+from cli import command_help, stop_if_requested
 from features.cohorts.cbioportal.dialect_writer import DIALECTS, write_study_dialect
 from features.cohorts.synthetic import build_synthetic_cohort
 from features.cohorts.synthetic.partitioned import write_synthetic_partitions
@@ -58,6 +58,7 @@ def _run_parquet(args: argparse.Namespace) -> int:
     started = time.perf_counter()
 
     def progress(done: int, total: int) -> None:
+        stop_if_requested()  # a SIGTERM whose first raise was swallowed stops it here
         print(f"partition {done}/{total} written ({time.perf_counter() - started:.1f} s)",
               flush=True)
 

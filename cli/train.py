@@ -19,9 +19,10 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         text = command_help(name)
         parser = commands.add_parser(name, help=text, description=text)
         add_task_arguments(parser)
-        parser.add_argument("--task", choices=TASKS, default="relapse")
-        parser.add_argument("--therapy", default="endocrine",
-                            help="therapy class for --task resistance (default endocrine)")
+        parser.add_argument("--task", choices=TASKS,
+                            help="default: the config file's task, else relapse")
+        parser.add_argument("--therapy", help="therapy class for --task resistance (default: "
+                            "the config file's, else endocrine)")
         parser.add_argument("--endpoint", help="relapse endpoint name (default: the cohort's "
                             "relapse-type endpoint, e.g. rfs)")
         parser.add_argument("--engine", choices=("local", "dask"),
@@ -41,13 +42,13 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """``train`` / ``evaluate``."""
     console = output_console()
-    result = run_training(args, args.task, console)
+    task, result = run_training(args, args.task, console)
     if args.json:
         print_json(result.as_json())
         return 0
     primary = PRIMARY_METRIC[result.evaluation.kind]
     console.print(summary_table(
-        result, f"{args.task} on {args.cohort}: {result.n_patients} patients, "
+        result, f"{task} on {args.cohort}: {result.n_patients} patients, "
                 f"{result.n_events} events (ranked by {primary})"))
     console.print(f"run {result.run_id}" + (
         f"; registered {result.model_name} version {result.model_version} as challenger"

@@ -1,7 +1,7 @@
 """Cohorts stored as Parquet partitions, for cohorts too large to hold in one process.
 
 Layout: ``DIR/cohort.json`` (the manifest: metadata, number of partitions and patients) and
-``DIR/<table>/part-00000.parquet``, one file per partition for each of the seven tables. A
+``DIR/<table>/part-00000.parquet``, one file per partition for each of the eight tables. A
 partition holds whole patients (every row of theirs in every table), so each partition is a
 valid cohort on its own and partition-wise work (labels, the design) needs no shuffle.
 """

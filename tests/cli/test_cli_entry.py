@@ -70,3 +70,20 @@ def test_sigterm_stops_a_command_even_when_its_parent_blocked_it(tmp_path: Path)
             process.kill()
             process.wait()
         process.stdout.close()
+
+
+def test_train_takes_task_and_therapy_from_the_config_file_unless_given(tmp_path: Path) -> None:
+    from cli import build_parser
+    from cli.common import training_config
+
+    config = tmp_path / "resistance.toml"
+    config.write_text('task = "resistance"\ntherapy = "cdk46"\n', encoding="utf-8")
+    base = ["train", "--cohort", "gbsg2", "--config", str(config)]
+    args = build_parser(base).parse_args(base)
+    assert training_config(args, args.task).task_name == "resistance_cdk46"
+    given = [*base, "--task", "relapse"]
+    args = build_parser(given).parse_args(given)
+    assert training_config(args, args.task).task_name == "relapse"
+    bare = ["train", "--cohort", "gbsg2"]
+    args = build_parser(bare).parse_args(bare)
+    assert training_config(args, args.task).task_name == "relapse"  # the default
