@@ -274,3 +274,19 @@ def test_bentoml_is_used_through_its_public_api_only() -> None:
                              check=True).stdout.split()
     assert [f for f in tracked if (REPO / f).is_file()
             and private in (REPO / f).read_text(errors="replace")] == []
+
+
+def test_no_module_imports_a_private_package_or_relatively() -> None:
+    """BentoML's implementation packages (``_bentoml_impl``, ``_bentoml_sdk``) are private
+    too; and every import is absolute, so the graph above misses none."""
+    found = []
+    for name, path in module_files().items():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                found.append(f"{name}: relative import")
+            targets = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                       [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            found += [f"{name}: {t}" for t in targets
+                      if t.split(".")[0] in ("_bentoml_impl", "_bentoml_sdk")]
+    assert found == []
+    assert len(import_graph()) > 150  # the walk saw the product, not an empty tree

@@ -155,11 +155,24 @@ def test_the_batcher_survives_any_exception(predictor: Predictor) -> None:
 
     async def scenario() -> None:
         batched = await _warmed(gated)
-        with pytest.raises(RuntimeError, match="KeyboardInterrupt"):
+        with pytest.raises(RuntimeError, match="KeyboardInterrupt"):  # alone
             await batched.predict(interrupt)
-        with pytest.raises(RuntimeError, match="KeyboardInterrupt"):  # merged, then alone
-            await asyncio.gather(batched.predict(interrupt), batched.predict(_profiles(1)))
-        answer = await batched.predict(_profiles(0))
+        # merged with another request (queued behind one held at the gate): a stop is not an
+        # error of one request, so every request of its batch gets it, none is retried alone
+        gated.gate.clear()
+        gated.entered.clear()
+        first = asyncio.ensure_future(batched.predict(_large()))
+        await _entered(gated)
+        merged = [asyncio.ensure_future(batched.predict(interrupt)),
+                  asyncio.ensure_future(batched.predict(_profiles(1)))]
+        await _queued(batched, "predict", 2)
+        gated.gate.set()
+        assert len((await first).predictions) == INLINE_PATIENTS + 1
+        outcomes = await asyncio.gather(*merged, return_exceptions=True)
+        assert [type(o) for o in outcomes] == [RuntimeError, RuntimeError], outcomes
+        assert all("KeyboardInterrupt" in str(o) for o in outcomes)
+        answer = await batched.predict(_profiles(0))  # and the batcher still answers
         assert answer.predictions[0].patient_id == "p0-0"
 
     asyncio.run(scenario())
+    assert gated.calls == [1, INLINE_PATIENTS + 1, 3, 1]

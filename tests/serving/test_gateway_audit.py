@@ -6,6 +6,7 @@ with a real audit database and key store, and an app that answers, or fails, as 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from pathlib import Path
 
@@ -73,6 +74,39 @@ def test_a_refused_request_is_recorded_before_its_answer(key: str) -> None:
     sent = _exchange(Gateway(_answering(200)), "not-a-key", b"{}")
     assert sent[0][0]["status"] == 401
     assert all(count == 1 for _, count in sent)
+    (record,) = AuditLog(Settings.from_env().store_url).records()
+    assert (record.status, record.key_name) == (401, None)
+
+
+def test_concurrent_requests_are_each_recorded_exactly_once(key: str) -> None:
+    """64 requests in flight at once through one gateway, their app yielding to the others
+    between messages: one record each, none repeated (a real server under load:
+    tests/serving/test_load.py, in make test-long)."""
+    gateway = Gateway(_answering(200))
+    bodies = [json.dumps({"patients": [{"n": n}]}).encode() for n in range(64)]
+    statuses: list[int] = []
+
+    async def one(body: bytes) -> None:
+        async def receive() -> dict:
+            await asyncio.sleep(0)
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict) -> None:
+            await asyncio.sleep(0)
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+
+        await gateway(_scope(key), receive, send)
+
+    async def all_at_once() -> None:
+        await asyncio.gather(*(one(body) for body in bodies))
+
+    asyncio.run(all_at_once())
+    records = AuditLog(Settings.from_env().store_url).records()
+    assert statuses == [200] * len(bodies)
+    assert sorted(r.request_sha256 for r in records) == sorted(
+        hashlib.sha256(body).hexdigest() for body in bodies)
+    assert {(r.status, r.key_name, r.n_patients) for r in records} == {(200, "gateway-test", 1)}
 
 
 def test_an_app_failing_before_its_answer_is_recorded_once_as_500(key: str) -> None:

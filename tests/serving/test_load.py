@@ -2,8 +2,10 @@
 every request in the audit log exactly once, and the server's memory (all its processes)
 compared between the end of the first window of requests and the end of the last.
 
-The short run is part of ``make test``; the 20,000-request soak is marked ``long`` (run by
-``make test-long`` and by CI). Both are bounded by count and by a deadline.
+Both runs start a real server and are marked ``long`` (``make test-long``, run by CI): the
+short one (600 requests) and the 20,000-request soak, each bounded by count and by a deadline.
+In ``make test``, the gateway's exactly-once audit under 64 concurrent requests is checked in
+process (``tests/serving/test_gateway_audit.py``).
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ import psutil
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
+from serving.settings import SERVED_MODELS
 from serving.state import audit
 from tests.serving.conftest import EXAMPLE, free_port, running_server, server_processes
 
@@ -196,6 +197,7 @@ def test_serve_loads_its_champions_from_an_mlflow_server_on_postgresql(
                 metadata = httpx.post(f"{server.base}/metadata", json={}, timeout=30,
                                       headers={"Authorization": f"Bearer {key}"})
             assert metadata.status_code == 200, metadata.text
+            assert set(metadata.json()) == set(SERVED_MODELS)  # every champion, from it
             client = mlflow.MlflowClient(tracking)
             for task, described in metadata.json().items():
                 run = client.get_run(described["model"]["run_id"])  # a run of that server

@@ -106,24 +106,28 @@ def test_bodies_over_the_limit_are_refused(client: TestClient, served: dict, pat
 
 
 @pytest.mark.long  # a real mbcrisk serve end to end: make test-long
-def test_no_secret_in_server_logs_even_at_debug_level(served: dict, tmp_path: Path,
-                                                      revoked_key: str) -> None:
-    """A real server with BentoML's debug logging: valid, refused and invalid requests
-    carrying keys and patient identifiers; its output never shows them."""
+def test_no_secret_in_server_logs(served: dict, tmp_path: Path, revoked_key: str) -> None:
+    """A real server as ``mbcrisk serve`` runs it: valid, refused and invalid requests carrying
+    keys and patient identifiers; its output never shows them. (Its worker ran with
+    ``BENTOML_VERBOSITY=-1`` whatever ``BENTOML_DEBUG`` or ``BENTOML_VERBOSITY`` the server
+    was given, as seen with BentoML 1.4: debug-level records are checked in process below.)"""
     log = tmp_path / "serve.log"
     patient = {**EXAMPLE, "patient_id": "secret-pid-0001"}
-    with running_server(served, log, env={"BENTOML_DEBUG": "true"}) as server:
-        for key in (served["key"], revoked_key):
+    with running_server(served, log) as server:
+        for key, status in ((served["key"], 200), (revoked_key, 401)):
             for path in ("/predict", "/explain"):
-                httpx.post(server.base + path, json={"patients": [patient]},
-                           headers=auth(served, key), timeout=60)
+                answer = httpx.post(server.base + path, json={"patients": [patient]},
+                                    headers=auth(served, key), timeout=60)
+                assert answer.status_code == status, (path, answer.text)
         bad = httpx.post(server.base + "/predict", headers=auth(served), timeout=60,
                          json={"patients": [{**patient, "age_years": 7}]})
         assert bad.status_code == 400
         huge = httpx.post(server.base + "/explain", headers=auth(served), timeout=60,
                           json={"patients": [patient] * 50})
         assert huge.status_code in (400, 413)
-    assert log.stat().st_size > 0  # the server did log; running_server greps it on exit
+    # the rejection was logged, as one line without the body; running_server greps the log
+    # for secrets on exit too
+    assert "rejected /predict: 400 (patients.0.age_years)" in log.read_text(errors="replace")
     assert not secrets_in(log.read_text(errors="replace"), served)
 
 

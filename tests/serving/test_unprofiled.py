@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from models.bundles.bundle import ModelBundle
@@ -19,6 +19,7 @@ from serving.inference import Predictor
 from serving.profile import model_genes
 from serving.schemas import PatientProfile
 from tests.features.test_encoder_parity import GENES, profiles
+from tests.serving.conftest import EXAMPLE
 from tests.support.unprofiled_rule import rule_by_hand
 
 #: Valid symbols that no model of the fixture uses.
@@ -70,9 +71,17 @@ test_listing_genes_moves_an_answer_only_as_the_rule_says_on_300_cases = pytest.m
 @settings(max_examples=15, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(batch=st.lists(profiles, min_size=1, max_size=3))
+@example(batch=[PatientProfile(**EXAMPLE)])  # always one answered, explained profile
 def test_no_explanation_ranks_a_not_profiled_entry(quick_predictor: Predictor,
                                                    batch: list[PatientProfile]) -> None:
-    for prediction in quick_predictor.explain(batch).predictions:
+    predictions = quick_predictor.explain(batch).predictions
+    assert len(predictions) == len(batch)
+    answered = {task for p in predictions for task in p.explanations}
+    # every answering model explains (an unanswered profile has no explanation to check)
+    assert answered == {task for p in predictions for task in (
+        [p.endpoint] if p.status == "answered" else []) + [
+        f"resistance_{t}" for t in p.resistance]}
+    for prediction in predictions:
         for task, explanation in prediction.explanations.items():
             shown = [r.value_shown for r in (*explanation.groups, *explanation.features)]
             assert not [v for v in shown if "not profiled" in v], (task, shown)
@@ -92,9 +101,13 @@ def test_the_averaged_explanation_still_adds_up_to_the_averaged_margin(
                              alterations=[{"gene": "ESR1", "kind": "mutation",
                                            "protein_change": "D538G"}])
     for bundle in quick_bundles.values():
-        scores = BundleScorer.of(bundle).score(bundle.encoder.encode([profile]))
-        explanation = scores.explanation()
-        assert explanation.margin[0] == pytest.approx(scores.margin[0], abs=1e-6)
+        scorer, rows = BundleScorer.of(bundle), bundle.encoder.encode([profile])
+        explanation = scorer.score(rows).explanation()
+        assert explanation.averaged is not None
+        assert explanation.averaged[0].any()  # the rule averaged some of her inputs
+        # against the margin computed without TreeSHAP: the averaged booster's own margin
+        unexplained = scorer.score(rows, explain=False).margin
+        assert explanation.margin[0] == pytest.approx(unexplained[0], abs=1e-5)
 
 
 def test_unknown_tumour_evolution_is_averaged_and_said_so(quick_predictor: Predictor,

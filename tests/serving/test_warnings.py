@@ -37,11 +37,12 @@ def test_every_unknown_model_input_is_named_once_by_its_request_field(
     no_field = [w for w in warnings if "the API takes no field for" in w]
     assert len(not_given) <= 1
     assert len(no_field) <= 1
-    fields = set()
+    fields, checked = set(), 0
     for task, scorer in predictor.scorers.items():
         if predictor.settings[task] != patient.setting or task in answer.insufficient_data \
                 or task in answer.not_applicable:
             continue  # the model does not answer this patient
+        checked += 1
         row = scorer.score(predictor.encoders[task].encode([patient])).features[0]
         for feature, value in zip(scorer.features, row, strict=True):
             if not np.isnan(value):
@@ -54,6 +55,7 @@ def test_every_unknown_model_input_is_named_once_by_its_request_field(
                 assert f"{field} (" in not_given[0], feature
             else:
                 assert f"{input_label(feature)} (" in no_field[0], feature
+    assert checked  # each profile here is answered by at least one model
     if fields:
         assert not_given[0].startswith(f"{len(fields)} input")
 
