@@ -44,12 +44,7 @@ class ApplicabilityDomain:
     def check(self, X: pd.DataFrame) -> list[list[str]]:
         """Per row of ``X``: the reasons it is out of domain (empty list: in domain)."""
         columns = [*self.ranges, *self.genomic_features]
-        return self.check_rows(X.reindex(columns=columns).to_numpy(dtype=float), columns)
-
-    def check_rows(self, rows: np.ndarray, columns: list[str]) -> list[list[str]]:
-        """:meth:`check` of the numpy ``rows`` whose columns are named ``columns`` (a column
-        the domain knows but ``columns`` lacks is unknown)."""
-        return self.compiled(columns).check(rows)
+        return self.compiled(columns).check(X.reindex(columns=columns).to_numpy(dtype=float))
 
     def compiled(self, columns: list[str]) -> DomainCheck:
         """The check of rows whose columns are ``columns``, with the columns' positions
@@ -66,7 +61,8 @@ class ApplicabilityDomain:
 
 @dataclass(frozen=True)
 class DomainCheck:
-    """:meth:`ApplicabilityDomain.check_rows` for one column layout: the bounded features'
+    """:meth:`ApplicabilityDomain.check` for one column layout of numpy rows (a column the
+    domain knows but the layout lacks is unknown): the bounded features'
     names, positions and training ranges, and the genomic features' positions."""
 
     bounded: list[str]
