@@ -41,11 +41,6 @@ class ApplicabilityDomain:
         floor = float(np.quantile(share, 0.05)) if len(share) else 0.0
         return cls(ranges, genomic, floor)
 
-    def check(self, X: pd.DataFrame) -> list[list[str]]:
-        """Per row of ``X``: the reasons it is out of domain (empty list: in domain)."""
-        columns = [*self.ranges, *self.genomic_features]
-        return self.compiled(columns).check(X.reindex(columns=columns).to_numpy(dtype=float))
-
     def compiled(self, columns: list[str]) -> DomainCheck:
         """The check of rows whose columns are ``columns``, with the columns' positions
         looked up once (a served model checks every answer against the same columns)."""
@@ -61,9 +56,9 @@ class ApplicabilityDomain:
 
 @dataclass(frozen=True)
 class DomainCheck:
-    """:meth:`ApplicabilityDomain.check` for one column layout of numpy rows (a column the
-    domain knows but the layout lacks is unknown): the bounded features'
-    names, positions and training ranges, and the genomic features' positions."""
+    """An applicability domain's check of numpy rows of one column layout (a column the
+    domain knows but the layout lacks is unknown): the bounded features' names, positions
+    and training ranges, and the genomic features' positions."""
 
     bounded: list[str]
     positions: np.ndarray
