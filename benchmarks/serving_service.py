@@ -130,7 +130,7 @@ def answering_tasks() -> list[str]:
 def in_process(repeats: int, tasks: list[str]) -> list[dict]:
     """One explained patient through the Predictor, next to the answering boosters alone and
     as the unknown-is-unknown rule compiles them for this patient."""
-    from models.scoring import BundleScorer
+    from models.scoring import BundleScorer, JointScorer
     from serving.inference import Predictor
     from serving.schemas import PatientProfile
     from serving.store import load_served_models
@@ -141,12 +141,11 @@ def in_process(repeats: int, tasks: list[str]) -> list[dict]:
     predictor = Predictor(models)
     profiles = [PatientProfile(**EXAMPLE["patients"][0])]
     work = namespace["prebuilt_boosters"](models, profiles[0], tasks)
-    scorers = [(BundleScorer.of(models[t].bundle), models[t].bundle.encoder.encode(profiles))
-               for t in tasks]
+    joint = JointScorer.of([BundleScorer.of(models[t].bundle) for t in tasks])
+    rows = [models[t].bundle.encoder.encode(profiles) for t in tasks]
 
-    def averaged() -> None:
-        for scorer, rows in scorers:
-            scorer.score(rows, explain=True)
+    def averaged() -> None:  # as the Predictor scores them: one pass of the stacked boosters
+        joint.score(rows, explain=True)
 
     timed = {"Predictor.explain (answering models)": lambda: predictor.explain(profiles),
              "Predictor.predict (answering models)": lambda: predictor.predict(profiles),

@@ -11,6 +11,7 @@ here as an index.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +21,7 @@ from scipy.special import expit
 from models.bundles.bundle import RISK_GROUPS, ModelBundle
 from models.estimators.aft import AFTRiskModel
 from models.estimators.calibration_map import CalibrationMap
-from models.explanation.averaged_booster import AveragedBooster
+from models.explanation.averaged_booster import AveragedBooster, StackedBooster
 from models.explanation.explain import Explanation, check_additivity
 
 
@@ -35,6 +36,7 @@ class BundleScorer:
     groups: dict[str, str]  # feature -> group
     feature_groups: tuple[str, ...]  # each feature's group, in feature order
     averaging: AveragedBooster
+    stacked: StackedBooster  # the averaged booster alone, for its contributions
     calibration: CalibrationMap | None  # binary models: booster probability -> calibrated
 
     @classmethod
@@ -49,24 +51,33 @@ class BundleScorer:
             model.calibrator_)
         groups = bundle.feature_groups
         return cls(bundle, np.array([position[f] for f in features], dtype=int), features,
-                   groups, tuple(groups[f] for f in features), averaging, calibration)
+                   groups, tuple(groups[f] for f in features), averaging,
+                   StackedBooster.join([averaging], model.n_jobs), calibration)
 
     def score(self, rows: np.ndarray, explain: bool = True) -> Scores:
         """Margins, contributions and predictions of the input ``rows`` (n x inputs), with
         the unknown-is-unknown rule (:mod:`models.domain.unprofiled`) when the bundle has a
         reference set: a patient's unknown gene-level inputs are averaged over it. ``explain=False``
         skips the contributions (``Scores.contributions`` is then None)."""
-        model = self.bundle.pipeline[-1]
+        return JointScorer((self,), self.stacked).score([rows], explain)[0]
+
+    def _model_rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """The model's own rows of the input ``rows``, and the cells the rule averages."""
         X = np.ascontiguousarray(rows[:, self.selected], dtype=float)
         reference = self.bundle.unprofiled
-        averaged = None if reference is None else reference.averaged_cells(X)
+        return X, None if reference is None else reference.averaged_cells(X)
+
+    def _scores(self, X: np.ndarray, averaged: np.ndarray | None,
+                booster_contributions: np.ndarray | None) -> Scores:
+        """The scores of model rows ``X`` from the averaged booster's contributions (None: not
+        explained, the margin is computed here)."""
+        model = self.bundle.pipeline[-1]
         # Explained: one TreeSHAP pass, and the margin is its contributions' sum (bias
         # included), so base + contributions equals the risk score exactly (the booster's own
         # float32 margin differs by under 1e-6); not explained: the margin alone. A blended
         # model adds its linear part, on clinical inputs the rule never averages.
-        if explain:
-            contributions = model.blend(
-                self.averaging.contributions(X, averaged, model.n_jobs), X)
+        if booster_contributions is not None:
+            contributions = model.blend(booster_contributions, X)
             margin = contributions.sum(axis=1)
         else:
             contributions = None
@@ -85,6 +96,34 @@ class BundleScorer:
         groups = np.where(score >= high, RISK_GROUPS[2],
                           np.where(score >= low, RISK_GROUPS[1], RISK_GROUPS[0]))
         return Scores(self, X, margin, contributions, score, survival, groups, averaged)
+
+
+@dataclass(frozen=True)
+class JointScorer:
+    """Models answered together for the same patients (the API's models of one setting): each
+    scored as :meth:`BundleScorer.score` would, their contributions from one pass of their
+    stacked boosters (:class:`models.explanation.averaged_booster.StackedBooster`)."""
+
+    scorers: tuple[BundleScorer, ...]
+    stacked: StackedBooster
+
+    @classmethod
+    def of(cls, scorers: Sequence[BundleScorer]) -> JointScorer:
+        """Stack the scorers' boosters (once per set of models; one scorer: its own)."""
+        scorers = tuple(scorers)
+        if len(scorers) == 1:
+            return cls(scorers, scorers[0].stacked)
+        return cls(scorers, StackedBooster.join(
+            [s.averaging for s in scorers], max(s.bundle.pipeline[-1].n_jobs for s in scorers)))
+
+    def score(self, rows: Sequence[np.ndarray], explain: bool = True) -> list[Scores]:
+        """Per scorer, :meth:`BundleScorer.score` of its input rows (``rows[k]`` for scorer
+        ``k``, the same patients in each)."""
+        prepared = [scorer._model_rows(r) for scorer, r in zip(self.scorers, rows, strict=True)]
+        contributions = (self.stacked.contributions(prepared) if explain
+                         else [None] * len(prepared))
+        return [scorer._scores(X, averaged, c) for scorer, (X, averaged), c
+                in zip(self.scorers, prepared, contributions, strict=True)]
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from models.bundles.bundle import ModelBundle
 from models.domain.answerable import RulesCheck, Verdict, answer_rules
 from models.domain.applicability import DomainCheck
 from models.explanation.explain import top_contributions, top_groups, unprofiled_summary
-from models.scoring import BundleScorer, Scores
+from models.scoring import BundleScorer, JointScorer, Scores
 from serving.actionability import actionability
 from serving.profile import (
     beyond_label_notes,
@@ -76,7 +76,8 @@ class Predictor:
     setting its question fits (:func:`serves_setting`): the relapse model for the early setting,
     the progression model for the metastatic setting, each resistance model for its own. Each
     profile is encoded straight into each answering model's row (:mod:`features.encoder`),
-    then one pass per model (:mod:`models.scoring`)."""
+    then one pass per setting: the contributions of all its models from one TreeSHAP pass of
+    their stacked boosters (:class:`models.scoring.JointScorer`)."""
 
     def __init__(self, models: dict[str, LoadedModel]) -> None:
         for task in ENDPOINT_TASK.values():
@@ -86,6 +87,12 @@ class Predictor:
         self.settings = {task: serves_setting(m.bundle) for task, m in models.items()}
         self.encoders = {task: m.bundle.encoder for task, m in models.items()}
         self.scorers = {task: BundleScorer.of(m.bundle) for task, m in models.items()}
+        # the models of one setting answer the same patients: one TreeSHAP pass for them all
+        by_setting: dict[str, list[str]] = {}
+        for task, setting in self.settings.items():
+            by_setting.setdefault(setting, []).append(task)
+        self.joint = {setting: (tuple(tasks), JointScorer.of([self.scorers[t] for t in tasks]))
+                      for setting, tasks in by_setting.items()}
         bundles = {task: m.bundle for task, m in models.items()}
         self.used_genes = set().union(*(model_genes(b) for b in bundles.values()))
         self.synthetic_warnings = synthetic_training_warnings(bundles)
@@ -107,22 +114,21 @@ class Predictor:
 
     def _score(self, profiles: list[PatientProfile], explain: bool) -> dict[str, _Answered]:
         """Per task: the one pass over the rows of the profiles whose setting it serves (with
-        the contributions when ``explain``), and which of them it may answer
-        (:mod:`models.domain.answerable`)."""
+        the contributions when ``explain``, every model of the setting in one TreeSHAP pass),
+        and which of them it may answer (:mod:`models.domain.answerable`)."""
         out = {}
-        computed: dict[str, dict[tuple, list[dict[str, float]]]] = {}  # by setting
-        for task in self.models:
-            setting = self.settings[task]
+        for setting, (tasks, joint) in self.joint.items():
             answered = [i for i, p in enumerate(profiles) if p.setting == setting]
             if not answered:
                 continue
-            # the profiles of one setting are the same list for every model of it
-            rows = self.encoders[task].encode([profiles[i] for i in answered],
-                                              computed.setdefault(setting, {}))
-            out[task] = _Answered({i: k for k, i in enumerate(answered)},
-                                  self.scorers[task].score(rows, explain),
-                                  _domain(self.domains[task], rows),
-                                  self.rules[task].judge(rows))
+            chosen = [profiles[i] for i in answered]
+            computed: dict[tuple, list[dict[str, float]]] = {}  # shared by the setting's models
+            rows = [self.encoders[task].encode(chosen, computed) for task in tasks]
+            position = {i: k for k, i in enumerate(answered)}
+            for task, task_rows, scores in zip(tasks, rows, joint.score(rows, explain),
+                                               strict=True):
+                out[task] = _Answered(position, scores, _domain(self.domains[task], task_rows),
+                                      self.rules[task].judge(task_rows))
         return out
 
     def _predictions(self, profiles: list[PatientProfile],

@@ -22,6 +22,7 @@ literal mean up to float32 rounding (``tests/serving/test_unprofiled.py`` checks
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -85,6 +86,11 @@ class AveragedBooster:
         values = np.array([reference.values[copies[n][2], feature] for feature, n in wanted])
         return cls(compiled, len(features), sources, values)
 
+    @property
+    def width(self) -> int:
+        """Inputs of a widened row: the model's features, then the slots."""
+        return self.n_features + len(self.sources)
+
     def widen(self, X: np.ndarray, averaged: np.ndarray | None) -> np.ndarray:
         """Model rows ``X`` (patients x features) and their averaged cells (True where the
         rule replaces the patient's value; None without a reference set) -> widened rows."""
@@ -101,20 +107,17 @@ class AveragedBooster:
                                             missing=np.nan, validate_features=False
                                             ).astype(float)
 
-    def contributions(self, X: np.ndarray, averaged: np.ndarray | None,
-                      n_jobs: int = 1) -> np.ndarray:
-        """The averaged exact TreeSHAP contributions, patients x (features + 1), bias last."""
-        # xgboost's default DMatrix threads (every core) took 245 us against 83 us for a
-        # 24 x 120 matrix on the 2-core machine, and 4.5-5 ms while its cores were busy
-        matrix = xgb.DMatrix(self.widen(X, averaged), missing=np.nan, nthread=n_jobs)
-        wide = self.booster.predict(matrix, pred_contribs=True,
-                                    validate_features=False).astype(float)
+    def fold(self, wide: np.ndarray, bias: float) -> np.ndarray:
+        """The contributions of this booster's widened rows (``wide``: patients x widened
+        inputs, no bias column) with each slot's added back to the feature it stands for, and
+        ``bias`` last: patients x (features + 1)."""
         n = self.n_features
-        if not len(self.sources):
-            return wide
-        out = np.concatenate([wide[:, :n], wide[:, -1:]], axis=1)
-        starts, folded = self._folding
-        out[:, folded] += np.add.reduceat(wide[:, n:-1], starts, axis=1)
+        out = np.empty((len(wide), n + 1))
+        out[:, :n] = wide[:, :n]
+        out[:, n] = bias
+        if len(self.sources):
+            starts, folded = self._folding
+            out[:, folded] += np.add.reduceat(wide[:, n:], starts, axis=1)
         return out
 
     @cached_property
@@ -123,6 +126,83 @@ class AveragedBooster:
         contributions fold back (computed once per model)."""
         starts = np.flatnonzero(np.concatenate(([True], self.sources[1:] != self.sources[:-1])))
         return starts, self.sources[starts]
+
+
+@dataclass(frozen=True)
+class StackedBooster:
+    """Averaged boosters side by side as one booster: each part's trees read only its own block
+    of a joined row (the part's widened row), so one matrix and one TreeSHAP pass give every
+    part's contributions. A one-patient request then pays xgboost's fixed cost of a matrix and a
+    prediction call (about as much as the trees' own work) once, not once per model.
+
+    A part's block of the contributions is exactly what its own booster gives: no tree of
+    another part reads it. The bias column is not: it sums every part's, so each part's bias
+    (its intercept plus its trees' expected value, the same for every row) is taken once from
+    its own booster. One part alone is its own booster."""
+
+    booster: xgb.Booster
+    parts: tuple[AveragedBooster, ...]
+    starts: tuple[int, ...]  # where each part's block begins in a joined row
+    biases: tuple[float, ...]
+    n_jobs: int
+
+    @classmethod
+    def join(cls, parts: Sequence[AveragedBooster], n_jobs: int = 1) -> StackedBooster:
+        """The stacked booster of ``parts`` (in order); ``n_jobs``: threads of its
+        predictions."""
+        parts = tuple(parts)
+        starts = tuple(int(s) for s in np.cumsum([0, *(p.width for p in parts[:-1])]))
+        biases = tuple(_bias(part) for part in parts)
+        if len(parts) == 1:
+            return cls(parts[0].booster, parts, starts, biases, n_jobs)
+        models = [json.loads(part.booster.save_raw("json")) for part in parts]
+        trees = [_offset(tree, start) for model, start in zip(models, starts, strict=True)
+                 for tree in model["learner"]["gradient_booster"]["model"]["trees"]]
+        width = starts[-1] + parts[-1].width
+        joined = models[0]  # its intercept and objective: the joined bias column is not read
+        for n, tree in enumerate(trees):
+            tree["id"] = n
+            tree["tree_param"]["num_feature"] = str(width)
+        model = joined["learner"]["gradient_booster"]["model"]
+        model["trees"] = trees
+        model["tree_info"] = [0] * len(trees)
+        model["iteration_indptr"] = list(range(len(trees) + 1))
+        model["gbtree_model_param"]["num_trees"] = str(len(trees))
+        joined["learner"]["learner_model_param"]["num_feature"] = str(width)
+        booster = xgb.Booster(params={"nthread": n_jobs})
+        booster.load_model(bytearray(json.dumps(joined).encode()))
+        return cls(booster, parts, starts, biases, n_jobs)
+
+    def contributions(self, rows: Sequence[tuple[np.ndarray, np.ndarray | None]]
+                      ) -> list[np.ndarray]:
+        """Per part, the averaged exact TreeSHAP contributions of its model rows and averaged
+        cells (``rows[k]`` for part ``k``; the same patients in every part), patients x
+        (features + 1), bias last."""
+        joined = np.concatenate([part.widen(X, averaged) for part, (X, averaged)
+                                 in zip(self.parts, rows, strict=True)], axis=1)
+        # xgboost's default DMatrix threads (every core) took 245 us against 83 us for a
+        # 24 x 120 matrix on the 2-core machine, and 4.5-5 ms while its cores were busy
+        matrix = xgb.DMatrix(joined, missing=np.nan, nthread=self.n_jobs)
+        wide = self.booster.predict(matrix, pred_contribs=True,
+                                    validate_features=False).astype(float)
+        return [part.fold(wide[:, start:start + part.width], bias)
+                for part, start, bias in zip(self.parts, self.starts, self.biases, strict=True)]
+
+
+def _bias(part: AveragedBooster) -> float:
+    """The bias term of ``part``'s contributions: the same for every row, here a row of
+    unknowns."""
+    empty = xgb.DMatrix(np.full((1, part.width), np.nan), missing=np.nan, nthread=1)
+    return float(part.booster.predict(empty, pred_contribs=True, validate_features=False)[0, -1])
+
+
+def _offset(tree: dict, start: int) -> dict:
+    """``tree`` (xgboost JSON) reading its inputs ``start`` positions further along the row."""
+    if not start:
+        return tree
+    return {**tree, "tree_param": dict(tree["tree_param"]), "split_indices": [
+        f + start if child != _LEAF else f
+        for f, child in zip(tree["split_indices"], tree["left_children"], strict=True)]}
 
 
 def _pattern_copies(tree: dict, averaged: np.ndarray, reference: np.ndarray

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from models.bundles.bundle import ModelBundle
-from models.scoring import BundleScorer
+from models.scoring import BundleScorer, JointScorer
 from serving.inference import Predictor
 from serving.profile import model_genes
 from serving.schemas import PatientProfile
@@ -136,3 +136,26 @@ def test_unknown_tumour_evolution_is_averaged_and_said_so(quick_predictor: Predi
         if explanation.unprofiled.inputs == len(evolution):  # every gene listed
             assert "profiled_genes" not in explanation.unprofiled.sentence
     assert checked, "no served model uses the primary-to-metastasis changes"
+
+
+@settings(max_examples=10, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(batch=st.lists(profiles, min_size=1, max_size=4))
+def test_models_scored_together_answer_as_each_alone(quick_bundles: dict[str, ModelBundle],
+                                                     batch: list[PatientProfile]) -> None:
+    """The models of one setting are explained in one pass of their stacked boosters: each
+    gets exactly what its own booster gives it alone, its bias included."""
+    bundles = list(quick_bundles.values())
+    assert len(bundles) >= 2  # a stack of several, not one booster alone
+    scorers = [BundleScorer.of(b) for b in bundles]
+    joint = JointScorer.of(scorers)
+    assert joint.stacked.booster is not scorers[0].stacked.booster
+    rows = [b.encoder.encode(batch) for b in bundles]
+    for scorer, task_rows, together in zip(scorers, rows, joint.score(rows), strict=True):
+        alone = scorer.score(task_rows)
+        assert np.abs(together.contributions - alone.contributions).max() < 1e-9
+        assert np.abs(together.margin - alone.margin).max() < 1e-9
+        assert np.array_equal(together.risk_group, alone.risk_group)
+        # and against the margin computed without TreeSHAP
+        assert np.abs(together.margin - scorer.score(task_rows, explain=False).margin
+                      ).max() < 1e-5
