@@ -55,6 +55,12 @@ def _layout(features: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, int | No
     return averaged, evolution, (features.index(PAIRED) if PAIRED in features else None)
 
 
+def evolution_inputs(features: tuple[str, ...]) -> np.ndarray:
+    """Positions of the primary-to-metastasis changes (``evo__``) among ``features`` (cached
+    per model; read-only)."""
+    return _layout(features)[1]
+
+
 def unknown_cells(X: np.ndarray, features: tuple[str, ...] | list[str]) -> np.ndarray:
     """Patients x features: True where an averaged input is unknown for the patient (NaN; and
     every ``evo__`` input, ``evo__paired`` included, when the pair is missing)."""

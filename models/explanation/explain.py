@@ -284,15 +284,14 @@ def unprofiled_summary(explanation: Explanation, row: int) -> dict[str, object] 
     """The inputs the unknown-is-unknown rule averaged for patient ``row``, as one record
     (``{inputs, contribution, sentence}``), or None when it averaged none. Never a driver: the
     contribution is what the unprofiled genes add on average over the reference patients."""
-    from models.domain.unprofiled import REFERENCE_SIZE
+    from models.domain.unprofiled import REFERENCE_SIZE, evolution_inputs
     from models.explanation.wording import direction
 
     if explanation.averaged is None or not explanation.averaged[row].any():
         return None
     mask = explanation.averaged[row]
     value = float(explanation.contribution_matrix[row, mask].sum())
-    evolution = sum(1 for f, m in zip(explanation.features, mask, strict=True)
-                    if m and f.startswith("evo__"))
+    evolution = int(mask[evolution_inputs(tuple(explanation.features))].sum())
     genes = int(mask.sum()) - evolution
     unknown = [f"{genes} genomic inputs not profiled"] if genes else []
     if evolution:
