@@ -1,14 +1,20 @@
 """The Bento is the artefact: ``bentoml build`` makes one of the service, its code, the lock
 and exactly the served models, and ``bentoml serve <tag>`` runs it, away from the source tree,
 answering an early and a metastatic patient and an mCODE Bundle (``make test-long``: the build
-and the start take a minute or two)."""
+and the start take a minute or two).
+
+The Bento is built from a copy of the source whose FHIR CapabilityStatement carries a marker
+the source tree lacks: the served statement carrying it proves the code ran from the Bento, not
+from the editable install of the source tree that the test's environment also holds."""
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import httpx
@@ -23,9 +29,34 @@ pytestmark = [pytest.mark.slow, pytest.mark.long]
 BENTOML = str(Path(sys.executable).with_name("bentoml"))
 
 
+#: Where the marker goes: the text of the CapabilityStatement's implementation description.
+MARKED_FILE = "serving/fhir/capability.py"
+MARKED_TEXT = '"mbcrisk: relapse, progression'
+
+
+def _marked_copy(target: Path, marker: str) -> None:
+    """What ``bentoml build`` reads of the repository (bentofile.yaml, the lock and the
+    packages), copied to ``target``, the CapabilityStatement's description starting with
+    ``marker``."""
+    for name in ("bentofile.yaml", "requirements.lock"):
+        shutil.copy2(REPO / name, target / name)
+    for package in ("features", "models", "serving"):
+        shutil.copytree(REPO / package, target / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    marked = target / MARKED_FILE
+    text = marked.read_text()
+    assert text.count(MARKED_TEXT) == 1
+    marked.write_text(text.replace(MARKED_TEXT, f'"{marker} mbcrisk: relapse, progression'))
+
+
 def test_a_built_bento_serves_the_champions(served: dict, tmp_path: Path) -> None:
-    built = subprocess.run([BENTOML, "build", str(REPO), "--output", "tag"], env=served["env"],
-                           cwd=REPO, capture_output=True, text=True, timeout=600, check=False)
+    marker = f"built-{uuid.uuid4().hex[:12]}"
+    source = tmp_path / "source"
+    source.mkdir()
+    _marked_copy(source, marker)
+    built = subprocess.run([BENTOML, "build", str(source), "--output", "tag"],
+                           env=served["env"], cwd=source, capture_output=True, text=True,
+                           timeout=600, check=False)
     assert built.returncode == 0, built.stderr[-2000:]
     tag = re.search(r"__tag__:(\S+)", built.stdout).group(1)
     listed = subprocess.run([BENTOML, "get", tag, "-o", "json"], env=served["env"],
@@ -38,12 +69,17 @@ def test_a_built_bento_serves_the_champions(served: dict, tmp_path: Path) -> Non
     # from an empty folder: the Bento's own code and models, not the source tree's
     # as docs/serving.md serves it: the keep-alive of `mbcrisk serve`
     serve = [BENTOML, "serve", tag, "--timeout-keep-alive", str(KEEP_ALIVE_S)]
-    with running_server(served, tmp_path / "bento.log", command=serve, cwd=tmp_path) as server:
+    (tmp_path / "empty").mkdir()
+    with running_server(served, tmp_path / "bento.log", command=serve,
+                        cwd=tmp_path / "empty") as server:
+        statement = httpx.get(f"{server.base}/fhir/metadata", timeout=60)
         explained = httpx.post(f"{server.base}/explain", json={"patients": [early, EXAMPLE]},
                                headers=auth(served), timeout=60)
         bundle = httpx.post(f"{server.base}/fhir/explain",
                             content=json.dumps(metastatic_bundle()[0]), timeout=60,
                             headers={**auth(served), "Content-Type": "application/fhir+json"})
+    assert statement.status_code == 200, statement.text
+    assert statement.json()["implementation"]["description"].startswith(marker)  # the Bento's
     assert explained.status_code == 200, explained.text
     answers = explained.json()["predictions"]
     assert [(a["endpoint"], a["status"]) for a in answers] == [("relapse", "answered"),
