@@ -4,11 +4,11 @@ The online path scores one patient at a time; building a Cohort and its design w
 each request costs about a hundred times the model's own work. The encoder computes the same
 row with plain Python and numpy, from the same definitions the design uses
 (:data:`features.genes.HOTSPOTS`, ``PATHWAYS``, ``RESISTANCE_CLASSES``, the therapy groups,
-the metastatic sites, the receptor-subtype rule, the amplification thresholds and the
-protein-change normaliser), so there is one definition of every feature. Its contract, held by
-a property test over thousands of random profiles: a profile's row equals
+the metastatic sites, the receptor-subtype rule, the T and N bounds, the amplification
+thresholds and the protein-change normaliser), so there is one definition of every feature.
+Its contract, held by a property test over thousands of random profiles: a profile's row equals
 :func:`features.design.build_design` of that profile alone, reindexed to the model's input
-columns (``tests/features/test_encoder.py``).
+columns (``tests/features/test_encoder_parity.py``).
 
 A profile is any object with the attributes of :class:`EncodableProfile` (the API's
 ``PatientProfile`` is one).
@@ -16,8 +16,9 @@ A profile is any object with the attributes of :class:`EncodableProfile` (the AP
 
 from __future__ import annotations
 
+import bisect
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Protocol
@@ -27,7 +28,7 @@ import numpy as np
 from features.cohorts.derived import receptor_subtype
 from features.cohorts.variants import short_protein_change
 from features.cohorts.vocab import GENE_SYMBOL_UPDATES, METASTATIC_SITE
-from features.design import RECEPTOR_SUBTYPES, n_from_nodes, t_from_size
+from features.design import N_NODE_BOUNDS, RECEPTOR_SUBTYPES, T_SIZE_BOUNDS_MM
 from features.genes import (
     AMPLIFICATION_LEVEL,
     DELETION_LEVEL,
@@ -89,13 +90,27 @@ def _number(value: float | int | None) -> float:
     return math.nan if value is None else float(value)
 
 
-def _category(given: str | None, derive: Callable[[np.ndarray], np.ndarray],
-              source: float | None) -> float:
-    """A T or N category as the design numbers it (``Tis`` and ``T0``: 0), else the one the
-    design derives from ``source`` (size or positive nodes) with ``derive``."""
+def _given_category(given: str) -> float:
+    """A stated T or N category as the design numbers it (``Tis`` and ``T0``: 0)."""
+    return 0.0 if given in ("Tis", "T0") else float(given[1:])
+
+
+def _t_category(given: str | None, size_mm: float | None) -> float:
+    """The T category: the stated one, else :func:`features.design.t_from_size` of the size
+    for one patient (its bounds; NaN when the size is unknown or 0)."""
     if given is not None:
-        return 0.0 if given in ("Tis", "T0") else float(given[1:])
-    return float(derive(np.array([_number(source)]))[0])
+        return _given_category(given)
+    size = _number(size_mm)
+    return bisect.bisect_left(T_SIZE_BOUNDS_MM, size) + 1.0 if size > 0 else math.nan
+
+
+def _n_category(given: str | None, nodes: int | None) -> float:
+    """The N category: the stated one, else :func:`features.design.n_from_nodes` of the
+    positive nodes for one patient (its bounds; NaN when unknown)."""
+    if given is not None:
+        return _given_category(given)
+    count = _number(nodes)
+    return math.nan if math.isnan(count) else float(bisect.bisect_left(N_NODE_BOUNDS, count))
 
 
 def _flag(value: bool) -> float:
@@ -211,8 +226,8 @@ def _clinical(p: EncodableProfile) -> dict[str, float]:
         "clin__positive_nodes": _number(p.positive_lymph_nodes),
         "clin__grade": _number(p.grade),
         "clin__stage": _number(p.stage),
-        "clin__t_category": _category(p.t_category, t_from_size, p.tumor_size_mm),
-        "clin__n_category": _category(p.n_category, n_from_nodes, p.positive_lymph_nodes),
+        "clin__t_category": _t_category(p.t_category, p.tumor_size_mm),
+        "clin__n_category": _n_category(p.n_category, p.positive_lymph_nodes),
         "clin__er_positive": _BINARY.get(p.er_status or "", math.nan),
         "clin__pr_positive": _BINARY.get(p.pr_status or "", math.nan),
         "clin__her2_positive": _BINARY.get(p.her2_status or "", math.nan),

@@ -147,11 +147,19 @@ def judge(rules: AnswerRules, rows: np.ndarray, columns: list[str]) -> Verdict:
 
 @dataclass(frozen=True)
 class RulesCheck:
-    """:func:`judge` for one column layout: per need its field and the column positions of
-    each alternative the columns hold; per scope its column, field and reason."""
+    """:func:`judge` for one column layout, as arrays: which columns make up each alternative
+    of each need (``alternatives``: columns x alternatives, 1 where the alternative needs the
+    column; ``sizes``: its number of columns; ``need_of``: alternatives x needs, 1 where the
+    alternative meets the need) and the needs' fields; per scope its column, field and reason.
+    A need none of whose alternatives the columns hold is dropped."""
 
-    needs: tuple[tuple[str, tuple[tuple[int, ...], ...]], ...]
-    scopes: tuple[tuple[int, str, str], ...]
+    fields: tuple[str, ...]
+    alternatives: np.ndarray
+    sizes: np.ndarray
+    need_of: np.ndarray
+    scope_columns: np.ndarray
+    scope_fields: tuple[str, ...]
+    scope_reasons: tuple[str, ...]
 
     @classmethod
     def of(cls, rules: AnswerRules, columns: list[str]) -> RulesCheck:
@@ -160,31 +168,42 @@ class RulesCheck:
         position = {name: k for k, name in enumerate(columns)}
         needs = []
         for need in rules.needs:
-            usable = tuple(tuple(position[f] for f in alt) for alt in need.alternatives
-                           if all(f in position for f in alt))
+            usable = [tuple(position[f] for f in alt) for alt in need.alternatives
+                      if all(f in position for f in alt)]
             if usable:
                 needs.append((need.field, usable))
-        return cls(tuple(needs), tuple((position[s.feature], s.field, s.reason)
-                                       for s in rules.scopes if s.feature in position))
+        flat = [alt for _, usable in needs for alt in usable]
+        alternatives = np.zeros((len(columns), len(flat)))
+        need_of = np.zeros((len(flat), len(needs)))
+        k = 0
+        for j, (_, usable) in enumerate(needs):
+            for alt in usable:
+                alternatives[list(alt), k] = 1.0
+                need_of[k, j] = 1.0
+                k += 1
+        scopes = [(position[s.feature], s.field, s.reason) for s in rules.scopes
+                  if s.feature in position]
+        return cls(tuple(field for field, _ in needs), alternatives,
+                   np.array([len(alt) for alt in flat], dtype=float), need_of,
+                   np.array([c for c, _, _ in scopes], dtype=int),
+                   tuple(f for _, f, _ in scopes), tuple(r for _, _, r in scopes))
 
     def judge(self, rows: np.ndarray) -> Verdict:
         """The verdict on ``rows`` (NaN = unknown); see :func:`judge`."""
         known = ~np.isnan(rows)
+        met = ((known @ self.alternatives) >= self.sizes) @ self.need_of
+        scoped = rows[:, self.scope_columns]
         missing: list[list[str]] = [[] for _ in range(len(rows))]
-        for field, alternatives in self.needs:
-            met = np.zeros(len(rows), dtype=bool)
-            for alt in alternatives:
-                met |= known[:, alt].all(axis=1)
-            _add(missing, np.flatnonzero(~met), field)
+        for i, j in zip(*np.nonzero(met == 0), strict=True):
+            _add(missing[i], self.fields[j])
+        for i, j in zip(*np.nonzero(np.isnan(scoped)), strict=True):
+            _add(missing[i], self.scope_fields[j])
         reasons: list[str | None] = [None] * len(rows)
-        for column, field, reason in self.scopes:
-            _add(missing, np.flatnonzero(~known[:, column]), field)
-            for i in np.flatnonzero(known[:, column] & (rows[:, column] < 0.5)):
-                reasons[i] = reasons[i] or reason
+        for i, j in zip(*np.nonzero(scoped < 0.5), strict=True):  # NaN is not below
+            reasons[i] = reasons[i] or self.scope_reasons[j]
         return Verdict(missing, [None if missing[i] else r for i, r in enumerate(reasons)])
 
 
-def _add(missing: list[list[str]], rows: np.ndarray, field: str) -> None:
-    for i in rows:
-        if field not in missing[i]:
-            missing[i].append(field)
+def _add(missing: list[str], field: str) -> None:
+    if field not in missing:
+        missing.append(field)

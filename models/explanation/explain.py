@@ -23,6 +23,8 @@ import pandas as pd
 
 from features.pipeline import TREATMENT_GROUP, is_treatment
 from models.bundles.bundle import ModelBundle
+from models.domain.unprofiled import REFERENCE_SIZE, evolution_inputs
+from models.explanation.wording import direction, sentence, value_shown
 
 ADDITIVITY_TOLERANCE = 1e-5
 
@@ -192,8 +194,6 @@ def top_contributions(explanation: Explanation, row: int, k: int = 5,
                       details: dict[str, str] | None = None) -> list[dict[str, object]]:
     """The ``k`` largest contributions of patient ``row`` as readable records:
     ``{feature, group, value_shown, contribution, direction, sentence}``."""
-    from models.explanation.wording import direction, sentence, value_shown
-
     contributions = explanation.contribution_matrix[row]
     own = np.flatnonzero(explanation.known(row))
     records = []
@@ -247,8 +247,6 @@ def driver_record(explanation: Explanation, row: int, group: int, lead: int, val
     """One driver in words: ``{group, value_shown, contribution, direction, treatment,
     sentence}``, worded by the group's leading feature (positions from :func:`select_drivers`);
     a treatment group is worded as a marker of the clinical decision."""
-    from models.explanation.wording import direction, sentence, value_shown
-
     name = explanation.group_names[group]
     shown = value_shown(explanation.features[lead], float(explanation.value_matrix[row, lead]),
                         details)
@@ -284,9 +282,6 @@ def unprofiled_summary(explanation: Explanation, row: int) -> dict[str, object] 
     """The inputs the unknown-is-unknown rule averaged for patient ``row``, as one record
     (``{inputs, contribution, sentence}``), or None when it averaged none. Never a driver: the
     contribution is what the unprofiled genes add on average over the reference patients."""
-    from models.domain.unprofiled import REFERENCE_SIZE, evolution_inputs
-    from models.explanation.wording import direction
-
     if explanation.averaged is None or not explanation.averaged[row].any():
         return None
     mask = explanation.averaged[row]

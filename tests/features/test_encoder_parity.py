@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from features.cohorts.sources import load_synthetic
+from features.design import n_from_nodes, t_from_size
 from features.encoder import ProfileEncoder
 from features.labels import labels_for_task
 from models.scoring import BundleScorer, predict
@@ -220,3 +221,18 @@ def _assert_one_pass_equals_design_path(quick_predictor: Predictor,
             for record in explanation.features:
                 assert record.contribution == pytest.approx(
                     explained.contributions.iloc[0][record.feature], abs=1e-6)
+
+
+@pytest.mark.parametrize("size", [None, 0.0, 0.5, 20.0, 20.000001, 49.99, 50.0, 50.1, 300.0])
+@pytest.mark.parametrize("nodes", [None, 0, 1, 3, 4, 9, 10, 40])
+def test_derived_t_and_n_categories_follow_the_design_at_its_bounds(size: float | None,
+                                                                   nodes: int | None) -> None:
+    """The encoder's T and N from size and nodes equal the design's rule, at the bounds too
+    (the random profiles above rarely draw a size of exactly 20 or 50 mm)."""
+    encoder = ProfileEncoder(("clin__t_category", "clin__n_category"), "diagnosis",
+                             ("primary",))
+    row = encoder.encode([PatientProfile(age_years=50, setting="early", tumor_size_mm=size,
+                                         positive_lymph_nodes=nodes, sample_type="primary")])
+    expected = [t_from_size(np.array([np.nan if size is None else size]))[0],
+                n_from_nodes(np.array([np.nan if nodes is None else nodes]))[0]]
+    np.testing.assert_array_equal(row[0], expected)  # NaN where the design has NaN

@@ -5,8 +5,10 @@ data, a known one outside the scope is a reason; what is missing is said first."
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from models.domain.answerable import answer_rules, judge
+from models.domain.answerable import AnswerRules, answer_rules, judge
 
 NAN = np.nan
 COLUMNS = ["clin__er_positive", "clin__her2_positive", "clin__stage", "clin__t_category",
@@ -68,3 +70,44 @@ def test_the_proxy_at_diagnosis_asks_only_for_er() -> None:
     assert verdict.answers(0)
     assert verdict.not_applicable[1].startswith("ER-negative")
     assert verdict.missing[2] == ["er_status"]
+
+
+def _by_hand(rules: AnswerRules, row: dict[str, float]) -> tuple[list[str], str | None]:
+    """The rules written out for one row (column -> value, absent = not a column): missing
+    fields in need order, then the unknown scopes' fields; the first scope outside."""
+    known = {c for c, v in row.items() if not np.isnan(v)}
+    missing: list[str] = []
+    for need in rules.needs:
+        usable = [alt for alt in need.alternatives if set(alt) <= set(row)]
+        if usable and not any(set(alt) <= known for alt in usable):
+            missing.append(need.field)
+    reason = None
+    for scope in rules.scopes:
+        if scope.feature not in row:
+            continue
+        if scope.feature not in known:
+            if scope.field not in missing:
+                missing.append(scope.field)
+        elif row[scope.feature] < 0.5 and reason is None:
+            reason = scope.reason
+    return missing, None if missing else reason
+
+
+TASKS = [("relapse", True), ("progression", False), ("resistance_endocrine", True),
+         ("resistance_endocrine", False), ("resistance_anti_her2", False),
+         ("resistance_cdk46", False)]
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(task=st.sampled_from(TASKS), columns=st.lists(st.sampled_from(COLUMNS), unique=True),
+       values=st.lists(st.lists(st.sampled_from([NAN, 0.0, 1.0, 2.0]), min_size=len(COLUMNS),
+                                max_size=len(COLUMNS)), min_size=1, max_size=5))
+def test_the_verdict_equals_the_rules_row_by_row(task: tuple[str, bool], columns: list[str],
+                                                  values: list[list[float]]) -> None:
+    rules = answer_rules(task[0], task[1], set(columns))
+    rows = np.array([v[:len(columns)] for v in values]).reshape(len(values), len(columns))
+    verdict = judge(rules, rows, columns)
+    for i, row in enumerate(rows):
+        missing, reason = _by_hand(rules, dict(zip(columns, row, strict=True)))
+        assert verdict.missing[i] == missing
+        assert verdict.not_applicable[i] == reason
