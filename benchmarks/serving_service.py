@@ -13,7 +13,7 @@ rounds per concurrency (:func:`_support.measure_in_turns`): the shared machine's
 the run falls on both alike, where measuring one after the other let it decide the ratio.
 
 Also printed, in process: the median time of one explained patient through
-:class:`serving.inference.Predictor` (encoding, one pass per model, wording), the answering
+:class:`serving.inference.Predictor` (encoding, one pass per setting, wording), the answering
 boosters alone (the floor's work), and the same boosters as the unknown-is-unknown rule
 compiles them for this patient (its inputs the API cannot give averaged over the reference
 patients): the averaging's own cost.

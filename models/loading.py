@@ -66,10 +66,12 @@ def load_registered_bundle(reference: str) -> RegisteredBundle:
 def load_verified_bundle(folder: Path, expected_sha256: str | None, label: str) -> ModelBundle:
     """The bundle of an MLflow model folder (``artifacts/bundle.pkl``), verified: its SHA-256
     must equal ``expected_sha256`` (recorded at registration), and its explanations on the
-    scoring path the API serves (:func:`models.scoring.explain_rows`) must add up on the logged
+    scoring path (:func:`models.scoring.explain_rows`, the model alone) must add up on the logged
     input example, which every registered model has (its absence is an error, not a skipped
-    check). ``label`` names the model in errors. The one loader of a
-    deployable bundle: the CLI, the service and the benchmarks go through it."""
+    check); the API's stack of several models is checked when it is built
+    (:meth:`models.explanation.averaged_booster.StackedBooster.join`). ``label`` names the
+    model in errors. The one loader of a deployable bundle: the CLI, the service and the
+    benchmarks go through it."""
     path = Path(folder) / "artifacts" / BUNDLE_FILE
     if not path.is_file():
         raise ModelLoadError(f"{label}: {BUNDLE_FILE} missing")

@@ -181,12 +181,8 @@ REACHED_THROUGH = {
     "features.genes": "gene sets of the design, checked through build_design in "
                       "tests/features/test_labels_and_design.py",
     "models.bundles.errors": "an exception type, raised and reported in the loading tests",
-    "models.bundles.run_artifacts": "reached through models.loading and the registry in "
-                                    "tests/training/tracking",
     "models.estimators.boosting": "the boosted base of RiskModel and ResistanceModel, tested "
                                   "through them in tests/models/estimators/test_boosting.py",
-    "models.explanation.averaged_booster": "the unknown-is-unknown booster, checked through "
-                                           "models.scoring in tests/serving/test_unprofiled.py",
     "models.pyfunc": "loaded by MLflow (mlflow.pyfunc.load_model) in test_train_and_gate.py",
     "models.pyfunc_entry": "MLflow's models-from-code entry, run when MLflow loads the model",
     "serving.fhir.capability": "answered over HTTP by GET /fhir/metadata in "

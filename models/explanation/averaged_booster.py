@@ -17,6 +17,11 @@ otherwise. One pass of this booster over one widened row per patient gives the m
 TreeSHAP being linear in leaf values, it also gives the mean contributions, once each slot's
 contribution is added back to the feature it stands for. Bias included, the result equals the
 literal mean up to float32 rounding (``tests/serving/test_unprofiled.py`` checks it by hand).
+
+The models the API answers together (those of one setting) are explained through one
+:class:`StackedBooster` of their averaged boosters: their trees side by side in one booster,
+each reading its own block of a joined row, so a request builds one xgboost matrix and makes one
+TreeSHAP call rather than one per model.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import numpy as np
 import xgboost as xgb
 
 from models.domain.unprofiled import UnprofiledReference, averaged_input
+from models.explanation.explain import ADDITIVITY_TOLERANCE, AdditivityError
 
 #: xgboost's marker of a leaf in ``left_children``.
 _LEAF = -1
@@ -143,19 +149,24 @@ class StackedBooster:
     booster: xgb.Booster
     parts: tuple[AveragedBooster, ...]
     starts: tuple[int, ...]  # where each part's block begins in a joined row
-    biases: tuple[float, ...]
+    biases: tuple[float, ...]  # each part's bias, on its margin's scale
     n_jobs: int
 
     @classmethod
     def join(cls, parts: Sequence[AveragedBooster], n_jobs: int = 1) -> StackedBooster:
-        """The stacked booster of ``parts`` (in order); ``n_jobs``: threads of its
-        predictions."""
+        """The stacked booster of ``parts`` (in order; boosters of one tree per iteration);
+        ``n_jobs``: threads of its predictions. Checked once: on two probe rows, every part's
+        contributions add up to its own booster's margin (AdditivityError otherwise)."""
         parts = tuple(parts)
+        if not parts:
+            raise ValueError("a stacked booster needs at least one part")
         starts = tuple(int(s) for s in np.cumsum([0, *(p.width for p in parts[:-1])]))
         biases = tuple(_bias(part) for part in parts)
         if len(parts) == 1:
             return cls(parts[0].booster, parts, starts, biases, n_jobs)
         models = [json.loads(part.booster.save_raw("json")) for part in parts]
+        for model in models:
+            _require_one_tree_per_iteration(model)
         trees = [_offset(tree, start) for model, start in zip(models, starts, strict=True)
                  for tree in model["learner"]["gradient_booster"]["model"]["trees"]]
         width = starts[-1] + parts[-1].width
@@ -168,10 +179,34 @@ class StackedBooster:
         model["tree_info"] = [0] * len(trees)
         model["iteration_indptr"] = list(range(len(trees) + 1))
         model["gbtree_model_param"]["num_trees"] = str(len(trees))
-        joined["learner"]["learner_model_param"]["num_feature"] = str(width)
+        learner = joined["learner"]
+        learner["learner_model_param"]["num_feature"] = str(width)
+        learner["feature_names"], learner["feature_types"] = [], []
         booster = xgb.Booster(params={"nthread": n_jobs})
         booster.load_model(bytearray(json.dumps(joined).encode()))
-        return cls(booster, parts, starts, biases, n_jobs)
+        stacked = cls(booster, parts, starts, biases, n_jobs)
+        stacked._check()
+        return stacked
+
+    def _check(self) -> None:
+        """Each part's contributions through the stack add up to its own booster's margin, on
+        a row of varied values and one of unknowns (a block read at the wrong place, or a
+        wrong bias, would not)."""
+        for probe in (lambda w: (np.arange(w) * 37 % 101).astype(float),
+                      lambda w: np.full(w, np.nan)):
+            rows = [probe(part.width)[None, :] for part in self.parts]
+            joined = xgb.DMatrix(np.concatenate(rows, axis=1), missing=np.nan, nthread=1)
+            wide = self.booster.predict(joined, pred_contribs=True,
+                                        validate_features=False).astype(float)
+            for part, start, bias, row in zip(self.parts, self.starts, self.biases, rows,
+                                              strict=True):
+                total = wide[0, start:start + part.width].sum() + bias
+                own = float(part.booster.inplace_predict(row, predict_type="margin",
+                                                         missing=np.nan,
+                                                         validate_features=False)[0])
+                if abs(total - own) > ADDITIVITY_TOLERANCE:
+                    raise AdditivityError(f"a stacked part's contributions miss its margin by "
+                                          f"{abs(total - own):.2e}")
 
     def contributions(self, rows: Sequence[tuple[np.ndarray, np.ndarray | None]]
                       ) -> list[np.ndarray]:
@@ -189,9 +224,20 @@ class StackedBooster:
                 for part, start, bias in zip(self.parts, self.starts, self.biases, strict=True)]
 
 
+def _require_one_tree_per_iteration(model: dict) -> None:
+    """Only a gbtree booster of one output and one tree per iteration can be stacked (its
+    trees are renumbered as such)."""
+    booster = model["learner"]["gradient_booster"]
+    trees = booster.get("model", {})
+    if booster.get("name") != "gbtree" or any(trees["tree_info"]) or (
+            trees["iteration_indptr"] != list(range(len(trees["trees"]) + 1))):
+        raise ValueError("only gbtree boosters of one output and one tree per iteration can "
+                         "be stacked")
+
+
 def _bias(part: AveragedBooster) -> float:
-    """The bias term of ``part``'s contributions: the same for every row, here a row of
-    unknowns."""
+    """The bias term of ``part``'s contributions (on its margin's scale: log relative hazard,
+    log odds or minus log time): the same for every row, here a row of unknowns."""
     empty = xgb.DMatrix(np.full((1, part.width), np.nan), missing=np.nan, nthread=1)
     return float(part.booster.predict(empty, pred_contribs=True, validate_features=False)[0, -1])
 

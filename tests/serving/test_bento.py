@@ -35,14 +35,14 @@ MARKED_TEXT = '"mbcrisk: relapse, progression'
 
 
 def _marked_copy(target: Path, marker: str) -> None:
-    """What ``bentoml build`` reads of the repository (bentofile.yaml, the lock and the
-    packages), copied to ``target``, the CapabilityStatement's description starting with
-    ``marker``."""
-    for name in ("bentofile.yaml", "requirements.lock"):
+    """The repository's tracked files (what ``bentoml build`` may include, whatever
+    bentofile.yaml lists) copied to ``target``, the CapabilityStatement's description starting
+    with ``marker``."""
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True,
+                             check=True, timeout=60).stdout.decode().split("\0")
+    for name in filter(None, tracked):
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / name, target / name)
-    for package in ("features", "models", "serving"):
-        shutil.copytree(REPO / package, target / package,
-                        ignore=shutil.ignore_patterns("__pycache__"))
     marked = target / MARKED_FILE
     text = marked.read_text()
     assert text.count(MARKED_TEXT) == 1

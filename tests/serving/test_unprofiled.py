@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import xgboost as xgb
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from models.bundles.bundle import ModelBundle
+from models.explanation.averaged_booster import AveragedBooster, StackedBooster
 from models.scoring import BundleScorer, JointScorer
 from serving.inference import Predictor
 from serving.profile import model_genes
@@ -159,3 +161,35 @@ def test_models_scored_together_answer_as_each_alone(quick_bundles: dict[str, Mo
         # and against the margin computed without TreeSHAP
         assert np.abs(together.margin - scorer.score(task_rows, explain=False).margin
                       ).max() < 1e-5
+
+
+def test_a_stacked_part_without_reference_set_is_its_model_s_own_booster(
+        quick_bundles: dict[str, ModelBundle]) -> None:
+    """A stack of a model's own booster (no reference set: its feature names kept, no slots)
+    and an averaged one: each part's contributions equal its booster's own TreeSHAP, the slots'
+    folded back by hand."""
+    plain_bundle, averaged_bundle = list(quick_bundles.values())[:2]
+    plain = AveragedBooster.compile(plain_bundle.pipeline[-1].booster_,
+                                    plain_bundle.model_features, None)
+    averaged_scorer = BundleScorer.of(averaged_bundle)
+    averaged = averaged_scorer.averaging
+    assert not len(plain.sources)
+    assert len(averaged.sources)
+    stacked = StackedBooster.join([plain, averaged])
+    profiles = [PatientProfile(**EXAMPLE),
+                PatientProfile(**{**EXAMPLE, "tumor_size_mm": 12, "alterations": []})]
+    plain_rows = BundleScorer.of(plain_bundle)._model_rows(
+        plain_bundle.encoder.encode(profiles))[0]
+    X, cells = averaged_scorer._model_rows(averaged_bundle.encoder.encode(profiles))
+    together = stacked.contributions([(plain_rows, None), (X, cells)])
+
+    def own(booster: xgb.Booster, rows: np.ndarray) -> np.ndarray:
+        return booster.predict(xgb.DMatrix(rows, missing=np.nan), pred_contribs=True,
+                               validate_features=False).astype(float)
+
+    assert np.abs(together[0] - own(plain.booster, plain_rows)).max() < 1e-9
+    wide = own(averaged.booster, averaged.widen(X, cells))
+    folded = np.concatenate([wide[:, :averaged.n_features], wide[:, -1:]], axis=1)
+    for k, feature in enumerate(averaged.sources):
+        folded[:, feature] += wide[:, averaged.n_features + k]
+    assert np.abs(together[1] - folded).max() < 1e-9

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -14,6 +15,7 @@ from mlflow import MlflowClient
 from scipy import stats
 
 from cli import main
+from models.bundles.run_artifacts import read_run_artifact
 from models.domain.unprofiled import averaged_input
 from models.explanation.wording import feature_name
 from models.loading import load_registered_bundle
@@ -50,7 +52,7 @@ def test_train_logs_runs_metrics_artifacts_and_registers(
     # interval of the paired differences (an unpaired interval would differ)
     assert result["primary_metric"] == "harrell_c"
     assert set(result["differences"]) == set(result["metrics"]) - {"model", "kaplan_meier"}
-    folds = pd.read_csv(client.download_artifacts(result["run_id"], "cv_fold_metrics.csv"))
+    folds = pd.read_csv(io.StringIO(read_run_artifact(result["run_id"], "cv_fold_metrics.csv")))
     c_index = folds[folds["metric"] == "harrell_c"].set_index(["repeat", "fold"])
     ours = c_index.loc[c_index["model"] == "model", "value"]
     for other, difference in result["differences"].items():
