@@ -74,20 +74,9 @@ class AveragedBooster:
         wanted = sorted((feature, n) for n, (_, _, _, used) in enumerate(copies)
                         for feature in used)
         slot = {key: len(features) + k for k, key in enumerate(wanted)}
-        trees["trees"] = [_rewired(tree, weight, {f: slot[f, n] for f in used})
-                          for n, (tree, weight, _, used) in enumerate(copies)]
-        width = len(features) + len(wanted)
-        for n, tree in enumerate(trees["trees"]):
-            tree["id"] = n
-            tree["tree_param"]["num_feature"] = str(width)
-        trees["tree_info"] = [0] * len(copies)
-        trees["iteration_indptr"] = list(range(len(copies) + 1))
-        trees["gbtree_model_param"]["num_trees"] = str(len(copies))
-        learner = model["learner"]
-        learner["learner_model_param"]["num_feature"] = str(width)
-        learner["feature_names"], learner["feature_types"] = [], []
-        compiled = xgb.Booster(params={"nthread": n_jobs})
-        compiled.load_model(bytearray(json.dumps(model).encode()))
+        compiled = _with_trees(model, [_rewired(tree, weight, {f: slot[f, n] for f in used})
+                                       for n, (tree, weight, _, used) in enumerate(copies)],
+                               len(features) + len(wanted), n_jobs)
         sources = np.array([feature for feature, _ in wanted], dtype=int)
         values = np.array([reference.values[copies[n][2], feature] for feature, n in wanted])
         return cls(compiled, len(features), sources, values)
@@ -96,6 +85,15 @@ class AveragedBooster:
     def width(self) -> int:
         """Inputs of a widened row: the model's features, then the slots."""
         return self.n_features + len(self.sources)
+
+    @cached_property
+    def bias(self) -> float:
+        """The bias term of this booster's contributions (on its margin's scale: log relative
+        hazard, log odds or minus log time): the same for every row, here a row of unknowns
+        (computed once)."""
+        empty = xgb.DMatrix(np.full((1, self.width), np.nan), missing=np.nan, nthread=1)
+        return float(self.booster.predict(empty, pred_contribs=True,
+                                          validate_features=False)[0, -1])
 
     def widen(self, X: np.ndarray, averaged: np.ndarray | None) -> np.ndarray:
         """Model rows ``X`` (patients x features) and their averaged cells (True where the
@@ -161,7 +159,7 @@ class StackedBooster:
         if not parts:
             raise ValueError("a stacked booster needs at least one part")
         starts = tuple(int(s) for s in np.cumsum([0, *(p.width for p in parts[:-1])]))
-        biases = tuple(_bias(part) for part in parts)
+        biases = tuple(part.bias for part in parts)
         if len(parts) == 1:
             return cls(parts[0].booster, parts, starts, biases, n_jobs)
         models = [json.loads(part.booster.save_raw("json")) for part in parts]
@@ -169,21 +167,8 @@ class StackedBooster:
             _require_one_tree_per_iteration(model)
         trees = [_offset(tree, start) for model, start in zip(models, starts, strict=True)
                  for tree in model["learner"]["gradient_booster"]["model"]["trees"]]
-        width = starts[-1] + parts[-1].width
-        joined = models[0]  # its intercept and objective: the joined bias column is not read
-        for n, tree in enumerate(trees):
-            tree["id"] = n
-            tree["tree_param"]["num_feature"] = str(width)
-        model = joined["learner"]["gradient_booster"]["model"]
-        model["trees"] = trees
-        model["tree_info"] = [0] * len(trees)
-        model["iteration_indptr"] = list(range(len(trees) + 1))
-        model["gbtree_model_param"]["num_trees"] = str(len(trees))
-        learner = joined["learner"]
-        learner["learner_model_param"]["num_feature"] = str(width)
-        learner["feature_names"], learner["feature_types"] = [], []
-        booster = xgb.Booster(params={"nthread": n_jobs})
-        booster.load_model(bytearray(json.dumps(joined).encode()))
+        # the first part's intercept and objective: the joined bias column is not read
+        booster = _with_trees(models[0], trees, starts[-1] + parts[-1].width, n_jobs)
         stacked = cls(booster, parts, starts, biases, n_jobs)
         stacked._check()
         return stacked
@@ -235,11 +220,23 @@ def _require_one_tree_per_iteration(model: dict) -> None:
                          "be stacked")
 
 
-def _bias(part: AveragedBooster) -> float:
-    """The bias term of ``part``'s contributions (on its margin's scale: log relative hazard,
-    log odds or minus log time): the same for every row, here a row of unknowns."""
-    empty = xgb.DMatrix(np.full((1, part.width), np.nan), missing=np.nan, nthread=1)
-    return float(part.booster.predict(empty, pred_contribs=True, validate_features=False)[0, -1])
+def _with_trees(model: dict, trees: list[dict], width: int, n_jobs: int) -> xgb.Booster:
+    """The booster of xgboost JSON ``model`` with ``trees`` instead of its own (renumbered,
+    one per iteration, over rows of ``width`` unnamed inputs); ``n_jobs``: its threads."""
+    for n, tree in enumerate(trees):
+        tree["id"] = n
+        tree["tree_param"]["num_feature"] = str(width)
+    gbtree = model["learner"]["gradient_booster"]["model"]
+    gbtree["trees"] = trees
+    gbtree["tree_info"] = [0] * len(trees)
+    gbtree["iteration_indptr"] = list(range(len(trees) + 1))
+    gbtree["gbtree_model_param"]["num_trees"] = str(len(trees))
+    learner = model["learner"]
+    learner["learner_model_param"]["num_feature"] = str(width)
+    learner["feature_names"], learner["feature_types"] = [], []
+    booster = xgb.Booster(params={"nthread": n_jobs})
+    booster.load_model(bytearray(json.dumps(model).encode()))
+    return booster
 
 
 def _offset(tree: dict, start: int) -> dict:
