@@ -25,6 +25,7 @@ scored alone, so only that request gets the error. Results equal scoring each re
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -39,6 +40,8 @@ Result = TypeVar("Result")
 
 #: Requests merged into one batch at most.
 MAX_REQUESTS_PER_BATCH = 32
+#: Sizes of the latest batches kept (:attr:`BatchedPredictor.batch_sizes`).
+BATCH_SIZES_KEPT = 10_000
 #: Patients a batch holds at most to be scored on the event loop (~20 ms of work); a larger
 #: batch is scored in a worker thread.
 INLINE_PATIENTS = 32
@@ -96,7 +99,9 @@ class BatchedPredictor:
 
     def __init__(self, predictor: Predictor) -> None:
         self.predictor = predictor
-        self.batch_sizes: list[int] = []  # requests per scored batch, for tests and benchmarks
+        # requests per scored batch, the latest BATCH_SIZES_KEPT (for tests and benchmarks; a
+        # list grew by one entry per batch for as long as the service ran)
+        self.batch_sizes: deque[int] = deque(maxlen=BATCH_SIZES_KEPT)
         self.batchers = {"predict": GreedyBatcher(self._batch(predictor.predict),
                                                   MAX_REQUESTS_PER_BATCH, _small),
                          "explain": GreedyBatcher(self._batch(predictor.explain),

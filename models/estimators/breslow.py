@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -42,8 +43,12 @@ class BreslowBaseline:
     def at(self, times: np.ndarray) -> np.ndarray:
         """H0 at ``times`` (months): a right-continuous step function, 0 before the first event."""
         index = np.searchsorted(self.event_times, np.asarray(times, dtype=float), side="right")
-        padded = np.concatenate(([0.0], self.cumulative_hazard))
-        return padded[index]
+        return self._padded[index]
+
+    @cached_property
+    def _padded(self) -> np.ndarray:
+        """H0 after 0, 1, 2 ... event times: 0, then the cumulative hazard."""
+        return np.concatenate(([0.0], self.cumulative_hazard))
 
     def survival(self, risk: np.ndarray, times: np.ndarray) -> np.ndarray:
         """S(t | x), shape (n_patients, n_times): probability of no event by each time."""

@@ -94,11 +94,6 @@ class Explanation:
         """features x groups: 1 where the feature belongs to the group (read-only)."""
         return self._layout.membership
 
-    @property
-    def feature_group_position(self) -> np.ndarray:
-        """Per feature, its group's position in :attr:`group_names` (read-only)."""
-        return self._layout.position
-
     @cached_property
     def group_matrix(self) -> np.ndarray:
         """Contributions summed per feature group (patients x :attr:`group_names`)."""
@@ -130,10 +125,9 @@ class Explanation:
             raise ValueError("survival effects exist only for survival models")
         horizons = np.asarray(horizons_months or self.bundle.horizons_months, dtype=float)
         baseline = self.bundle.pipeline[-1].baseline_
-        margin = self.margin[rows]
-        with_all = baseline.survival(margin, horizons)
-        without = baseline.survival(margin - contributions, horizons)
-        return 100.0 * (with_all - without)
+        margin = self.base_value[rows] + self.contribution_matrix[rows].sum(axis=1)
+        both = baseline.survival(np.concatenate([margin, margin - contributions]), horizons)
+        return 100.0 * (both[:len(margin)] - both[len(margin):])
 
     def survival_effect(self, horizons_months: tuple[float, ...] | None = None) -> pd.DataFrame:
         """:meth:`group_survival_effect` for every patient and group, in long format (rows:
@@ -157,7 +151,9 @@ class _GroupLayout:
     names: tuple[str, ...]  # the groups, sorted
     membership: np.ndarray  # features x groups, 1 where the feature is in the group
     position: np.ndarray  # per feature, its group's position in ``names``
-    starts: np.ndarray  # per group, where its features begin once sorted by group
+    order: np.ndarray  # the features sorted by group, in feature order within a group
+    starts: np.ndarray  # per group, where its features begin in ``order``
+    sorted_group: np.ndarray  # per place in ``order``, its feature's group
 
 
 @lru_cache(maxsize=32)
@@ -169,9 +165,12 @@ def _group_layout(feature_groups: tuple[str, ...]) -> _GroupLayout:
     position = np.array([index[g] for g in feature_groups], dtype=int)
     membership = np.zeros((len(feature_groups), len(names)))
     membership[np.arange(len(feature_groups)), position] = 1.0
-    starts = np.concatenate(([0], np.cumsum(membership.sum(axis=0))[:-1])).astype(int)
-    membership.flags.writeable = position.flags.writeable = starts.flags.writeable = False
-    return _GroupLayout(names, membership, position, starts)
+    order = np.argsort(position, kind="stable")
+    starts = np.searchsorted(position[order], np.arange(len(names)))
+    sorted_group = position[order]
+    for array in (membership, position, order, starts, sorted_group):
+        array.flags.writeable = False
+    return _GroupLayout(names, membership, position, order, starts, sorted_group)
 
 
 def check_additivity(explanation: Explanation, margin: np.ndarray) -> float:
@@ -218,28 +217,31 @@ def select_drivers(explanation: Explanation, rows: np.ndarray,
     :attr:`Explanation.group_names` (-1 where the patient has fewer groups), their summed
     contributions, and each group's leading feature (largest |contribution|, first in feature
     order on ties; a position in :attr:`Explanation.features`)."""
-    rows = np.asarray(rows, dtype=int)
-    contributions = explanation.contribution_matrix[rows]
-    known = (np.ones(contributions.shape, dtype=bool) if explanation.averaged is None
-             else ~explanation.averaged[rows])
-    own = np.where(known, contributions, 0.0)
-    membership = explanation.membership
-    grouped = own @ membership
-    available = (known @ membership) > 0  # groups with at least one own feature
-    key = np.where(available, -np.abs(grouped), np.inf)
-    top = np.argsort(key, axis=1, kind="stable")[:, :k]
+    layout = explanation._layout
+    rows = np.asarray(rows, dtype=int)[:, None]
+    # the patients' contributions with the features sorted by group: each group a run
+    own = explanation.contribution_matrix[rows, layout.order]
+    strength = np.abs(own)
+    if explanation.averaged is None:
+        available = np.ones((len(rows), len(layout.names)), dtype=bool)
+    else:
+        known = ~explanation.averaged[rows, layout.order]
+        own = np.where(known, own, 0.0)
+        strength = np.where(known, strength, -1.0)  # an averaged input never leads
+        available = np.logical_or.reduceat(known, layout.starts, axis=1)  # an own feature
+    grouped = np.add.reduceat(own, layout.starts, axis=1)
+    top = np.argsort(np.where(available, -np.abs(grouped), np.inf), axis=1,
+                     kind="stable")[:, :k]
     patient = np.arange(len(rows))[:, None]  # indexes each patient's own row
     shown = available[patient, top]
-    order = np.where(shown, top, -1)
-    values = np.where(shown, grouped[patient, top], 0.0)
-    strength = np.where(known, np.abs(own), -1.0)  # an averaged input never leads
-    # features sorted by group, then strength (largest first), then feature order: the
-    # first of each group's run is its leader
-    feature_group = np.broadcast_to(explanation.feature_group_position, strength.shape)
-    ranked = np.lexsort((-strength, feature_group), axis=-1)
-    leaders = ranked[patient, explanation._layout.starts[top]]
-    lead = np.where(shown, leaders, 0)
-    return order, values, lead
+    # each group's leader: the first place of its run (feature order) at the run's peak
+    peak = np.maximum.reduceat(strength, layout.starts, axis=1)
+    places = np.where(strength == peak[:, layout.sorted_group], np.arange(own.shape[1]),
+                      own.shape[1])
+    first = np.minimum.reduceat(places, layout.starts, axis=1)
+    leaders = layout.order[first[patient, top]]
+    return (np.where(shown, top, -1), np.where(shown, grouped[patient, top], 0.0),
+            np.where(shown, leaders, 0))
 
 
 def driver_record(explanation: Explanation, row: int, group: int, lead: int, value: float,
@@ -265,17 +267,24 @@ def top_groups(explanation: Explanation, row: int, k: int = 5,
     order, values, lead = (a[0] for a in select_drivers(explanation, np.array([row]), k))
     shown = order >= 0
     order, values, lead = order[shown], values[shown], lead[shown]
-    effects = (explanation.survival_change(np.full(len(order), row), values)
+    effects = (explanation.survival_change(np.full(len(order), row), values).tolist()
                if explanation.bundle.kind == "survival" else None)
-    horizons = [f"{h:g}m" for h in explanation.bundle.horizons_months]
+    horizons = _horizon_labels(explanation.bundle.horizons_months)
     records = []
-    for rank, (g, value, j) in enumerate(zip(order, values, lead, strict=True)):
-        record = driver_record(explanation, row, int(g), int(j), float(value), details)
+    for rank, (g, value, j) in enumerate(zip(order.tolist(), values.tolist(), lead.tolist(),
+                                             strict=True)):
+        record = driver_record(explanation, row, g, j, value, details)
         if effects is not None:
             record["event_free_change_points"] = {
-                h: round(float(v), 3) for h, v in zip(horizons, effects[rank], strict=True)}
+                h: round(v, 3) for h, v in zip(horizons, effects[rank], strict=True)}
         records.append(record)
     return records
+
+
+@lru_cache(maxsize=32)
+def _horizon_labels(horizons_months: tuple[float, ...]) -> tuple[str, ...]:
+    """``"3m"``, ``"6m"`` ...: the keys of a driver's effect at each horizon."""
+    return tuple(f"{h:g}m" for h in horizons_months)
 
 
 def unprofiled_summary(explanation: Explanation, row: int) -> dict[str, object] | None:

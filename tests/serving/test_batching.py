@@ -89,7 +89,7 @@ async def _warmed(gated: GatedPredictor) -> BatchedPredictor:
     for k in range(WARM_UP):
         await batched.explain(_profiles(k))
         await batched.predict(_profiles(k))
-    assert batched.batch_sizes == [1] * 2 * WARM_UP  # an idle service answers each at once
+    assert list(batched.batch_sizes) == [1] * 2 * WARM_UP  # an idle service answers each at once
     gated.calls.clear()
     gated.threads.clear()
     batched.batch_sizes.clear()
@@ -110,7 +110,7 @@ def test_queued_requests_are_merged_and_each_gets_its_own_answer(predictor: Pred
         await _queued(batched, "explain", 4)
         gated.gate.set()
         answers = {0: await first} | {k: await f for k, f in rest.items()}
-        assert batched.batch_sizes == [1, 4]
+        assert list(batched.batch_sizes) == [1, 4]
         return answers
 
     answers = asyncio.run(scenario())
@@ -176,3 +176,18 @@ def test_the_batcher_survives_any_exception(predictor: Predictor) -> None:
 
     asyncio.run(scenario())
     assert gated.calls == [1, INLINE_PATIENTS + 1, 3, 1]
+
+
+def test_batch_sizes_keep_only_the_latest(predictor: Predictor,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long-running service keeps a bounded record of its batches, the latest last."""
+    monkeypatch.setattr("serving.batching.BATCH_SIZES_KEPT", 3)
+    batched = BatchedPredictor(predictor)
+
+    async def sequential() -> None:
+        for k in range(5):
+            await batched.predict(_profiles(k))
+
+    asyncio.run(sequential())
+    assert list(batched.batch_sizes) == [1, 1, 1]
+    assert batched.batch_sizes.maxlen == 3
