@@ -40,11 +40,14 @@ class AuditLog:
     def __init__(self, url: str) -> None:
         self.engine = engine_for(url)
         # the insert compiled once for the database's driver (its SQL and, for a driver of
-        # positional parameters, their order): append runs it on the driver's connection
+        # positional parameters, their order): append runs it on the driver's connection, so
+        # no SQLAlchemy-side processing applies (a column added with a Python-side default or
+        # a type needing a bind processor must be given its value here)
         compiled = insert(audit).inline().compile(dialect=self.engine.dialect,
                                                   column_keys=_FIELDS)
         self._sql = str(compiled)
-        self._order = tuple(compiled.positiontup) if compiled.positional else None
+        self._order = (tuple(compiled.positiontup) if self.engine.dialect.positional
+                       else None)
         self._held: PoolProxiedConnection | None = None  # append's own, opened on first use
 
     def append(self, record: AuditRecord) -> None:

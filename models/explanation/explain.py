@@ -125,7 +125,7 @@ class Explanation:
             raise ValueError("survival effects exist only for survival models")
         horizons = np.asarray(horizons_months or self.bundle.horizons_months, dtype=float)
         baseline = self.bundle.pipeline[-1].baseline_
-        margin = self.base_value[rows] + self.contribution_matrix[rows].sum(axis=1)
+        margin = self.margin[rows]
         both = baseline.survival(np.concatenate([margin, margin - contributions]), horizons)
         return 100.0 * (both[:len(margin)] - both[len(margin):])
 
@@ -221,7 +221,7 @@ def select_drivers(explanation: Explanation, rows: np.ndarray,
     rows = np.asarray(rows, dtype=int)[:, None]
     # the patients' contributions with the features sorted by group: each group a run
     own = explanation.contribution_matrix[rows, layout.order]
-    strength = np.abs(own)
+    strength = np.nan_to_num(np.abs(own), nan=-0.5)  # a NaN contribution leads last
     if explanation.averaged is None:
         available = np.ones((len(rows), len(layout.names)), dtype=bool)
     else:

@@ -45,3 +45,15 @@ def test_drivers_equal_the_rule_patient_by_patient(seed: int) -> None:
         assert [int(g) for g in order[i][shown]] == [g for g, _, _ in expected]
         assert values[i][shown] == pytest.approx([v for _, v, _ in expected], abs=1e-12)
         assert [int(j) for j in lead[i][shown]] == [j for _, _, j in expected]
+
+
+def test_a_nan_contribution_never_leads_and_breaks_nothing() -> None:
+    """A NaN contribution (xgboost never gives one) leaves its group's sum NaN and the group's
+    leader among its other features; a group of NaN alone still has a leader."""
+    contributions = np.array([[np.nan, 1.0, np.nan]])
+    explanation = Explanation(contributions, np.zeros(1), contributions, ["a1", "a2", "b1"],
+                              {"a1": "a", "a2": "a", "b1": "b"}, "", None, None, None)
+    order, values, lead = select_drivers(explanation, np.array([0]), 5)
+    assert sorted(int(g) for g in order[0]) == [0, 1]
+    assert dict(zip(order[0].tolist(), lead[0].tolist(), strict=True)) == {0: 1, 1: 2}
+    assert np.isnan(values[0]).all()
