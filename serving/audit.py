@@ -58,8 +58,8 @@ class AuditLog:
         it cost more than the insert itself (the served worker at one client, SQLite: 240 us
         against 85 us a record). A failed append invalidates the connection; the next one
         opens another."""
-        values = {name: getattr(record, name) for name in _FIELDS}
-        parameters = values if self._order is None else tuple(values[n] for n in self._order)
+        parameters = ({name: getattr(record, name) for name in _FIELDS} if self._order is None
+                      else tuple(getattr(record, name) for name in self._order))
         if self._held is None:
             self._held = self.engine.raw_connection()
         try:

@@ -166,8 +166,8 @@ def _group_layout(feature_groups: tuple[str, ...]) -> _GroupLayout:
     membership = np.zeros((len(feature_groups), len(names)))
     membership[np.arange(len(feature_groups)), position] = 1.0
     order = np.argsort(position, kind="stable")
-    starts = np.searchsorted(position[order], np.arange(len(names)))
     sorted_group = position[order]
+    starts = np.searchsorted(sorted_group, np.arange(len(names)))
     for array in (membership, position, order, starts, sorted_group):
         array.flags.writeable = False
     return _GroupLayout(names, membership, position, order, starts, sorted_group)
