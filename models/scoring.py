@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -36,7 +37,6 @@ class BundleScorer:
     groups: dict[str, str]  # feature -> group
     feature_groups: tuple[str, ...]  # each feature's group, in feature order
     averaging: AveragedBooster
-    stacked: StackedBooster  # the averaged booster alone, for its contributions
     calibration: CalibrationMap | None  # binary models: booster probability -> calibrated
 
     @classmethod
@@ -51,15 +51,20 @@ class BundleScorer:
             model.calibrator_)
         groups = bundle.feature_groups
         return cls(bundle, np.array([position[f] for f in features], dtype=int), features,
-                   groups, tuple(groups[f] for f in features), averaging,
-                   StackedBooster.join([averaging], model.n_jobs), calibration)
+                   groups, tuple(groups[f] for f in features), averaging, calibration)
+
+    @cached_property
+    def stacked(self) -> StackedBooster:
+        """The averaged booster alone, for its contributions (its TreeSHAP tables compiled
+        on first use: scoring without explanations never needs them)."""
+        return StackedBooster.join([self.averaging])
 
     def score(self, rows: np.ndarray, explain: bool = True) -> Scores:
         """Margins, contributions and predictions of the input ``rows`` (n x inputs), with
         the unknown-is-unknown rule (:mod:`models.domain.unprofiled`) when the bundle has a
         reference set: a patient's unknown gene-level inputs are averaged over it. ``explain=False``
         skips the contributions (``Scores.contributions`` is then None)."""
-        return JointScorer((self,), self.stacked).score([rows], explain)[0]
+        return JointScorer((self,)).score([rows], explain)[0]
 
     def _model_rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """The model's own rows of the input ``rows``, and the cells the rule averages."""
@@ -105,16 +110,21 @@ class JointScorer:
     stacked boosters (:class:`models.explanation.averaged_booster.StackedBooster`)."""
 
     scorers: tuple[BundleScorer, ...]
-    stacked: StackedBooster
 
     @classmethod
     def of(cls, scorers: Sequence[BundleScorer]) -> JointScorer:
-        """Stack the scorers' boosters (once per set of models; one scorer: its own)."""
-        scorers = tuple(scorers)
-        if len(scorers) == 1:
-            return cls(scorers, scorers[0].stacked)
-        return cls(scorers, StackedBooster.join(
-            [s.averaging for s in scorers], max(s.bundle.pipeline[-1].n_jobs for s in scorers)))
+        """The scorers answered together, their boosters stacked and checked now (once per
+        set of models, not on the first request)."""
+        joint = cls(tuple(scorers))
+        _ = joint.stacked
+        return joint
+
+    @cached_property
+    def stacked(self) -> StackedBooster:
+        """The scorers' boosters stacked (one scorer: its own), compiled on first use."""
+        if len(self.scorers) == 1:
+            return self.scorers[0].stacked
+        return StackedBooster.join([s.averaging for s in self.scorers])
 
     def score(self, rows: Sequence[np.ndarray], explain: bool = True) -> list[Scores]:
         """Per scorer, :meth:`BundleScorer.score` of its input rows (``rows[k]`` for scorer

@@ -19,9 +19,10 @@ contribution is added back to the feature it stands for. Bias included, the resu
 literal mean up to float32 rounding (``tests/serving/test_unprofiled.py`` checks it by hand).
 
 The models the API answers together (those of one setting) are explained through one
-:class:`StackedBooster` of their averaged boosters: their trees side by side in one booster,
-each reading its own block of a joined row, so a request builds one xgboost matrix and makes one
-TreeSHAP call rather than one per model.
+:class:`StackedBooster` of their averaged boosters: their trees side by side, each reading its
+own block of a joined row, their TreeSHAP compiled into per-leaf tables
+(:mod:`models.explanation.tree_shap`), so a request's contributions are one pass of a few array
+operations for every model.
 """
 
 from __future__ import annotations
@@ -36,9 +37,7 @@ import xgboost as xgb
 
 from models.domain.unprofiled import UnprofiledReference, averaged_input
 from models.explanation.explain import ADDITIVITY_TOLERANCE, AdditivityError
-
-#: xgboost's marker of a leaf in ``left_children``.
-_LEAF = -1
+from models.explanation.tree_shap import LEAF, PathTables
 
 
 @dataclass(frozen=True)
@@ -134,55 +133,48 @@ class AveragedBooster:
 
 @dataclass(frozen=True)
 class StackedBooster:
-    """Averaged boosters side by side as one booster: each part's trees read only its own block
-    of a joined row (the part's widened row), so one matrix and one TreeSHAP pass give every
-    part's contributions. A one-patient request then pays xgboost's fixed cost of a matrix and a
-    prediction call (about as much as the trees' own work) once, not once per model.
+    """Averaged boosters side by side, explained together: each part's trees read only its own
+    block of a joined row (the part's widened row), and their TreeSHAP is compiled into one set
+    of per-leaf tables (:class:`models.explanation.tree_shap.PathTables`), so a request's
+    contributions for every model of a setting are one pass of a few array operations (no
+    xgboost matrix or call per request).
 
     A part's block of the contributions is exactly what its own booster gives: no tree of
-    another part reads it. The bias column is not: it sums every part's, so each part's bias
-    (its intercept plus its trees' expected value, the same for every row) is taken once from
-    its own booster. One part alone is its own booster."""
+    another part reads it. The bias term (its intercept plus its trees' expected value, the
+    same for every row) is each part's own, taken once from its booster."""
 
-    booster: xgb.Booster
+    tables: PathTables
     parts: tuple[AveragedBooster, ...]
     starts: tuple[int, ...]  # where each part's block begins in a joined row
     biases: tuple[float, ...]  # each part's bias, on its margin's scale
-    n_jobs: int
 
     @classmethod
-    def join(cls, parts: Sequence[AveragedBooster], n_jobs: int = 1) -> StackedBooster:
-        """The stacked booster of ``parts`` (in order; boosters of one tree per iteration);
-        ``n_jobs``: threads of its predictions. Checked once: on two probe rows, every part's
-        contributions add up to its own booster's margin (AdditivityError otherwise)."""
+    def join(cls, parts: Sequence[AveragedBooster]) -> StackedBooster:
+        """The stacked boosters of ``parts`` (in order; gbtree boosters of one tree per
+        iteration). Checked once: on two probe rows, every part's contributions add up to its
+        own booster's margin as xgboost computes it (AdditivityError otherwise)."""
         parts = tuple(parts)
         if not parts:
             raise ValueError("a stacked booster needs at least one part")
         starts = tuple(int(s) for s in np.cumsum([0, *(p.width for p in parts[:-1])]))
-        biases = tuple(part.bias for part in parts)
-        if len(parts) == 1:
-            return cls(parts[0].booster, parts, starts, biases, n_jobs)
         models = [json.loads(part.booster.save_raw("json")) for part in parts]
         for model in models:
             _require_one_tree_per_iteration(model)
         trees = [_offset(tree, start) for model, start in zip(models, starts, strict=True)
                  for tree in model["learner"]["gradient_booster"]["model"]["trees"]]
-        # the first part's intercept and objective: the joined bias column is not read
-        booster = _with_trees(models[0], trees, starts[-1] + parts[-1].width, n_jobs)
-        stacked = cls(booster, parts, starts, biases, n_jobs)
+        stacked = cls(PathTables.of_trees(trees, starts[-1] + parts[-1].width), parts, starts,
+                      tuple(part.bias for part in parts))
         stacked._check()
         return stacked
 
     def _check(self) -> None:
-        """Each part's contributions through the stack add up to its own booster's margin, on
-        a row of varied values and one of unknowns (a block read at the wrong place, or a
-        wrong bias, would not)."""
+        """Each part's contributions through the stack add up to its own booster's margin
+        (xgboost's ``inplace_predict``), on a row of varied values and one of unknowns (a
+        block read at the wrong place, a wrong bias or a wrong table would not)."""
         for probe in (lambda w: (np.arange(w) * 37 % 101).astype(float),
                       lambda w: np.full(w, np.nan)):
             rows = [probe(part.width)[None, :] for part in self.parts]
-            joined = xgb.DMatrix(np.concatenate(rows, axis=1), missing=np.nan, nthread=1)
-            wide = self.booster.predict(joined, pred_contribs=True,
-                                        validate_features=False).astype(float)
+            wide = self.tables.contributions(np.concatenate(rows, axis=1))
             for part, start, bias, row in zip(self.parts, self.starts, self.biases, rows,
                                               strict=True):
                 total = wide[0, start:start + part.width].sum() + bias
@@ -200,11 +192,7 @@ class StackedBooster:
         (features + 1), bias last."""
         joined = np.concatenate([part.widen(X, averaged) for part, (X, averaged)
                                  in zip(self.parts, rows, strict=True)], axis=1)
-        # xgboost's default DMatrix threads (every core) took 245 us against 83 us for a
-        # 24 x 120 matrix on the 2-core machine, and 4.5-5 ms while its cores were busy
-        matrix = xgb.DMatrix(joined, missing=np.nan, nthread=self.n_jobs)
-        wide = self.booster.predict(matrix, pred_contribs=True,
-                                    validate_features=False).astype(float)
+        wide = self.tables.contributions(joined)
         return [part.fold(wide[:, start:start + part.width], bias)
                 for part, start, bias in zip(self.parts, self.starts, self.biases, strict=True)]
 
@@ -244,7 +232,7 @@ def _offset(tree: dict, start: int) -> dict:
     if not start:
         return tree
     return {**tree, "tree_param": dict(tree["tree_param"]), "split_indices": [
-        f + start if child != _LEAF else f
+        f + start if child != LEAF else f
         for f, child in zip(tree["split_indices"], tree["left_children"], strict=True)]}
 
 
@@ -255,7 +243,7 @@ def _pattern_copies(tree: dict, averaged: np.ndarray, reference: np.ndarray
     share of reference patients following it, one of them, and the averaged features split
     on. A tree without such a split is itself, whole."""
     split = np.asarray(tree["split_indices"], dtype=int)
-    internal = np.asarray(tree["left_children"], dtype=int) != _LEAF
+    internal = np.asarray(tree["left_children"], dtype=int) != LEAF
     nodes = np.flatnonzero(internal & averaged[split])
     if not len(nodes):
         return [(tree, 1.0, 0, [])]
@@ -274,7 +262,7 @@ def _pattern_copies(tree: dict, averaged: np.ndarray, reference: np.ndarray
 def _rewired(tree: dict, weight: float, slots: dict[int, int]) -> dict:
     """A copy of ``tree`` whose leaf values are scaled by ``weight`` and whose splits on the
     features of ``slots`` read their slot instead."""
-    internal = [child != _LEAF for child in tree["left_children"]]
+    internal = [child != LEAF for child in tree["left_children"]]
     return {**tree, "tree_param": dict(tree["tree_param"]),
             "split_indices": [slots.get(f, f) if inner else f
                               for f, inner in zip(tree["split_indices"], internal, strict=True)],

@@ -151,7 +151,7 @@ def test_models_scored_together_answer_as_each_alone(quick_bundles: dict[str, Mo
     assert len(bundles) >= 2  # a stack of several, not one booster alone
     scorers = [BundleScorer.of(b) for b in bundles]
     joint = JointScorer.of(scorers)
-    assert joint.stacked.booster is not scorers[0].stacked.booster
+    assert len(joint.stacked.parts) == len(scorers)
     rows = [b.encoder.encode(batch) for b in bundles]
     for scorer, task_rows, together in zip(scorers, rows, joint.score(rows), strict=True):
         alone = scorer.score(task_rows)
@@ -187,9 +187,10 @@ def test_a_stacked_part_without_reference_set_is_its_model_s_own_booster(
         return booster.predict(xgb.DMatrix(rows, missing=np.nan), pred_contribs=True,
                                validate_features=False).astype(float)
 
-    assert np.abs(together[0] - own(plain.booster, plain_rows)).max() < 1e-9
+    # the tables against xgboost's own TreeSHAP, computed in float32
+    assert np.abs(together[0] - own(plain.booster, plain_rows)).max() < 1e-6
     wide = own(averaged.booster, averaged.widen(X, cells))
     folded = np.concatenate([wide[:, :averaged.n_features], wide[:, -1:]], axis=1)
     for k, feature in enumerate(averaged.sources):
         folded[:, feature] += wide[:, averaged.n_features + k]
-    assert np.abs(together[1] - folded).max() < 1e-9
+    assert np.abs(together[1] - folded).max() < 1e-6

@@ -317,7 +317,8 @@ def build_bundle(fitted: Pipeline, input_features: list[str], labels: Labels,
         unprofiled=UnprofiledReference.fit(domain_rows, model_features),
         training_moments=FeatureMoments.of(
             domain_rows.reindex(columns=model_features).to_numpy(dtype=float), model_features),
-        explainer={"method": "TreeSHAP via xgboost pred_contribs",
+        explainer={"method": "exact path-dependent TreeSHAP (per-leaf tables; equal to xgboost "
+                            "pred_contribs)",
                    "scale": fitted[-1].risk_scale if survival
                    else "log odds (before calibration)"},
     )
