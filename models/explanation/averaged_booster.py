@@ -169,8 +169,10 @@ class StackedBooster:
 
     def _check(self) -> None:
         """Each part's contributions through the stack add up to its own booster's margin
-        (xgboost's ``inplace_predict``), on a row of varied values and one of unknowns (a
-        block read at the wrong place, a wrong bias or a wrong table would not)."""
+        (xgboost's ``inplace_predict``), on a row of varied values and one of unknowns: a block
+        read at the wrong place, a wrong bias or wrong leaf values would not (contributions
+        given to the wrong feature of a leaf's path would: the tables' tests compare every
+        contribution with xgboost's). A NaN fails too."""
         for probe in (lambda w: (np.arange(w) * 37 % 101).astype(float),
                       lambda w: np.full(w, np.nan)):
             rows = [probe(part.width)[None, :] for part in self.parts]
@@ -181,7 +183,7 @@ class StackedBooster:
                 own = float(part.booster.inplace_predict(row, predict_type="margin",
                                                          missing=np.nan,
                                                          validate_features=False)[0])
-                if abs(total - own) > ADDITIVITY_TOLERANCE:
+                if not abs(total - own) <= ADDITIVITY_TOLERANCE:
                     raise AdditivityError(f"a stacked part's contributions miss its margin by "
                                           f"{abs(total - own):.2e}")
 

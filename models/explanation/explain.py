@@ -1,16 +1,17 @@
 """Explanations: exact TreeSHAP contributions of every feature to a patient's margin.
 
 The contributions come from the one scoring path (:mod:`models.scoring`): the bundle's fitted
-feature selection, then its booster's TreeSHAP (xgboost ``pred_contribs``, with the
-unknown-is-unknown rule), so what is explained is what is predicted. This module holds the
+feature selection, then its booster's exact TreeSHAP (per-leaf tables equal to xgboost's
+``pred_contribs``, :mod:`models.explanation.tree_shap`, with the unknown-is-unknown rule), so
+what is explained is what is predicted. This module holds the
 Explanation and puts it in words.
 The margin is the relapse model's risk score (its ``risk_scale``: log relative hazard for the
 Cox model, minus log relapse-free time for the AFT model) or the log odds before calibration
 (resistance); ``base + sum(contributions) = margin`` exactly (checked to 1e-5).
 
-Why xgboost's ``pred_contribs`` rather than ``shap.TreeExplainer``: on shap 0.51 the explainer's
-``expected_value`` read before the first ``shap_values`` call is wrong for xgboost Cox models;
-xgboost gives identical contributions with the right bias term (``tests/models`` checks both).
+Why not ``shap.TreeExplainer``: on shap 0.51 the explainer's ``expected_value`` read before the
+first ``shap_values`` call is wrong for xgboost Cox models, and each call pays a fixed cost of
+its own; the bias term is taken from xgboost's ``pred_contribs`` (``tests/models`` checks them).
 """
 
 from __future__ import annotations

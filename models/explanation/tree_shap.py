@@ -19,9 +19,9 @@ Every leaf is padded to the deepest path's ``d`` with features that always follo
 leave the cover whole (``o = z = 1``): a null player, which changes no one's Shapley value.
 
 Equal to xgboost's ``pred_contribs`` without its bias column up to float32 rounding
-(``tests/models/test_tree_shap.py`` compares them on varied boosters and rows with missing
-values); :class:`models.explanation.averaged_booster.StackedBooster` also checks at load that
-its parts' contributions add up to xgboost's margins.
+(``tests/models/explanation/test_tree_shap.py`` compares them on varied boosters and rows
+with missing values); :class:`models.explanation.averaged_booster.StackedBooster` also checks
+at load that its parts' contributions add up to xgboost's margins.
 """
 
 from __future__ import annotations
@@ -37,13 +37,17 @@ from scipy import sparse
 #: xgboost's marker of a leaf in ``left_children``.
 LEAF = -1
 
-#: Largest table a model may compile into (entries of float64: leaves x 2^d x d, d the most
-#: distinct features on one path). Depth-3 boosters of 500 trees need 96,000; xgboost's
-#: default depth 6 with 500 trees 12.3 million (98 MB).
+#: Most distinct features on one leaf's path a model may have (d): the tables and their
+#: compilation grow as 2^d (the tuned depths, at most 3, give d <= 3).
+MAX_PATH_FEATURES = 8
+
+#: Largest table a model may compile into (float64 entries: leaves x 2^d x d). Depth-3 boosters
+#: of 500 trees need 96,000; xgboost's default depth 6 with 500 trees 12.3 million (98 MB, and
+#: about as much again for the sparse copy a batch is summed through).
 MAX_TABLE_ENTRIES = 32_000_000
 
-#: Leaves tabulated per array pass: bounds the working arrays (leaves x 2^d x d x d).
-_LEAVES_PER_TABLE = 4_096
+#: Working cells per tabulating pass (leaves x 2^d x d x d): bounds the compilation's memory.
+_TABLE_CELLS_PER_PASS = 4_000_000
 
 #: Rows per array pass: bounds the working arrays (rows x leaves x splits) of a large batch.
 _CELLS_PER_PASS = 4_000_000
@@ -74,12 +78,15 @@ class PathTables:
     @classmethod
     def of_trees(cls, trees: Sequence[dict], width: int) -> PathTables:
         """The tables of ``trees`` (xgboost JSON trees, numerical splits only) reading rows of
-        ``width`` inputs. ValueError on a categorical split or a table above
-        :data:`MAX_TABLE_ENTRIES`."""
+        ``width`` inputs. ValueError on a categorical split, a path on more than
+        :data:`MAX_PATH_FEATURES` features or a table above :data:`MAX_TABLE_ENTRIES`."""
         paths = [path for tree in trees for path in _leaf_paths(tree)]
         depth = max((len({f for f, *_ in splits}) for _, splits in paths), default=0)
         longest = max((len(splits) for _, splits in paths), default=0)
         entries = len(paths) * 2 ** depth * depth
+        if depth > MAX_PATH_FEATURES:
+            raise ValueError(f"TreeSHAP tables take paths on at most {MAX_PATH_FEATURES} "
+                             f"distinct features, not {depth}: train shallower trees")
         if entries > MAX_TABLE_ENTRIES:
             raise ValueError(f"TreeSHAP tables of {len(paths)} leaves with up to {depth} "
                              f"features on a path need {entries:,} entries, above "
@@ -103,9 +110,9 @@ class PathTables:
                 split_feature[leaf, s], threshold[leaf, s] = feature, split_at
                 goes_left[leaf, s], missing_left[leaf, s] = left, default_left
                 bit[leaf, s] = 1 << j
-        table = np.concatenate([_tables(values[k:k + _LEAVES_PER_TABLE],
-                                        cover_share[k:k + _LEAVES_PER_TABLE])
-                                for k in range(0, n, _LEAVES_PER_TABLE)]
+        step = max(1, _TABLE_CELLS_PER_PASS // (2 ** depth * max(1, depth) ** 2))
+        table = np.concatenate([_tables(values[k:k + step], cover_share[k:k + step])
+                                for k in range(0, n, step)]
                                ) if n else np.zeros((0, 2 ** depth, depth))
         return cls(width, features, split_feature, threshold, goes_left, missing_left, bit,
                    table)
@@ -141,7 +148,8 @@ class PathTables:
         if not depth or not n:  # stumps only: no feature contributes
             return np.zeros((n, self.width))
         missing_follows, bit, first_row, spread = self._compiled
-        value = X.astype(np.float32)[:, self.split_feature]  # xgboost compares in float32
+        with np.errstate(over="ignore"):  # beyond float32's range: infinite, as in xgboost
+            value = X.astype(np.float32)[:, self.split_feature]  # xgboost compares in float32
         follows = np.where(np.isnan(value), missing_follows,
                            (value < self.threshold) == self.goes_left)
         missed = np.bitwise_or.reduce(np.where(follows, bit.dtype.type(0), bit), axis=2)
@@ -175,7 +183,8 @@ def _leaf_paths(tree: dict) -> list[tuple[float, list[tuple[int, float, bool, bo
             out.append((float(condition[node]), path))
             continue
         for child, goes_left in ((right[node], False), (left[node], True)):
-            share = cover[child] / cover[node] if cover[node] else 0.0
+            # a node no training weight reached has no share: NaN, as xgboost gives
+            share = cover[child] / cover[node] if cover[node] else float("nan")
             stack.append((child, [*path, (int(split[node]), condition[node], goes_left,
                                           bool(default_left[node]), share)]))
     return out

@@ -187,10 +187,13 @@ def test_a_stacked_part_without_reference_set_is_its_model_s_own_booster(
         return booster.predict(xgb.DMatrix(rows, missing=np.nan), pred_contribs=True,
                                validate_features=False).astype(float)
 
-    # the tables against xgboost's own TreeSHAP, computed in float32
-    assert np.abs(together[0] - own(plain.booster, plain_rows)).max() < 1e-6
+    # the tables against xgboost's own TreeSHAP, computed in float32: to its rounding
+    def close(ours: np.ndarray, reference: np.ndarray) -> bool:
+        return np.abs(ours - reference).max() < 1e-6 * max(1.0, np.abs(reference).max())
+
+    assert close(together[0], own(plain.booster, plain_rows))
     wide = own(averaged.booster, averaged.widen(X, cells))
     folded = np.concatenate([wide[:, :averaged.n_features], wide[:, -1:]], axis=1)
     for k, feature in enumerate(averaged.sources):
         folded[:, feature] += wide[:, averaged.n_features + k]
-    assert np.abs(together[1] - folded).max() < 1e-6
+    assert close(together[1], folded)

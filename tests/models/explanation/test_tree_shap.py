@@ -80,7 +80,40 @@ def test_a_large_batch_is_taken_in_passes_with_the_same_result(
     tables = PathTables.of_trees(_trees(booster), X.shape[1])
     whole = tables.contributions(X)
     monkeypatch.setattr(tree_shap, "_CELLS_PER_PASS", tables.split_feature.size * 7)
+    passes = []
+    one_pass = PathTables._contributions
+    monkeypatch.setattr(PathTables, "_contributions",
+                        lambda self, rows: passes.append(len(rows)) or one_pass(self, rows))
     assert np.array_equal(tables.contributions(X), whole)
+    assert passes == [7] * (len(X) // 7) + [len(X) % 7] * bool(len(X) % 7)
+
+
+def test_values_beyond_float32_take_the_branch_of_large_ones_silently() -> None:
+    """xgboost compares in float32: a value beyond its range is infinite there; explained as
+    a large value is (xgboost's matrix refuses infinities, so the reference row holds 1e30),
+    with no warning."""
+    booster, X = _booster(3, "survival:cox", seed=4)
+    tables = PathTables.of_trees(_trees(booster), X.shape[1])
+    huge, large = X[:20].copy(), X[:20].copy()
+    huge[:, 0], large[:, 0] = 1e300, 1e30
+    huge[:, 1], large[:, 1] = -np.inf, -1e30
+    assert np.abs(tables.contributions(huge) - _reference(booster, large)).max() < FLOAT32_GAP
+
+
+def test_a_node_without_cover_gives_nan_as_xgboost_does() -> None:
+    """A split whose node no training weight reached has no cover share: NaN contributions,
+    as xgboost's (never a silent number; the stack's load check refuses NaN)."""
+    booster, X = _booster(2, "reg:squarederror", seed=8, rounds=3)
+    model = json.loads(booster.save_raw("json"))
+    tree = model["learner"]["gradient_booster"]["model"]["trees"][0]
+    tree["sum_hessian"] = [0.0] * len(tree["sum_hessian"])
+    broken = xgb.Booster()
+    broken.load_model(bytearray(json.dumps(model).encode()))
+    rows = np.full((2, X.shape[1]), np.nan)
+    reference = _reference(broken, rows)
+    assert np.isnan(reference).any()
+    ours = PathTables.of_trees(_trees(broken), X.shape[1]).contributions(rows)
+    assert np.array_equal(np.isnan(ours), np.isnan(reference))
 
 
 def test_trees_of_one_leaf_contribute_nothing() -> None:
@@ -91,11 +124,15 @@ def test_trees_of_one_leaf_contribute_nothing() -> None:
     assert np.array_equal(_reference(booster, X), np.zeros(X.shape))
 
 
-def test_a_table_above_its_bound_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tables grow as 2^d d per leaf: a model too deep for them is refused by name, not
-    swapped for another method."""
+@pytest.mark.parametrize("bound", ["MAX_TABLE_ENTRIES", "MAX_PATH_FEATURES"])
+def test_tables_above_their_bounds_are_refused(bound: str,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tables and their compilation grow as 2^d per leaf: a model too deep for them is
+    refused by name, not swapped for another method."""
     booster, X = _booster(5, "survival:cox", seed=2)
-    monkeypatch.setattr(tree_shap, "MAX_TABLE_ENTRIES", 1000)
+    tables = PathTables.of_trees(_trees(booster), X.shape[1])
+    monkeypatch.setattr(tree_shap, bound, tables.table.size - 1 if bound == "MAX_TABLE_ENTRIES"
+                        else tables.table.shape[2] - 1)
     with pytest.raises(ValueError, match="train shallower trees"):
         PathTables.of_trees(_trees(booster), X.shape[1])
 
