@@ -222,7 +222,8 @@ def select_drivers(explanation: Explanation, rows: np.ndarray,
     rows = np.asarray(rows, dtype=int)[:, None]
     # the patients' contributions with the features sorted by group: each group a run
     own = explanation.contribution_matrix[rows, layout.order]
-    strength = np.nan_to_num(np.abs(own), nan=-0.5)  # a NaN contribution leads last
+    strength = np.abs(own)
+    strength[np.isnan(strength)] = -0.5  # a NaN contribution leads last
     if explanation.averaged is None:
         available = np.ones((len(rows), len(layout.names)), dtype=bool)
     else:

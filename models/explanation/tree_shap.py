@@ -60,8 +60,9 @@ class PathTables:
     Per leaf (rows of the arrays, every tree's leaves in turn): ``features`` its path's
     distinct features (``width`` where padded), and per split on its path (padded with splits
     every row follows) the input ``split_feature``, the float32 ``threshold``, whether the path
-    goes left (``goes_left``: inputs below the threshold) and whether missing values go left
-    (``missing_left``), and ``bit``, the place of the split's feature in the leaf's pattern.
+    goes left (``goes_left``: inputs below the threshold) and whether missing values follow it
+    (``missing_follows``), and ``bit``, the place of the split's feature in the leaf's pattern
+    (the smallest unsigned type that holds every pattern).
     ``table[leaf, pattern]``: the contributions, in the trees' margin (higher: a larger margin),
     of the leaf's path features when the row follows the path at exactly the pattern's
     features."""
@@ -71,8 +72,8 @@ class PathTables:
     split_feature: np.ndarray  # leaves x splits, int
     threshold: np.ndarray  # leaves x splits, float32
     goes_left: np.ndarray  # leaves x splits, bool
-    missing_left: np.ndarray  # leaves x splits, bool
-    bit: np.ndarray  # leaves x splits, int: 1 << the split feature's place among the leaf's
+    missing_follows: np.ndarray  # leaves x splits, bool
+    bit: np.ndarray  # leaves x splits, unsigned: 1 << the split feature's place in the leaf's
     table: np.ndarray  # leaves x 2^d x d, float64
 
     @classmethod
@@ -114,23 +115,20 @@ class PathTables:
         table = np.concatenate([_tables(values[k:k + step], cover_share[k:k + step])
                                 for k in range(0, n, step)]
                                ) if n else np.zeros((0, 2 ** depth, depth))
-        return cls(width, features, split_feature, threshold, goes_left, missing_left, bit,
-                   table)
+        return cls(width, features, split_feature, threshold, goes_left,
+                   missing_left == goes_left,
+                   bit.astype(np.min_scalar_type(max(2 ** depth - 1, 1))), table)
 
     @cached_property
-    def _compiled(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, sparse.csr_array]:
-        """What a pass reads (computed once): where missing values follow the path, each
-        split's bit as the smallest unsigned type, each leaf's first row in the flattened
-        tables, and the flattened tables as a sparse (leaves x patterns) x width matrix (the
-        padding's column dropped)."""
+    def _spread(self) -> sparse.csr_array:
+        """The tables flattened as a sparse (leaves x patterns) x width matrix, the padding's
+        column dropped: how a batch sums its picked entries (built on a first batch)."""
         leaves, patterns, depth = self.table.shape
-        bit = self.bit.astype(np.min_scalar_type(max(patterns - 1, 1)))
         rows = np.repeat(np.arange(leaves * patterns), depth)
         columns = np.broadcast_to(self.features[:, None, :], self.table.shape).ravel()
         kept = columns < self.width
-        spread = sparse.csr_array((self.table.ravel()[kept], (rows[kept], columns[kept])),
-                                  shape=(leaves * patterns, self.width))
-        return self.missing_left == self.goes_left, bit, np.arange(leaves) * patterns, spread
+        return sparse.csr_array((self.table.ravel()[kept], (rows[kept], columns[kept])),
+                                shape=(leaves * patterns, self.width))
 
     def contributions(self, X: np.ndarray) -> np.ndarray:
         """The TreeSHAP contributions of rows ``X`` (patients x ``width``, NaN = missing), in
@@ -147,13 +145,14 @@ class PathTables:
         leaves, patterns, depth = self.table.shape
         if not depth or not n:  # stumps only: no feature contributes
             return np.zeros((n, self.width))
-        missing_follows, bit, first_row, spread = self._compiled
+        bit = self.bit
         with np.errstate(over="ignore"):  # beyond float32's range: infinite, as in xgboost
             value = X.astype(np.float32)[:, self.split_feature]  # xgboost compares in float32
-        follows = np.where(np.isnan(value), missing_follows,
+        follows = np.where(np.isnan(value), self.missing_follows,
                            (value < self.threshold) == self.goes_left)
         missed = np.bitwise_or.reduce(np.where(follows, bit.dtype.type(0), bit), axis=2)
-        row = first_row + (bit.dtype.type(patterns - 1) & ~missed)  # n x leaves
+        # each leaf's row in the flattened tables: n x leaves
+        row = np.arange(0, leaves * patterns, patterns) + (bit.dtype.type(patterns - 1) & ~missed)
         if n == 1:  # one patient (an API request): its leaves' entries summed per feature
             entries = self.table.reshape(leaves * patterns, depth)[row[0]]
             total = np.bincount(self.features.ravel(), entries.ravel(),
@@ -163,7 +162,7 @@ class PathTables:
         picked = sparse.csr_array((np.ones(row.size), row.ravel(),
                                    np.arange(0, row.size + 1, leaves)),
                                   shape=(n, leaves * patterns))
-        return (picked @ spread).toarray()
+        return (picked @ self._spread).toarray()
 
 
 def _leaf_paths(tree: dict) -> list[tuple[float, list[tuple[int, float, bool, bool, float]]]]:
